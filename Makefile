@@ -1,0 +1,56 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1:8000
+
+.PHONY: run test lint format install migrate demo worker beat clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+.env:
+	$(PYTHON) bin/write-env .env
+
+migrate: install .env
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py import_directory demo/directory.json
+	@echo
+	@echo "Demo logins (password: keyservice-demo):"
+	@echo "  owner@example.com     owns the demo projects"
+	@echo "  full@example.com      member with FULL on Showroom and Configurator"
+	@echo "  readonly@example.com  member with READONLY on Showroom"
+	@echo "  outsider@example.com  no access to the owner's projects"
+	@echo
+
+run: demo
+	@echo "Serving on http://$(HOST)/ (Ctrl-C to stop)"
+	$(PY) manage.py runserver $(HOST)
+
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+worker: install .env
+	$(VENV)/bin/celery -A keyservice worker --loglevel=INFO
+
+beat: install .env
+	$(VENV)/bin/celery -A keyservice beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -1,0 +1,136 @@
+"""Writes and checks for API keys: issue (rotate), revoke, verify, decrypt."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from apikeys import crypto
+from apikeys.models import ApiKey, KeyEvent
+from outbox.services import outbox_api_key_email_create
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    plaintext: str = field(repr=False)  # never in a repr, a log line or a traceback
+
+
+@transaction.atomic
+def apikey_issue(*, user: User, actor: User | None = None) -> IssuedKey:
+    """Create the user's new key and revoke the current one, in one transaction.
+
+    The user row is locked first, so concurrent requests by one user queue up and leave
+    exactly one active key (the database's partial unique index enforces it as well).
+    The key email is queued in the same transaction and enqueued on commit.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
+    _revoke_active(user=user, actor=actor, detail="rotated: a new key was requested")
+    plaintext = crypto.generate_key()
+    kek_id, kek = crypto.current_kek()
+    api_key = ApiKey.objects.create(
+        user=user,
+        ciphertext=crypto.encrypt(plaintext, kek),
+        kek_id=kek_id,
+        digest=crypto.digest(plaintext),
+        hint=crypto.hint(plaintext),
+    )
+    KeyEvent.objects.create(kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor)
+    outbox_api_key_email_create(api_key=api_key, recipient=user.email)
+    return IssuedKey(api_key=api_key, plaintext=plaintext)
+
+
+def _revoke_active(*, user: User, actor: User | None, detail: str) -> int:
+    now = timezone.now()
+    ids = list(
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True).values_list("id", flat=True)
+    )
+    if not ids:
+        return 0
+    ApiKey.objects.filter(id__in=ids).update(revoked_at=now)
+    KeyEvent.objects.bulk_create(
+        KeyEvent(kind=KeyEvent.Kind.REVOKED, key_id=key_id, user=user, actor=actor, detail=detail)
+        for key_id in ids
+    )
+    return len(ids)
+
+
+@transaction.atomic
+def apikey_revoke(*, api_key: ApiKey, actor: User | None = None, detail: str = "revoked") -> bool:
+    """Revoke one key. Returns False when it was already revoked."""
+    updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    if updated:
+        KeyEvent.objects.create(
+            kind=KeyEvent.Kind.REVOKED,
+            key=api_key,
+            user_id=api_key.user_id,
+            actor=actor,
+            detail=detail,
+        )
+    return bool(updated)
+
+
+class VerifyFailure(StrEnum):
+    INVALID_KEY = "Unauthorized: Invalid API Key"
+    INVALID_USER = "Invalid User"
+
+
+@dataclass(frozen=True)
+class Verification:
+    user_pk: int | None = None
+    user_public_id: str | None = None
+    failure: VerifyFailure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+_INVALID_KEY = Verification(failure=VerifyFailure.INVALID_KEY)
+_INVALID_USER = Verification(failure=VerifyFailure.INVALID_USER)
+
+
+def apikey_verify(*, key: object, user_public_id: object) -> Verification:
+    """Is `key` an active key, and does it belong to `user_public_id`?
+
+    A malformed key or a bad checksum is rejected without touching the database; otherwise
+    one indexed lookup by digest, then constant-time comparisons.
+    """
+    if not crypto.is_well_formed(key):
+        return _INVALID_KEY
+    digest = crypto.digest(key)  # type: ignore[arg-type]
+    row = (
+        ApiKey.objects.filter(digest=digest, revoked_at__isnull=True)
+        .values_list("digest", "user_id", "user__public_id")
+        .first()
+    )
+    if row is None or not hmac.compare_digest(row[0], digest):
+        return _INVALID_KEY
+    _, user_pk, owner_public_id = row
+    if not isinstance(user_public_id, str) or not hmac.compare_digest(
+        owner_public_id.encode(), user_public_id.encode()
+    ):
+        return _INVALID_USER
+    return Verification(user_pk=user_pk, user_public_id=owner_public_id)
+
+
+def apikey_decrypt(*, api_key: ApiKey) -> str:
+    """The plaintext of a stored key (for the email worker and tests only).
+
+    Raises crypto.DecryptionError when the row's KEK is not configured, the ciphertext was
+    tampered with, or the result does not match the stored digest.
+    """
+    kek = crypto.keyring().get(api_key.kek_id)
+    if kek is None:
+        raise crypto.DecryptionError(f"encryption key {api_key.kek_id} is not configured")
+    plaintext = crypto.decrypt(api_key.ciphertext, kek)
+    if not hmac.compare_digest(crypto.digest(plaintext), api_key.digest):
+        raise crypto.DecryptionError("decrypted value does not match the stored digest")
+    return plaintext

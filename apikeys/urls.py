@@ -1,0 +1,7 @@
+from django.urls import path
+
+from apikeys import views
+
+urlpatterns = [
+    path("request/", views.request_key, name="apikey_request"),
+]

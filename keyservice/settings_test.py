@@ -1,0 +1,26 @@
+"""Settings for the test suite: fixed test secrets, then the real settings.
+
+DATABASE_URL and REDIS_URL come from the environment (CI sets both: PostgreSQL and Redis).
+Tests that need a real broker use REDIS_URL explicitly; the app itself runs tasks eagerly
+unless a test opts into the broker.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-" + "x" * 40)
+os.environ.setdefault("KEYSERVICE_ENCRYPTION_KEY", "ab" * 32)
+os.environ.setdefault("KEYSERVICE_DIGEST_SECRET", "test-digest-secret-" + "y" * 30)
+os.environ.setdefault("KEYSERVICE_PASSWORD_LOGIN", "true")
+os.environ.setdefault("DJANGO_DEBUG", "false")
+# The test suite decides per test whether Celery uses the real broker (see conftest.py).
+TEST_REDIS_URL = os.environ.pop("REDIS_URL", "")
+os.environ.pop("EMAIL_URL", None)
+os.environ.pop("EMAIL_HOST", None)
+
+from keyservice.settings import *  # noqa: E402,F403
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

@@ -1,0 +1,143 @@
+"""The email outbox: rows written in the caller's transaction, sent by a Celery task.
+
+The task message carries only the row id. Delivery locks the row, so a retried or duplicated
+task never sends twice; a row whose key was rotated before sending is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from outbox.models import OutboxEmail
+
+logger = logging.getLogger(__name__)
+
+
+def outbox_api_key_email_create(*, api_key, recipient: str) -> OutboxEmail:
+    """Queue the "your new API key" email; it is handed to Celery when the transaction commits."""
+    row = OutboxEmail.objects.create(
+        kind=OutboxEmail.Kind.API_KEY, recipient=recipient, api_key=api_key
+    )
+    transaction.on_commit(lambda: outbox_dispatch(email_id=row.pk))
+    return row
+
+
+def outbox_dispatch(*, email_id: int) -> bool:
+    """Hand one row to the broker. A broker outage is logged, not raised: the sweep retries."""
+    from outbox.tasks import outbox_send
+
+    OutboxEmail.objects.filter(pk=email_id).update(due_at=timezone.now())
+    try:
+        outbox_send.delay(email_id)
+    except Exception as exc:  # kombu raises several types for an unreachable broker
+        logger.warning(
+            "outbox email %s not enqueued (%s); the periodic sweep will retry",
+            email_id,
+            type(exc).__name__,
+        )
+        OutboxEmail.objects.filter(pk=email_id).update(due_at=None)
+        return False
+    return True
+
+
+def outbox_sweep() -> int:
+    """Re-enqueue pending rows that never reached the broker or whose message was lost."""
+    stale_before = timezone.now() - timedelta(seconds=settings.KEYSERVICE_OUTBOX_STALE_SECONDS)
+    ids = list(
+        OutboxEmail.objects.filter(state=OutboxEmail.State.PENDING)
+        .filter(Q(due_at__isnull=True) | Q(due_at__lt=stale_before))
+        .values_list("pk", flat=True)[:500]
+    )
+    return sum(outbox_dispatch(email_id=pk) for pk in ids)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    outcome: str  # "sent" | "skipped" | "noop" | "retry" | "failed"
+    retry_in: float | None = None
+
+
+def outbox_deliver(*, email_id: int) -> Delivery:
+    """Send one row if it is still pending. Never raises for SMTP trouble: it reports it."""
+    from apikeys.models import KeyEvent
+
+    with transaction.atomic():
+        row = (
+            OutboxEmail.objects.select_for_update(of=("self",))
+            .select_related("api_key__user")
+            .filter(pk=email_id)
+            .first()
+        )
+        if row is None or row.state != OutboxEmail.State.PENDING:
+            return Delivery("noop")
+        key = row.api_key
+        if key is None or key.revoked_at is not None:
+            row.state = OutboxEmail.State.SKIPPED
+            row.save(update_fields=["state"])
+            if key is not None:
+                KeyEvent.objects.create(kind=KeyEvent.Kind.EMAIL_SKIPPED, key=key, user=key.user)
+            return Delivery("skipped")
+        row.attempts += 1
+        try:
+            _api_key_message(row).send()
+        except (smtplib.SMTPException, OSError) as exc:
+            row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            if row.attempts >= settings.KEYSERVICE_OUTBOX_MAX_ATTEMPTS:
+                row.state = OutboxEmail.State.FAILED
+                row.save(update_fields=["attempts", "last_error", "state"])
+                KeyEvent.objects.create(
+                    kind=KeyEvent.Kind.EMAIL_FAILED,
+                    key=key,
+                    user=key.user,
+                    detail=row.last_error[:255],
+                )
+                logger.error("outbox email %s failed after %s attempts", row.pk, row.attempts)
+                return Delivery("failed")
+            delay = _backoff(row.attempts)
+            row.due_at = timezone.now() + timedelta(seconds=delay)
+            row.save(update_fields=["attempts", "last_error", "due_at"])
+            logger.warning(
+                "outbox email %s attempt %s failed; retry in %.0fs", row.pk, row.attempts, delay
+            )
+            return Delivery("retry", retry_in=delay)
+        row.state = OutboxEmail.State.SENT
+        row.sent_at = timezone.now()
+        row.last_error = ""
+        row.save(update_fields=["attempts", "state", "sent_at", "last_error"])
+        KeyEvent.objects.create(kind=KeyEvent.Kind.EMAILED, key=key, user=key.user)
+        return Delivery("sent")
+
+
+def _backoff(attempt: int) -> float:
+    base = settings.KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    return base * random.uniform(0.8, 1.2)
+
+
+def _api_key_message(row: OutboxEmail) -> EmailMessage:
+    from apikeys.services import apikey_decrypt
+
+    key = row.api_key
+    include_key = settings.KEYSERVICE_EMAIL_INCLUDES_KEY
+    context = {
+        "user": key.user,
+        "hint": key.hint,
+        "created_at": key.created_at,
+        "include_key": include_key,
+        "api_key": apikey_decrypt(api_key=key) if include_key else None,
+    }
+    return EmailMessage(
+        subject="Your new keyservice API key",
+        body=render_to_string("outbox/api_key_email.txt", context),
+        to=[row.recipient],
+    )

@@ -1,0 +1,69 @@
+"""Reads about teams. `project_access_for` is the one place that decides access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from accounts.models import Project, User
+from teams.models import Membership
+
+
+class Access(StrEnum):
+    OWNER = "OWNER"
+    FULL = "FULL"
+    READONLY = "READONLY"
+    NONE = "NONE"
+
+    @property
+    def can_read(self) -> bool:
+        return self is not Access.NONE
+
+    @property
+    def can_write(self) -> bool:
+        return self in (Access.OWNER, Access.FULL)
+
+
+def project_access_for(*, user_id: int, project: Project) -> Access:
+    """What the user may do with the project, resolved live (PRODUCT.md, "Access a key grants").
+
+    Owner of the project's account → OWNER; a member whose access list holds the project →
+    their role; anyone else (including a member without that project) → NONE.
+    """
+    if project.owner_id == user_id:
+        return Access.OWNER
+    role = (
+        Membership.objects.filter(owner_id=project.owner_id, member_id=user_id, projects=project)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return Access(role) if role else Access.NONE
+
+
+@dataclass(frozen=True)
+class VisibleProject:
+    project: Project
+    access: Access
+
+
+def projects_visible_to(*, user: User) -> list[VisibleProject]:
+    """Every project the user can reach: owned ones first, then shared ones, with the role."""
+    owned = [VisibleProject(p, Access.OWNER) for p in Project.objects.filter(owner=user)]
+    shared = [
+        VisibleProject(project, Access(membership.role))
+        for membership in Membership.objects.filter(member=user)
+        .select_related("owner")
+        .prefetch_related("projects")
+        for project in membership.projects.all()
+    ]
+    shared.sort(key=lambda v: (v.project.name.lower(), v.project.public_id))
+    return owned + shared
+
+
+def memberships_of(*, owner: User) -> list[Membership]:
+    return list(
+        Membership.objects.filter(owner=owner)
+        .select_related("member")
+        .prefetch_related("projects")
+        .order_by("member__email")
+    )
