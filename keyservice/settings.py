@@ -4,6 +4,7 @@ Development defaults are safe to run locally; with DJANGO_DEBUG off every secret
 given explicitly and well-formed, or the process refuses to start (see `keyservice.secrets`).
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,8 +15,10 @@ from keyservice.secrets import load_secrets
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env", overwrite=False)
+# Real environment variables win over the file; KEYSERVICE_ENV_FILE="" reads no file at all.
+_env_file = os.environ.get("KEYSERVICE_ENV_FILE", str(BASE_DIR / ".env"))
+if _env_file and Path(_env_file).is_file():
+    env.read_env(_env_file, overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 

@@ -7,6 +7,7 @@ unless a test opts into the broker.
 
 import os
 
+os.environ["KEYSERVICE_ENV_FILE"] = ""  # a developer's .env never leaks into the tests
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.setdefault("KEYSERVICE_ENCRYPTION_KEY", "ab" * 32)
 os.environ.setdefault("KEYSERVICE_DIGEST_SECRET", "test-digest-secret-" + "y" * 30)
@@ -20,6 +21,15 @@ os.environ.pop("EMAIL_HOST", None)
 from keyservice.settings import *  # noqa: E402,F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405  (no idle connections block DROP DATABASE)
+
+# A real worker started by the tests (tests/support/worker.py) runs with these settings plus
+# its broker and SMTP server from the environment.
+if os.environ.get("KEYSERVICE_TEST_WORKER_BROKER"):
+    CELERY_BROKER_URL = os.environ["KEYSERVICE_TEST_WORKER_BROKER"]
+    CELERY_TASK_ALWAYS_EAGER = False
+    CELERY_TASK_DEFAULT_QUEUE = os.environ["KEYSERVICE_TEST_WORKER_QUEUE"]
+    vars().update(environ.Env.email_url_config(os.environ["KEYSERVICE_TEST_WORKER_EMAIL_URL"]))  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 SESSION_COOKIE_SECURE = False

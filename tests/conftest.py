@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from kombu import pools as kombu_pools
+
+from accounts.models import Project, User
+from keyservice.celery import app as celery_app
+from teams.models import Membership, Role
+from tests.support.services import RedisServer, Worker, database_url, require
+from tests.support.smtp import SmtpServer
+
+# --- Personas -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return User.objects.create_user("owner@example.com", "pw-owner-123", name="Olivia Owner")
+
+
+@pytest.fixture
+def showroom(owner) -> Project:
+    return Project.objects.create(owner=owner, name="Showroom")
+
+
+@pytest.fixture
+def configurator(owner) -> Project:
+    return Project.objects.create(owner=owner, name="Configurator")
+
+
+def _member(owner: User, email: str, role: str, projects: list[Project]) -> User:
+    user = User.objects.create_user(email, "pw-member-123")
+    membership = Membership.objects.create(owner=owner, member=user, role=role)
+    membership.projects.set(projects)
+    return user
+
+
+@pytest.fixture
+def full_member(owner, showroom) -> User:
+    return _member(owner, "full@example.com", Role.FULL, [showroom])
+
+
+@pytest.fixture
+def readonly_member(owner, showroom) -> User:
+    return _member(owner, "readonly@example.com", Role.READONLY, [showroom])
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    return User.objects.create_user("outsider@example.com", "pw-outsider-123")
+
+
+# --- Real services --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """REDIS_URL when set (CI); else a throwaway redis-server when installed; else skip."""
+    if settings.TEST_REDIS_URL:
+        yield settings.TEST_REDIS_URL
+        return
+    server = RedisServer()
+    require(server.binary is not None, "needs REDIS_URL or a local redis-server binary")
+    server.start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def postgres(transactional_db) -> None:
+    require(
+        connection.vendor == "postgresql",
+        "needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)",
+    )
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def use_broker(url: str | None, queue: str = "celery") -> None:
+    """Point this process's Celery app at a broker (None: back to in-process eager tasks)."""
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    kombu_pools.reset()  # kombu keeps producer pools per connection, process-wide
+    celery_app.conf.update(
+        broker_url=url or "memory://",
+        task_always_eager=url is None,
+        task_default_queue=queue,
+    )
+
+
+@pytest.fixture
+def broker_queue():
+    """A queue name unique to this test, so no other run's worker or message interferes."""
+    return f"keyservice-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def celery_broker(transactional_db, redis_url, broker_queue):
+    use_broker(redis_url, broker_queue)
+    yield redis_url
+    use_broker(None)
+
+
+@pytest.fixture
+def start_worker(postgres, smtp):
+    """Start real `celery worker` processes: start_worker(broker_url, queue, **env)."""
+    workers: list[Worker] = []
+
+    def start(broker_url: str, queue: str, **env) -> Worker:
+        worker = Worker(
+            broker_url=broker_url,
+            queue=queue,
+            db_url=database_url(connection.settings_dict),
+            email_url=smtp.url,
+            **env,
+        )
+        workers.append(worker)
+        worker.start()
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -1,0 +1,134 @@
+"""Real services for tests: Redis (the configured one or a throwaway server), SMTP, a worker.
+
+On a developer's machine a missing service skips the test with the reason; with
+KEYSERVICE_REQUIRE_SERVICES=1 (CI) every such skip is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def require(condition: bool, reason: str) -> None:
+    if condition:
+        return
+    if os.environ.get("KEYSERVICE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service missing (KEYSERVICE_REQUIRE_SERVICES=1): {reason}")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+class RedisServer:
+    """A throwaway redis-server on a free port that a test may stop and start again."""
+
+    def __init__(self) -> None:
+        self.binary = shutil.which("redis-server")
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        assert self.binary
+        self.proc = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+            + ["--appendonly", "no", "--dir", tempfile.gettempdir()],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if not wait_for_port(self.port):
+            raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+def database_url(settings_dict: dict) -> str:
+    user = settings_dict.get("USER") or ""
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
+
+
+class Worker:
+    """A real `celery worker` process on the test database, a broker and an SMTP server."""
+
+    def __init__(self, *, broker_url: str, queue: str, db_url: str, email_url: str, **extra_env):
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "keyservice.settings_test",
+            "DATABASE_URL": db_url,
+            "KEYSERVICE_TEST_WORKER_BROKER": broker_url,
+            "KEYSERVICE_TEST_WORKER_QUEUE": queue,
+            "KEYSERVICE_TEST_WORKER_EMAIL_URL": email_url,
+            **{k: str(v) for k, v in extra_env.items()},
+        }
+        self.queue = queue
+        self.proc: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "keyservice", "worker", "--pool=solo"]
+            + ["--loglevel=INFO", "-Q", self.queue, "--without-heartbeat"]
+            + ["--without-gossip", "--without-mingle"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if b"ready." in Path(self.log.name).read_bytes():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"celery worker did not start:\n{self.output()}")
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None

@@ -1,0 +1,77 @@
+"""Production start refuses missing or malformed secrets, naming the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = {
+    "DJANGO_SECRET_KEY": "s" * 50,
+    "KEYSERVICE_ENCRYPTION_KEY": "cd" * 32,
+    "KEYSERVICE_DIGEST_SECRET": "d" * 40,
+}
+
+
+def run_check(**overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KEYSERVICE_"))}
+    env.update(
+        {
+            "KEYSERVICE_ENV_FILE": "",
+            "DJANGO_DEBUG": "false",
+            "DATABASE_URL": "sqlite:///:memory:",
+            **GOOD,
+        }
+    )
+    env.update(overrides)
+    env = {k: v for k, v in env.items() if v is not None and v != "<unset>"}
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_settings_with_every_secret_start():
+    result = run_check()
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DJANGO_SECRET_KEY", "<unset>"),
+        ("DJANGO_SECRET_KEY", "short"),
+        ("KEYSERVICE_ENCRYPTION_KEY", "<unset>"),
+        ("KEYSERVICE_ENCRYPTION_KEY", "abc123"),
+        ("KEYSERVICE_ENCRYPTION_KEY", "zz" * 32),
+        ("KEYSERVICE_DIGEST_SECRET", "<unset>"),
+        ("KEYSERVICE_OLD_ENCRYPTION_KEYS", "not-hex"),
+    ],
+)
+def test_production_start_refuses_a_missing_or_malformed_secret_naming_it(variable, value):
+    result = run_check(**{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_digest_secret_must_differ_from_the_django_secret_key():
+    result = run_check(KEYSERVICE_DIGEST_SECRET=GOOD["DJANGO_SECRET_KEY"])
+    assert result.returncode != 0
+    assert "KEYSERVICE_DIGEST_SECRET" in result.stderr
+
+
+def test_debug_mode_starts_without_any_secret_for_a_first_try():
+    result = run_check(
+        DJANGO_DEBUG="true",
+        DJANGO_SECRET_KEY="<unset>",
+        KEYSERVICE_ENCRYPTION_KEY="<unset>",
+        KEYSERVICE_DIGEST_SECRET="<unset>",
+    )
+    assert result.returncode == 0, result.stderr
