@@ -60,8 +60,11 @@ class RedisServer:
     def start(self) -> None:
         assert self.binary
         self.proc = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
-            + ["--appendonly", "no", "--dir", tempfile.gettempdir()],
+            [
+                self.binary,
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", tempfile.gettempdir()),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -99,21 +102,26 @@ class Worker:
         }
         self.queue = queue
         self.proc: subprocess.Popen | None = None
-        self.log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)
+        fd, path = tempfile.mkstemp(prefix="keyservice-worker-", suffix=".log")
+        os.close(fd)
+        self.log_path = Path(path)
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "keyservice", "worker", "--pool=solo"]
-            + ["--loglevel=INFO", "-Q", self.queue, "--without-heartbeat"]
-            + ["--without-gossip", "--without-mingle"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "celery", "-A", "keyservice", "worker"),
+                    *("--pool=solo", "--loglevel=INFO", "-Q", self.queue),
+                    *("--without-heartbeat", "--without-gossip", "--without-mingle"),
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            if b"ready." in Path(self.log.name).read_bytes():
+            if b"ready." in self.log_path.read_bytes():
                 return
             if self.proc.poll() is not None:
                 break
@@ -121,7 +129,7 @@ class Worker:
         raise RuntimeError(f"celery worker did not start:\n{self.output()}")
 
     def output(self) -> str:
-        return Path(self.log.name).read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
         if self.proc is not None:

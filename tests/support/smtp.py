@@ -17,7 +17,7 @@ class RecordingHandler:
         self.refuse_next = 0  # answer this many DATA commands with a temporary failure
         self.refused = 0
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's hook name
         if self.refuse_next > 0:
             self.refuse_next -= 1
             self.refused += 1
