@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -13,6 +14,8 @@ from accounts.models import User
 from apikeys import crypto
 from apikeys.models import ApiKey, KeyEvent
 from outbox.services import outbox_api_key_email_create
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ def apikey_issue(*, user: User, actor: User | None = None) -> IssuedKey:
     )
     KeyEvent.objects.create(kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor)
     outbox_api_key_email_create(api_key=api_key, recipient=user.email)
+    logger.info("api key %s (%s) issued for user %s", api_key.pk, api_key.hint, user.public_id)
     return IssuedKey(api_key=api_key, plaintext=plaintext)
 
 

@@ -116,6 +116,7 @@ def outbox_deliver(*, email_id: int) -> Delivery:
         row.last_error = ""
         row.save(update_fields=["attempts", "state", "sent_at", "last_error"])
         KeyEvent.objects.create(kind=KeyEvent.Kind.EMAILED, key=key, user=key.user)
+        logger.info("outbox email %s sent to %s", row.pk, row.recipient)
         return Delivery("sent")
 
 

@@ -140,3 +140,4 @@ class Worker:
                 self.proc.kill()
                 self.proc.wait()
             self.proc = None
+        self.log_path.unlink(missing_ok=True)
