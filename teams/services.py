@@ -1,0 +1,69 @@
+"""Writes for teams: add or change a member's role and access list, remove a member."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from accounts.models import Project, User
+from teams.models import Membership, Role
+
+
+@dataclass(frozen=True)
+class MembershipUpsert:
+    membership: Membership
+    created: bool
+    changed: bool  # True when created, or when the role or the access list differed
+
+
+def _membership_validate(*, owner: User, member: User, role: str, projects: list[Project]) -> None:
+    errors: dict[str, str] = {}
+    if owner.pk is None or member.pk is None:
+        errors["member"] = "Owner and member must be saved users."
+    elif owner.pk == member.pk:
+        errors["member"] = "A user cannot be a member of their own account."
+    if role not in Role.values:
+        errors["role"] = f'Unknown role "{role}" (expected {" or ".join(Role.values)}).'
+    foreign = [p.public_id for p in projects if p.pk is None or p.owner_id != owner.pk]
+    if foreign:
+        errors["projects"] = f"Not projects of {owner.email}: {', '.join(foreign)}."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def membership_upsert(
+    *, owner: User, member: User, role: str, projects: Iterable[Project]
+) -> MembershipUpsert:
+    """Give `member` the `role` in `owner`'s account, reaching exactly `projects`.
+
+    Creates the membership or updates it in place; the access list is replaced, not merged.
+    Raises ValidationError when member is the owner, the role is unknown, or a project
+    belongs to another account.
+    """
+    projects = list(projects)
+    _membership_validate(owner=owner, member=member, role=role, projects=projects)
+    wanted = {p.pk for p in projects}
+    membership = Membership.objects.select_for_update().filter(owner=owner, member=member).first()
+    if membership is None:
+        membership = Membership.objects.create(owner=owner, member=member, role=role)
+        membership.projects.set(projects)
+        return MembershipUpsert(membership=membership, created=True, changed=True)
+    current = set(membership.projects.values_list("pk", flat=True))
+    changed = membership.role != role or current != wanted
+    if changed:
+        membership.role = role
+        membership.save(update_fields=["role", "updated_at"])
+        if current != wanted:
+            membership.projects.set(projects)
+    return MembershipUpsert(membership=membership, created=False, changed=changed)
+
+
+@transaction.atomic
+def membership_remove(*, owner: User, member: User) -> bool:
+    """Remove `member` from `owner`'s account. Returns False when they were not a member."""
+    deleted, _ = Membership.objects.filter(owner=owner, member=member).delete()
+    return bool(deleted)
