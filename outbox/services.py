@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apikeys.crypto import DecryptionError
 from outbox.models import OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -90,21 +91,17 @@ def outbox_deliver(*, email_id: int) -> Delivery:
             return Delivery("skipped")
         row.attempts += 1
         try:
-            _api_key_message(row).send()
+            message = _api_key_message(row)
+        except DecryptionError as exc:  # e.g. its encryption key was dropped from the config
+            return _give_up(row, f"cannot decrypt the key: {exc}")
+        try:
+            message.send()
         except (smtplib.SMTPException, OSError) as exc:
-            row.last_error = f"{type(exc).__name__}: {exc}"[:500]
+            error = f"{type(exc).__name__}: {exc}"
             if row.attempts >= settings.KEYSERVICE_OUTBOX_MAX_ATTEMPTS:
-                row.state = OutboxEmail.State.FAILED
-                row.save(update_fields=["attempts", "last_error", "state"])
-                KeyEvent.objects.create(
-                    kind=KeyEvent.Kind.EMAIL_FAILED,
-                    key=key,
-                    user=key.user,
-                    detail=row.last_error[:255],
-                )
-                logger.error("outbox email %s failed after %s attempts", row.pk, row.attempts)
-                return Delivery("failed")
+                return _give_up(row, error)
             delay = _backoff(row.attempts)
+            row.last_error = error[:500]
             row.due_at = timezone.now() + timedelta(seconds=delay)
             row.save(update_fields=["attempts", "last_error", "due_at"])
             logger.warning(
@@ -118,6 +115,21 @@ def outbox_deliver(*, email_id: int) -> Delivery:
         KeyEvent.objects.create(kind=KeyEvent.Kind.EMAILED, key=key, user=key.user)
         logger.info("outbox email %s sent to %s", row.pk, row.recipient)
         return Delivery("sent")
+
+
+def _give_up(row: OutboxEmail, error: str) -> Delivery:
+    """Mark the row failed: visible in admin and in the key's audit trail."""
+    from apikeys.models import KeyEvent
+
+    row.state = OutboxEmail.State.FAILED
+    row.last_error = error[:500]
+    row.save(update_fields=["attempts", "last_error", "state"])
+    key = row.api_key
+    KeyEvent.objects.create(
+        kind=KeyEvent.Kind.EMAIL_FAILED, key=key, user=key.user, detail=row.last_error[:255]
+    )
+    logger.error("outbox email %s failed after %s attempt(s)", row.pk, row.attempts)
+    return Delivery("failed")
 
 
 def _backoff(attempt: int) -> float:
