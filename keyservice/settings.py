@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "teams",
     "apikeys",
     "outbox",
+    "builds",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.db import models
+
+from accounts.ids import new_public_id
+
+
+class Upload(models.Model):
+    """A build handed over by `upload-file`. keyservice records it; the pipeline processes it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DOWNLOADING = "downloading", "Downloading"
+        EXTRACTING = "extracting", "Extracting"
+        SAVING = "saving", "Saving"
+        DISTRIBUTING = "distributing", "Distributing"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    public_id = models.CharField("uploadId", max_length=24, unique=True, default=new_public_id)
+    project = models.ForeignKey(
+        "accounts.Project", on_delete=models.CASCADE, related_name="uploads"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="uploads"
+    )
+    file_url = models.URLField(max_length=2048)
+    auto_release = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    objection = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Set once the pipeline's queue accepted the hand-over message; the sweep retries the rest.
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    distribution_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} ({self.status})"
