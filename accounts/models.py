@@ -1,3 +1,5 @@
+import secrets
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -68,6 +70,11 @@ class User(AbstractUser):
         return self.name or self.email
 
 
+def new_webhook_secret() -> str:
+    """A project's webhook signing secret (HMAC-SHA256 key, 256 random bits)."""
+    return secrets.token_hex(32)
+
+
 class Project(models.Model):
     """A project of one account (its owner)."""
 
@@ -86,6 +93,11 @@ class Project(models.Model):
     )
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Webhooks (see the `webhooks` app): where to POST, which events (names from
+    # webhooks.events.WEBHOOK_EVENTS), and the per-project secret deliveries are signed with.
+    webhook_url = models.URLField(max_length=2048, blank=True)
+    webhook_events = models.JSONField(default=list, blank=True)
+    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

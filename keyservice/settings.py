@@ -43,11 +43,16 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.socialaccount",
     "allauth.socialaccount.providers.google",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "teams",
     "apikeys",
     "outbox",
     "builds",
+    "webhooks",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -204,6 +209,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outbox.tasks.outbox_sweep",
         "schedule": timedelta(seconds=env.int("KEYSERVICE_OUTBOX_SWEEP_SECONDS", default=60)),
     },
+    "builds-hand-over-sweep": {
+        "task": "builds.tasks.builds_hand_over_sweep",
+        "schedule": timedelta(seconds=60),
+    },
+    "webhook-sweep": {
+        "task": "webhooks.tasks.webhook_sweep",
+        "schedule": timedelta(seconds=60),
+    },
 }
 
 # --- keyservice ----------------------------------------------------------------------------
@@ -214,6 +227,52 @@ KEYSERVICE_OUTBOX_MAX_ATTEMPTS = env.int("KEYSERVICE_OUTBOX_MAX_ATTEMPTS", defau
 KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS = env.float("KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS", default=30)
 # Pending rows older than this are re-enqueued by the sweep (their first enqueue was lost).
 KEYSERVICE_OUTBOX_STALE_SECONDS = env.int("KEYSERVICE_OUTBOX_STALE_SECONDS", default=120)
+
+# --- Webhooks ------------------------------------------------------------------------------
+# Seconds for connecting and for each read of a webhook request (no redirects are followed).
+KEYSERVICE_WEBHOOK_TIMEOUT = env.float("KEYSERVICE_WEBHOOK_TIMEOUT", default=10)
+KEYSERVICE_WEBHOOK_MAX_ATTEMPTS = env.int("KEYSERVICE_WEBHOOK_MAX_ATTEMPTS", default=6)
+KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS = env.float(
+    "KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS", default=30
+)
+# True lets webhooks reach private, loopback and link-local addresses (local development only).
+KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = env.bool("KEYSERVICE_WEBHOOK_ALLOW_PRIVATE", default=False)
+# Pending deliveries overdue by this much are re-enqueued by webhooks.tasks.webhook_sweep.
+KEYSERVICE_WEBHOOK_STALE_SECONDS = env.int("KEYSERVICE_WEBHOOK_STALE_SECONDS", default=120)
+
+# --- REST API ------------------------------------------------------------------------------
+# Plain HTTP on the public API: for local development only (403 "HTTPS required" otherwise).
+KEYSERVICE_ALLOW_HTTP = env.bool("KEYSERVICE_ALLOW_HTTP", default=DEBUG)
+KEYSERVICE_BUILDS_QUEUE = env.str("KEYSERVICE_BUILDS_QUEUE", default="builds")
+REST_FRAMEWORK = {
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    # Client address for throttling: REMOTE_ADDR, or X-Forwarded-For behind this many proxies.
+    "NUM_PROXIES": env.int("KEYSERVICE_NUM_PROXIES", default=0),
+    "DEFAULT_THROTTLE_RATES": {
+        "upload": env.str("KEYSERVICE_THROTTLE_UPLOAD", default="1/120s"),
+        "distribute": env.str("KEYSERVICE_THROTTLE_DISTRIBUTE", default="1/120s"),
+        "auth_failures_client": env.str(
+            "KEYSERVICE_THROTTLE_AUTH_FAILURES_CLIENT", default="30/120s"
+        ),
+        "auth_failures_user": env.str("KEYSERVICE_THROTTLE_AUTH_FAILURES_USER", default="10/120s"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "keyservice API",
+    "DESCRIPTION": "The public API (/pixelStripeApi, wire-compatible with the hosted platform) "
+    'and the internal API (/internal/v1). Every error body is exactly {"message": "..."}.',
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # --- Security ------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -229,6 +288,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "keyservice.logging.RedactSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # runserver's request lines carry query strings: route them through the redacting handler.
+    "loggers": {"django.server": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

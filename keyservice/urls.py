@@ -3,11 +3,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from api import urls as api_urls
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("keys/", include("apikeys.urls")),
     path("accounts/", include("allauth.urls")),
+    path("pixelStripeApi/", include(api_urls.public)),
+    path("internal/v1/", include(api_urls.internal)),
+    path("api/", include(api_urls.docs)),
     path(settings.KEYSERVICE_ADMIN_PATH, admin.site.urls),
 ]

@@ -24,20 +24,30 @@ class Access(StrEnum):
         return self in (Access.OWNER, Access.FULL)
 
 
-def project_access_for(*, user_id: int, project: Project) -> Access:
-    """What the user may do with the project, resolved live (PRODUCT.md, "Access a key grants").
+def access_rule(*, user_id: int, project_owner_id: int, member_role: str | None) -> Access:
+    """The one access rule (PRODUCT.md, "Access a key grants").
 
-    Owner of the project's account → OWNER; a member whose access list holds the project →
-    their role; anyone else (including a member without that project) → NONE.
+    `member_role` is the role of the user's membership in the project owner's account *if*
+    that membership's access list holds the project, else None. Every surface, including the
+    one-query hot path of the API, decides access through this function.
     """
-    if project.owner_id == user_id:
+    if project_owner_id == user_id:
         return Access.OWNER
-    role = (
-        Membership.objects.filter(owner_id=project.owner_id, member_id=user_id, projects=project)
-        .values_list("role", flat=True)
-        .first()
-    )
-    return Access(role) if role else Access.NONE
+    return Access(member_role) if member_role else Access.NONE
+
+
+def project_access_for(*, user_id: int, project: Project) -> Access:
+    """What the user may do with the project, resolved live: OWNER, FULL, READONLY or NONE."""
+    role = None
+    if project.owner_id != user_id:
+        role = (
+            Membership.objects.filter(
+                owner_id=project.owner_id, member_id=user_id, projects=project
+            )
+            .values_list("role", flat=True)
+            .first()
+        )
+    return access_rule(user_id=user_id, project_owner_id=project.owner_id, member_role=role)
 
 
 @dataclass(frozen=True)

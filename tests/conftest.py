@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from kombu import pools as kombu_pools
 
@@ -12,6 +13,15 @@ from keyservice.celery import app as celery_app
 from teams.models import Membership, Role
 from tests.support.services import RedisServer, Worker, database_url, require
 from tests.support.smtp import SmtpServer
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
 
 # --- Personas -------------------------------------------------------------------------------
 

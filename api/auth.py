@@ -1,0 +1,125 @@
+"""One authentication and permission path for every API endpoint (API.md check order).
+
+2 credentials present → 3 active key → 4 key owner is `userId` → 5 project exists →
+6 access. Rows 1 (body) and 7-8 (endpoint fields, rate limits) belong to the views.
+Authentication failures are counted per client address and per userId: past the limit the
+client gets 429 instead of 401, and a flooding address is refused before any check.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Literal
+
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from accounts.ids import is_public_id
+from api.errors import ApiError, RateLimited
+from api.selectors import credential_lookup
+from api.throttles import AuthFailureByClient, AuthFailureByUser
+from api.tokens import token_digest, token_is_well_formed
+from apikeys import crypto
+from apikeys.services import VerifyFailure, apikey_verify
+from teams.selectors import Access
+
+Need = Literal["read", "write"]
+
+# (status, message) rows of API.md's error table; a fresh exception is raised each time.
+INVALID_KEY = (401, VerifyFailure.INVALID_KEY.value)
+INVALID_USER = (401, VerifyFailure.INVALID_USER.value)
+PROJECT_NOT_FOUND = (404, "Project not found")
+FORBIDDEN = (403, "Forbidden")
+INVALID_TOKEN = (401, "Unauthorized: Invalid service token")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_pk: int
+    user_public_id: str
+    project_pk: int | None = None
+    access: Access = Access.NONE
+
+
+def require_strings(values: dict, message: str) -> None:
+    """Row 2: every credential present and a string."""
+    if not all(isinstance(v, str) and v for v in values.values()):
+        raise ApiError(400, message)
+
+
+def refuse_flooding_client(request: Request) -> None:
+    """Before any check: a client address past its failure budget gets 429 at once."""
+    throttle = AuthFailureByClient(_client(request))
+    if throttle.exceeded():
+        raise RateLimited(throttle.wait())
+
+
+def _failed(request: Request, error: tuple[int, str], user_id: object) -> ApiError:
+    """Count an authentication failure; past a limit the answer becomes 429."""
+    by_client = AuthFailureByClient(_client(request))
+    throttles = [by_client]
+    if isinstance(user_id, str) and user_id:
+        throttles.append(AuthFailureByUser(user_id[:64]))
+    over = [t for t in throttles if not t.allow_request(request, None)]
+    if over:
+        return RateLimited(max(t.wait() or 0 for t in over))
+    return ApiError(*error)
+
+
+def _client(request: Request) -> str:
+    """The client address as DRF's throttles see it (REMOTE_ADDR, or X-Forwarded-For behind
+    NUM_PROXIES trusted proxies)."""
+    return BaseThrottle().get_ident(request)
+
+
+def authorize_user(request: Request, *, api_key: str, user_id: str) -> Principal:
+    """Rows 3-4 for endpoints without a project (lists): the key and its owner."""
+    result = apikey_verify(key=api_key, user_public_id=user_id)
+    if not result.ok:
+        error = INVALID_KEY if result.failure is VerifyFailure.INVALID_KEY else INVALID_USER
+        raise _failed(request, error, user_id)
+    return Principal(user_pk=result.user_pk, user_public_id=result.user_public_id)
+
+
+def authorize_project(
+    request: Request,
+    *,
+    api_key: str,
+    user_id: str,
+    project_id: str,
+    need: Need,
+    service_token: str | None = None,
+    check_token: bool = False,
+) -> Principal:
+    """Rows 3-6 in one database round trip (and the service token, for the internal API)."""
+    token = None
+    if check_token:
+        if not token_is_well_formed(service_token):
+            raise _failed(request, INVALID_TOKEN, None)
+        token = token_digest(service_token)
+    key_ok = crypto.is_well_formed(api_key)
+    if not key_ok and token is None:
+        raise _failed(request, INVALID_KEY, user_id)
+    found = credential_lookup(
+        key_digest=crypto.digest(api_key) if key_ok else None,
+        project_public_id=project_id if is_public_id(project_id) else None,
+        token_digest=token,
+    )
+    if not found.token_ok:
+        raise _failed(request, INVALID_TOKEN, None)
+    if not found.key_found:
+        raise _failed(request, INVALID_KEY, user_id)
+    if not hmac.compare_digest(found.user_public_id.encode(), user_id.encode()):
+        raise _failed(request, INVALID_USER, user_id)
+    if found.project_pk is None:
+        raise ApiError(*PROJECT_NOT_FOUND)
+    allowed = found.access.can_write if need == "write" else found.access.can_read
+    if not allowed:
+        raise ApiError(*FORBIDDEN)
+    return Principal(
+        user_pk=found.user_pk,
+        user_public_id=found.user_public_id,
+        project_pk=found.project_pk,
+        access=found.access,
+    )

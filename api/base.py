@@ -1,0 +1,60 @@
+"""The base of every public API view: JSON only, our errors, HTTPS, no DRF auth machinery."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from api.auth import refuse_flooding_client, require_strings
+from api.errors import ApiError
+
+CREDENTIALS_MESSAGE = "projectId, userId and apikey are required"
+LIST_CREDENTIALS_MESSAGE = "userId and apikey are required"
+
+
+class ApiView(APIView):
+    """Credentials travel in the body or the query string: DRF's authentication, permission
+    and throttle hooks stay empty (an Authorization header is never read as a credential)."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+    parser_classes = [JSONParser]
+    renderer_classes = [JSONRenderer]
+
+
+class PublicApiView(ApiView):
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        if not (request.is_secure() or settings.KEYSERVICE_ALLOW_HTTP):
+            raise ApiError(403, "HTTPS required")
+        refuse_flooding_client(request)
+
+    @staticmethod
+    def body(request: Request) -> dict:
+        """Row 1: the parsed JSON body (415/400 raised by the parser); not an object → {}."""
+        data = request.data
+        return data if isinstance(data, dict) else {}
+
+    @staticmethod
+    def query_credentials(request: Request, message: str = LIST_CREDENTIALS_MESSAGE):
+        """GET: `apikey` (as documented; `apiKey` too) and `userId` from the query string."""
+        params = request.query_params
+        api_key = params.get("apikey", params.get("apiKey"))
+        user_id = params.get("userId")
+        require_strings({"apikey": api_key, "userId": user_id}, message)
+        return api_key, user_id
+
+    @staticmethod
+    def body_credentials(data: dict) -> tuple[str, str, str]:
+        values = {k: data.get(k) for k in ("apiKey", "userId", "projectId")}
+        require_strings(values, CREDENTIALS_MESSAGE)
+        return values["apiKey"], values["userId"], values["projectId"]
+
+
+def field_error(name: str, *, missing: bool = False) -> ApiError:
+    prefix = "Missing required field" if missing else "Invalid field"
+    return ApiError(400, f"{prefix}: {name}")

@@ -1,0 +1,75 @@
+"""Every error of both APIs is exactly {"message": "..."} (API.md, "Public API — errors")."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+RATE_LIMIT_MESSAGE = "Rate limit exceeded. Try again in 2 minutes."
+
+
+class ApiError(exceptions.APIException):
+    """An answer of the contract's error table: a status and an exact message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(detail=message)
+        self.status_code = status
+        self.message = message
+
+
+class RateLimited(ApiError):
+    def __init__(self, wait_seconds: float | None) -> None:
+        super().__init__(429, RATE_LIMIT_MESSAGE)
+        self.wait = max(1, math.ceil(wait_seconds or 120))
+
+
+def _flat(detail) -> str:
+    if isinstance(detail, list | tuple):
+        return " ".join(_flat(d) for d in detail)
+    if isinstance(detail, dict):
+        return " ".join(f"{k}: {_flat(v)}" for k, v in detail.items())
+    return str(detail)
+
+
+_FIXED = {
+    exceptions.UnsupportedMediaType: (415, "Unsupported Media Type"),
+    exceptions.ParseError: (400, "Malformed JSON body"),
+    exceptions.MethodNotAllowed: (405, "Method not allowed"),
+    exceptions.NotFound: (404, "Not found"),
+    exceptions.NotAcceptable: (406, "Not acceptable"),
+}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's exception handler for both APIs: no `detail` body ever escapes."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited):
+        status, message = 429, exc.message
+        headers["Retry-After"] = str(exc.wait)
+    elif isinstance(exc, ApiError):
+        status, message = exc.status_code, exc.message
+    elif isinstance(exc, exceptions.Throttled):
+        status, message = 429, RATE_LIMIT_MESSAGE
+        headers["Retry-After"] = str(max(1, math.ceil(exc.wait or 120)))
+    elif isinstance(exc, Http404):
+        status, message = 404, "Not found"
+    elif type(exc) in _FIXED:
+        status, message = _FIXED[type(exc)]
+    elif isinstance(exc, exceptions.APIException):
+        status, message = exc.status_code, _flat(exc.detail)
+    else:
+        view = context.get("view")
+        logger.exception("unexpected error in %s", type(view).__name__ if view else "API")
+        status, message = 500, "Internal server error"
+    return Response({"message": message}, status=status, headers=headers)
+
+
+def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
+    """Unknown paths under the API prefixes answer in the API's shape, not an HTML page."""
+    return JsonResponse({"message": "Not found"}, status=404)

@@ -1,0 +1,50 @@
+"""The internal API (/internal/v1) for our own services. `verify` is the hot path."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import schema
+from api.auth import authorize_project, refuse_flooding_client, require_strings
+from api.base import CREDENTIALS_MESSAGE, ApiView, field_error
+from api.errors import ApiError
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class Verify(ApiView):
+    @schema.internal_verify
+    def post(self, request: Request) -> Response:
+        refuse_flooding_client(request)
+        token = bearer_token(request)
+        if token is None:
+            raise ApiError(401, "Unauthorized: Missing service token")
+        data = request.data if isinstance(request.data, dict) else {}
+        values = {k: data.get(k) for k in ("apiKey", "userId", "projectId")}
+        require_strings(values, CREDENTIALS_MESSAGE)
+        access = data.get("access", "read")
+        if access not in ("read", "write"):
+            raise field_error("access")
+        principal = authorize_project(
+            request,
+            api_key=values["apiKey"],
+            user_id=values["userId"],
+            project_id=values["projectId"],
+            need=access,
+            service_token=token,
+            check_token=True,
+        )
+        return Response(
+            {
+                "valid": True,
+                "userId": principal.user_public_id,
+                "projectId": values["projectId"],
+                "role": principal.access.value,
+                "access": access,
+            }
+        )

@@ -1,0 +1,192 @@
+"""The public API (/pixelStripeApi), wire-compatible with the hosted platform (API.md)."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlsplit
+
+from django.shortcuts import get_object_or_404
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import Project, User
+from api import schema
+from api.auth import authorize_project, authorize_user
+from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
+from api.errors import ApiError, RateLimited
+from api.throttles import DistributeThrottle, UploadThrottle
+from builds.selectors import upload_in_project, uploads_of
+from builds.services import upload_create, upload_distribute
+from teams.selectors import Access, projects_visible_to
+from webhooks.services import WebhookNotConfigured, webhook_test_send
+
+
+def _iso(value) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _project(project: Project, access: Access) -> dict:
+    return {
+        "id": project.public_id,
+        "name": project.name,
+        "status": project.status,
+        "role": access.value,
+        "createdAt": _iso(project.created_at),
+        "updatedAt": _iso(project.updated_at),
+    }
+
+
+def _positive_int(request: Request, name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise field_error(name)
+    return int(raw)
+
+
+class ProjectList(PublicApiView):
+    @schema.projects_list
+    def get(self, request: Request) -> Response:
+        api_key, user_id = self.query_credentials(request)
+        principal = authorize_user(request, api_key=api_key, user_id=user_id)
+        page = _positive_int(request, "page", 1)
+        limit = min(_positive_int(request, "limit", 20), 100)
+        visible = projects_visible_to(user=User(pk=principal.user_pk))
+        start = (page - 1) * limit
+        return Response(
+            {
+                "projects": [_project(v.project, v.access) for v in visible[start : start + limit]],
+                "page": page,
+                "totalPages": math.ceil(len(visible) / limit),
+                "totalProjects": len(visible),
+            }
+        )
+
+
+class ProjectStatus(PublicApiView):
+    @schema.projects_status
+    def get(self, request: Request) -> Response:
+        api_key, user_id = self.query_credentials(request)
+        principal = authorize_user(request, api_key=api_key, user_id=user_id)
+        visible = projects_visible_to(user=User(pk=principal.user_pk))
+        return Response(
+            {
+                "totalProjects": len(visible),
+                "projects": [
+                    {
+                        "_id": v.project.public_id,
+                        "name": v.project.name,
+                        "status": v.project.status == Project.Status.ACTIVE,
+                        "subscriptionStatus": "active",
+                    }
+                    for v in visible
+                ],
+            }
+        )
+
+
+class ProjectDetail(PublicApiView):
+    @schema.project_detail
+    def get(self, request: Request, projectId: str) -> Response:
+        api_key, user_id = self.query_credentials(request, CREDENTIALS_MESSAGE)
+        principal = authorize_project(
+            request, api_key=api_key, user_id=user_id, project_id=projectId, need="read"
+        )
+        project = get_object_or_404(Project, pk=principal.project_pk)
+        files = [
+            {
+                "_id": upload.public_id,
+                "url": upload.file_url,
+                "status": upload.status,
+                "date": _iso(upload.created_at),
+                "objection": upload.objection,
+            }
+            for upload in uploads_of(project_id=project.pk)
+        ]
+        return Response(
+            {
+                **_project(project, principal.access),
+                "webhookUrl": project.webhook_url or None,
+                "webhookEvents": list(project.webhook_events or []),
+                "files": files,
+            }
+        )
+
+
+def _file_url(data: dict) -> str:
+    if "fileUrl" not in data or data["fileUrl"] in (None, ""):
+        raise field_error("fileUrl", missing=True)
+    value = data["fileUrl"]
+    if not isinstance(value, str) or len(value) > 2048:
+        raise field_error("fileUrl")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise field_error("fileUrl")
+    if not parts.path.lower().endswith(".zip"):
+        raise field_error("fileUrl")
+    return value
+
+
+class UploadFile(PublicApiView):
+    @schema.upload_file
+    def post(self, request: Request) -> Response:
+        data = self.body(request)
+        api_key, user_id, project_id = self.body_credentials(data)
+        principal = authorize_project(
+            request, api_key=api_key, user_id=user_id, project_id=project_id, need="write"
+        )
+        file_url = _file_url(data)
+        auto_release = data.get("autoRelease", True)
+        if not isinstance(auto_release, bool):
+            raise field_error("autoRelease")
+        throttle = UploadThrottle(principal.user_public_id)
+        if not throttle.allow_request(request, self):
+            raise RateLimited(throttle.wait())
+        upload = upload_create(
+            project=Project.objects.get(pk=principal.project_pk),
+            user=User.objects.get(pk=principal.user_pk),
+            file_url=file_url,
+            auto_release=auto_release,
+        )
+        return Response({"message": "Build queued for processing", "uploadId": upload.public_id})
+
+
+class DistributeFile(PublicApiView):
+    @schema.distribute_file
+    def post(self, request: Request) -> Response:
+        data = self.body(request)
+        api_key, user_id, project_id = self.body_credentials(data)
+        principal = authorize_project(
+            request, api_key=api_key, user_id=user_id, project_id=project_id, need="write"
+        )
+        upload_id = data.get("uploadId")
+        if upload_id in (None, ""):
+            raise field_error("uploadId", missing=True)
+        if not isinstance(upload_id, str):
+            raise field_error("uploadId")
+        upload = upload_in_project(upload_public_id=upload_id, project_id=principal.project_pk)
+        if upload is None:
+            raise ApiError(404, "File not found in project")
+        throttle = DistributeThrottle(principal.user_public_id)
+        if not throttle.allow_request(request, self):
+            raise RateLimited(throttle.wait())
+        upload_distribute(upload=upload, user=User.objects.get(pk=principal.user_pk))
+        return Response({"message": "Distribution triggered"})
+
+
+class TestWebhook(PublicApiView):
+    @schema.test_webhook
+    def post(self, request: Request) -> Response:
+        data = self.body(request)
+        api_key, user_id, project_id = self.body_credentials(data)
+        principal = authorize_project(
+            request, api_key=api_key, user_id=user_id, project_id=project_id, need="write"
+        )
+        try:
+            result = webhook_test_send(project=Project.objects.get(pk=principal.project_pk))
+        except WebhookNotConfigured:
+            raise ApiError(404, "No webhook URL configured") from None
+        return Response(
+            {"success": result.success, "message": result.message, "statusCode": result.status_code}
+        )

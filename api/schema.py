@@ -1,0 +1,163 @@
+"""OpenAPI descriptions (drf-spectacular) of both APIs: real request and error shapes."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers as s
+
+ERROR = inline_serializer("Error", {"message": s.CharField()})
+
+
+def _errors(*codes: int) -> dict:
+    return {code: ERROR for code in codes}
+
+
+def _query(*names: str, required: bool = True) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, required=required)
+        for name in names
+    ]
+
+
+_CREDENTIALS = {
+    "apiKey": s.CharField(help_text="Your API key (spx_…)."),
+    "userId": s.CharField(help_text="Your userId (24 hex)."),
+    "projectId": s.CharField(help_text="The projectId (24 hex)."),
+}
+_PROJECT = {
+    "id": s.CharField(),
+    "name": s.CharField(),
+    "status": s.CharField(),
+    "role": s.ChoiceField(["OWNER", "FULL", "READONLY"]),
+    "createdAt": s.DateTimeField(),
+    "updatedAt": s.DateTimeField(),
+}
+_PUBLIC_READ_ERRORS = _errors(400, 401, 403, 404, 429, 500)
+_PUBLIC_WRITE_ERRORS = _errors(400, 401, 403, 404, 415, 429, 500)
+
+
+def _get(operation_id: str, response, *, tags=("public",)):
+    return extend_schema(
+        operation_id=operation_id,
+        tags=list(tags),
+        parameters=_query("userId", "apikey"),
+        responses={200: response, **_PUBLIC_READ_ERRORS},
+        description="Credentials in the query string (`apiKey` is accepted for `apikey`).",
+    )
+
+
+def _post(operation_id: str, fields: dict, response):
+    return extend_schema(
+        operation_id=operation_id,
+        tags=["public"],
+        request=inline_serializer(f"{operation_id}_request", {**_CREDENTIALS, **fields}),
+        responses={200: response, **_PUBLIC_WRITE_ERRORS},
+    )
+
+
+projects_list = extend_schema(
+    operation_id="projects_list",
+    tags=["public"],
+    parameters=[
+        *_query("userId", "apikey"),
+        OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+        OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+    ],
+    responses={
+        200: inline_serializer(
+            "ProjectList",
+            {
+                "projects": inline_serializer("ProjectSummary", _PROJECT, many=True),
+                "page": s.IntegerField(),
+                "totalPages": s.IntegerField(),
+                "totalProjects": s.IntegerField(),
+            },
+        ),
+        **_PUBLIC_READ_ERRORS,
+    },
+)
+projects_status = _get(
+    "projects_status",
+    inline_serializer(
+        "ProjectsStatus",
+        {
+            "totalProjects": s.IntegerField(),
+            "projects": inline_serializer(
+                "ProjectStatusItem",
+                {
+                    "_id": s.CharField(),
+                    "name": s.CharField(),
+                    "status": s.BooleanField(),
+                    "subscriptionStatus": s.CharField(),
+                },
+                many=True,
+            ),
+        },
+    ),
+)
+project_detail = _get(
+    "project_detail",
+    inline_serializer(
+        "ProjectDetail",
+        {
+            **_PROJECT,
+            "webhookUrl": s.CharField(allow_null=True),
+            "webhookEvents": s.ListField(child=s.CharField()),
+            "files": inline_serializer(
+                "ProjectFile",
+                {
+                    "_id": s.CharField(),
+                    "url": s.CharField(),
+                    "status": s.CharField(),
+                    "date": s.DateTimeField(),
+                    "objection": s.CharField(),
+                },
+                many=True,
+            ),
+        },
+    ),
+)
+upload_file = _post(
+    "upload_file",
+    {
+        "fileUrl": s.URLField(help_text="http(s) URL whose path ends in .zip"),
+        "autoRelease": s.BooleanField(required=False, default=True),
+    },
+    inline_serializer("UploadQueued", {"message": s.CharField(), "uploadId": s.CharField()}),
+)
+distribute_file = _post(
+    "distribute_file",
+    {"uploadId": s.CharField()},
+    inline_serializer("DistributionTriggered", {"message": s.CharField()}),
+)
+test_webhook = _post(
+    "test_webhook",
+    {},
+    inline_serializer(
+        "WebhookTestResult",
+        {"success": s.BooleanField(), "message": s.CharField(), "statusCode": s.IntegerField()},
+    ),
+)
+internal_verify = extend_schema(
+    operation_id="internal_verify",
+    tags=["internal"],
+    request=inline_serializer(
+        "VerifyRequest",
+        {**_CREDENTIALS, "access": s.ChoiceField(["read", "write"], required=False)},
+    ),
+    responses={
+        200: inline_serializer(
+            "VerifyResult",
+            {
+                "valid": s.BooleanField(),
+                "userId": s.CharField(),
+                "projectId": s.CharField(),
+                "role": s.ChoiceField(["OWNER", "FULL", "READONLY"]),
+                "access": s.ChoiceField(["read", "write"]),
+            },
+        ),
+        **_errors(400, 401, 403, 404, 415, 429, 500),
+    },
+    description="Authenticate with `Authorization: Bearer <service token>`.",
+)

@@ -1,0 +1,73 @@
+"""The API's hot path: one SQL round trip answers "who owns this key, does the project exist,
+and what is the owner's relation to it" (plus, for the internal API, "is this service token
+valid"). Access itself is decided by `teams.selectors.access_rule`, like everywhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from django.db import connection
+
+from accounts.models import Project, User
+from api.models import ServiceToken
+from apikeys.models import ApiKey
+from teams.models import Membership
+from teams.selectors import Access, access_rule
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialLookup:
+    token_ok: bool  # always True when no token was asked about
+    key_found: bool
+    user_pk: int | None
+    user_public_id: str | None
+    project_pk: int | None
+    access: Access
+
+
+@cache
+def _sql(with_token: bool) -> str:
+    key, user, project = ApiKey._meta.db_table, User._meta.db_table, Project._meta.db_table
+    membership = Membership._meta.db_table
+    membership_projects = Membership.projects.through._meta.db_table
+    token = ServiceToken._meta.db_table
+    q = connection.ops.quote_name
+    # Only quoted table names from model metadata are interpolated; values are parameters.
+    token_col = (
+        f"(SELECT 1 FROM {q(token)} t WHERE t.digest = %(token)s AND t.revoked_at IS NULL)"  # noqa: S608
+        if with_token
+        else "1"
+    )
+    return f"""
+        SELECT {token_col}, k.user_id, u.public_id, p.id, p.owner_id,
+               (SELECT m.role FROM {q(membership)} m
+                  JOIN {q(membership_projects)} mp ON mp.membership_id = m.id
+                 WHERE m.owner_id = p.owner_id AND m.member_id = k.user_id
+                   AND mp.project_id = p.id)
+          FROM (SELECT 1 AS one) AS one
+          LEFT JOIN {q(key)} k ON k.digest = %(digest)s AND k.revoked_at IS NULL
+          LEFT JOIN {q(user)} u ON u.id = k.user_id
+          LEFT JOIN {q(project)} p ON p.public_id = %(project)s
+    """  # noqa: S608
+
+
+def credential_lookup(
+    *, key_digest: str | None, project_public_id: str | None, token_digest: str | None = None
+) -> CredentialLookup:
+    """One query. Pass key_digest=None to check only the token (the key was malformed)."""
+    params = {"digest": key_digest, "project": project_public_id, "token": token_digest}
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(token_digest is not None), params)
+        token_ok, user_pk, user_public_id, project_pk, owner_pk, role = cursor.fetchone()
+    access = Access.NONE
+    if user_pk is not None and project_pk is not None:
+        access = access_rule(user_id=user_pk, project_owner_id=owner_pk, member_role=role)
+    return CredentialLookup(
+        token_ok=bool(token_ok),
+        key_found=user_pk is not None,
+        user_pk=user_pk,
+        user_public_id=user_public_id,
+        project_pk=project_pk,
+        access=access,
+    )

@@ -1,0 +1,33 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api import internal_views, public_views
+from api.errors import not_found
+
+# Paths exactly as API.md writes them (no trailing slash); anything else under the prefix
+# answers 404 {"message": "Not found"}.
+public = [
+    path("projects", public_views.ProjectList.as_view(), name="api_projects"),
+    path(
+        "projects/projects-status", public_views.ProjectStatus.as_view(), name="api_projects_status"
+    ),
+    path("projects/upload-file", public_views.UploadFile.as_view(), name="api_upload"),
+    path("projects/distribute-file", public_views.DistributeFile.as_view(), name="api_distribute"),
+    path("projects/test-webhook", public_views.TestWebhook.as_view(), name="api_test_webhook"),
+    path(
+        "projects/<str:projectId>",
+        public_views.ProjectDetail.as_view(),
+        name="api_project_detail",
+    ),
+    re_path(r"^.*$", not_found),
+]
+
+internal = [
+    path("verify", internal_views.Verify.as_view(), name="internal_verify"),
+    re_path(r"^.*$", not_found),
+]
+
+docs = [
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+]

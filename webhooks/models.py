@@ -1,0 +1,64 @@
+from django.db import models
+
+
+class WebhookDelivery(models.Model):
+    """One event for one project's webhook URL. The Celery message carries only this row's id.
+
+    States: pending → delivered | failed. An attempt runs under a row lock, so a retried or
+    duplicated task never delivers a settled row again. Every attempt is kept (WebhookAttempt);
+    the `status_code`, `duration_ms` and `last_error` here repeat the latest one.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    project = models.ForeignKey(
+        "accounts.Project", on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    event = models.CharField(max_length=64)
+    url = models.URLField(max_length=2048)
+    payload = models.JSONField()
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When the next attempt is expected (set on enqueue and on retry); empty when the row
+    # never reached the broker. The sweep re-enqueues pending rows empty or long overdue.
+    due_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "webhook deliveries"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.url} ({self.state})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a delivery: its answer (or why there was none) and how long it took."""
+
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    number = models.PositiveIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField()
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of delivery {self.delivery_id}"

@@ -1,0 +1,265 @@
+"""Webhook deliveries: rows written in the caller's transaction, sent by a Celery task.
+
+The task message carries only the delivery id. An attempt locks the row, so a retried or
+duplicated task never delivers a settled row again. Each attempt is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Project, new_webhook_secret
+from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
+from webhooks.models import WebhookAttempt, WebhookDelivery
+from webhooks.selectors import webhook_is_subscribed
+from webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, signature_header
+from webhooks.transport import AttemptResult, webhook_post
+
+logger = logging.getLogger(__name__)
+
+# A retry countdown must stay below the broker's visibility timeout (3600 s), or Redis
+# re-delivers a task that is still waiting.
+MAX_BACKOFF_SECONDS = 3000
+
+
+class WebhookNotConfigured(Exception):
+    """The project has no webhook URL (the API answers 404 "No webhook URL configured")."""
+
+    def __init__(self, message: str = "No webhook URL configured") -> None:
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    outcome: str  # "delivered" | "retry" | "failed" | "noop"
+    retry_in: float | None = None
+
+
+@dataclass(frozen=True)
+class WebhookTestResult:
+    success: bool
+    message: str
+    status_code: int  # 0 when no HTTP answer (refused, unreachable, timed out)
+
+
+def webhook_fire(
+    *,
+    project: Project,
+    event: str,
+    upload_id: str = "",
+    file_url: str = "",
+    status: str = "",
+    objection: str = "",
+) -> WebhookDelivery | None:
+    """Record a delivery of `event` if the project subscribed; it is enqueued on commit."""
+    if event not in WEBHOOK_EVENTS:
+        raise ValueError(f"unknown webhook event {event!r}")
+    if not webhook_is_subscribed(project=project, event=event):
+        return None
+    delivery = _delivery_create(
+        project=project,
+        event=event,
+        payload=_payload(project, event, upload_id, file_url, status, objection),
+    )
+    transaction.on_commit(lambda: webhook_dispatch(delivery_id=delivery.pk))
+    return delivery
+
+
+def webhook_dispatch(*, delivery_id: int) -> bool:
+    """Hand one delivery to the broker. A broker outage is logged, not raised: the sweep retries."""
+    from webhooks.tasks import webhook_send
+
+    WebhookDelivery.objects.filter(pk=delivery_id).update(due_at=timezone.now())
+    try:
+        webhook_send.delay(delivery_id)
+    except Exception as exc:  # kombu raises several types for an unreachable broker
+        logger.warning(
+            "webhook delivery %s not enqueued (%s); the periodic sweep will retry",
+            delivery_id,
+            type(exc).__name__,
+        )
+        WebhookDelivery.objects.filter(pk=delivery_id).update(due_at=None)
+        return False
+    return True
+
+
+def webhook_sweep() -> int:
+    """Re-enqueue pending deliveries that never reached the broker or whose message was lost."""
+    stale = timezone.now() - timedelta(seconds=settings.KEYSERVICE_WEBHOOK_STALE_SECONDS)
+    ids = list(
+        WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING)
+        .filter(Q(due_at__isnull=True) | Q(due_at__lt=stale))
+        .values_list("pk", flat=True)[:500]
+    )
+    return sum(webhook_dispatch(delivery_id=pk) for pk in ids)
+
+
+def webhook_deliver(*, delivery_id: int) -> WebhookOutcome:
+    """Make one attempt if the delivery is still pending. Never raises for network trouble."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.state != WebhookDelivery.State.PENDING:
+            return WebhookOutcome("noop")
+        result = _attempt(delivery)
+        return _settle(delivery, result, may_retry=True)
+
+
+def webhook_test_send(*, project: Project) -> WebhookTestResult:
+    """Send `webhook.test` now (one attempt, no retry), recorded like any delivery."""
+    if not project.webhook_url:
+        raise WebhookNotConfigured()
+    delivery = _delivery_create(
+        project=project,
+        event=WEBHOOK_TEST_EVENT,
+        payload=_payload(project, WEBHOOK_TEST_EVENT, "", "", "", ""),
+    )
+    result = _attempt(delivery)
+    _settle(delivery, result, may_retry=False)
+    if result.kind == "ok":
+        message = "Webhook delivered"
+    elif result.kind == "http":
+        message = f"Webhook endpoint answered {result.status_code}"
+    else:
+        message = result.error
+    return WebhookTestResult(
+        success=result.kind == "ok", message=message, status_code=result.status_code or 0
+    )
+
+
+def webhook_settings_update(*, project: Project, url: str, events: list[str]) -> Project:
+    """Set the project's webhook URL ("" for none) and subscribed events, validated."""
+    url = (url or "").strip()
+    errors: dict[str, str] = {}
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            errors["webhookUrl"] = "Enter an http or https URL."
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        errors["webhookEvents"] = "Events must be a list of event names."
+    elif unknown := sorted(set(events) - set(WEBHOOK_EVENTS)):
+        errors["webhookEvents"] = f"Unknown events: {', '.join(unknown)}."
+    if errors:
+        raise ValidationError(errors)
+    project.webhook_url = url
+    project.webhook_events = [e for e in WEBHOOK_EVENTS if e in events]
+    project.save(update_fields=["webhook_url", "webhook_events", "updated_at"])
+    return project
+
+
+def webhook_secret_rotate(*, project: Project) -> str:
+    """Give the project a new signing secret; deliveries from now on are signed with it."""
+    project.webhook_secret = new_webhook_secret()
+    project.save(update_fields=["webhook_secret", "updated_at"])
+    return project.webhook_secret
+
+
+def _delivery_create(*, project: Project, event: str, payload: dict) -> WebhookDelivery:
+    return WebhookDelivery.objects.create(
+        project=project, event=event, url=project.webhook_url, payload=payload
+    )
+
+
+def _payload(
+    project: Project, event: str, upload_id: str, file_url: str, status: str, objection: str
+) -> dict:
+    now = timezone.now().astimezone(UTC)
+    return {
+        "event": event,
+        "projectId": project.public_id,
+        "uploadId": upload_id,
+        "fileUrl": file_url,
+        "status": status,
+        "objection": objection,
+        "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
+
+
+def _body(payload: dict) -> bytes:
+    """Compact JSON in the documented key order (a JSON column may reorder keys)."""
+    ordered = {key: payload.get(key, "") for key in PAYLOAD_KEYS}
+    return json.dumps(ordered, separators=(",", ":")).encode()
+
+
+def _attempt(delivery: WebhookDelivery) -> AttemptResult:
+    """One HTTP attempt, signed with the project's current secret, recorded as a row."""
+    body = _body(delivery.payload)
+    headers = {
+        "Content-Type": "application/json",
+        EVENT_HEADER: delivery.event,
+        SIGNATURE_HEADER: signature_header(secret=delivery.project.webhook_secret, body=body),
+    }
+    result = webhook_post(
+        url=delivery.url,
+        body=body,
+        headers=headers,
+        timeout=settings.KEYSERVICE_WEBHOOK_TIMEOUT,
+        allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE,
+    )
+    delivery.attempts += 1
+    delivery.status_code = result.status_code
+    delivery.duration_ms = result.duration_ms
+    delivery.last_error = result.error[:500]
+    WebhookAttempt.objects.create(
+        delivery=delivery,
+        number=delivery.attempts,
+        status_code=result.status_code,
+        duration_ms=result.duration_ms,
+        error=delivery.last_error,
+    )
+    return result
+
+
+def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool) -> WebhookOutcome:
+    fields = ["attempts", "status_code", "duration_ms", "last_error", "state", "due_at"]
+    retry = (
+        may_retry
+        and result.retryable
+        and delivery.attempts < settings.KEYSERVICE_WEBHOOK_MAX_ATTEMPTS
+    )
+    if result.kind == "ok":
+        delivery.state = WebhookDelivery.State.DELIVERED
+        delivery.delivered_at = timezone.now()
+        delivery.due_at = None
+        fields.append("delivered_at")
+        outcome = WebhookOutcome("delivered")
+    elif retry:
+        delay = _backoff(delivery.attempts)
+        delivery.due_at = timezone.now() + timedelta(seconds=delay)
+        outcome = WebhookOutcome("retry", retry_in=delay)
+    else:
+        delivery.state = WebhookDelivery.State.FAILED
+        delivery.due_at = None
+        outcome = WebhookOutcome("failed")
+    delivery.save(update_fields=fields)
+    log = logger.info if outcome.outcome == "delivered" else logger.warning
+    log(
+        "webhook delivery %s (%s) attempt %s: %s%s",
+        delivery.pk,
+        delivery.event,
+        delivery.attempts,
+        outcome.outcome,
+        f" ({delivery.last_error})" if delivery.last_error else "",
+    )
+    return outcome
+
+
+def _backoff(attempt: int) -> float:
+    base = settings.KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
+    return min(base * random.uniform(0.8, 1.2), MAX_BACKOFF_SECONDS)
