@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -120,6 +121,9 @@ def celery_broker(transactional_db, redis_url, broker_queue):
     use_broker(redis_url, broker_queue)
     yield redis_url
     use_broker(None)
+    client = redis.Redis.from_url(redis_url)
+    client.delete(*client.keys(f"{broker_queue}*") or [broker_queue])  # leave nothing behind
+    client.close()
 
 
 @pytest.fixture

@@ -1,0 +1,92 @@
+"""Uploads are handed to the build pipeline's queue (the integration point) and fire
+`build.uploaded`."""
+
+import base64
+import json
+
+import redis
+
+from apikeys.services import apikey_issue
+from builds.models import Upload
+from builds.services import uploads_hand_over_sweep
+from tests.api_support import DISTRIBUTE, UPLOAD, VALID_ZIP
+from webhooks.models import WebhookDelivery
+
+
+def queued(url: str, queue: str) -> list[dict]:
+    client = redis.Redis.from_url(url)
+    try:
+        messages = [json.loads(raw) for raw in client.lrange(queue, 0, -1)]
+    finally:
+        client.delete(queue)
+    return [
+        {"task": m["headers"]["task"], "kwargs": json.loads(base64.b64decode(m["body"]))[1]}
+        for m in messages
+    ]
+
+
+def test_an_upload_is_published_on_the_builds_queue_with_the_documented_payload(
+    client, settings, owner, showroom, celery_broker, broker_queue
+):
+    builds_queue = settings.KEYSERVICE_BUILDS_QUEUE = f"{broker_queue}-builds"
+    key = apikey_issue(user=owner).plaintext
+    creds = {"api_key": key, "user_id": owner.public_id, "project_id": showroom.public_id}
+    response = UPLOAD.call(client, **creds, fileUrl=VALID_ZIP, autoRelease=False)
+    upload_id = response.json()["uploadId"]
+
+    assert queued(celery_broker, builds_queue) == [
+        {
+            "task": "builds.process_upload",
+            "kwargs": {
+                "uploadId": upload_id,
+                "projectId": showroom.public_id,
+                "userId": owner.public_id,
+                "fileUrl": VALID_ZIP,
+                "autoRelease": False,
+            },
+        }
+    ]
+    assert Upload.objects.get(public_id=upload_id).handed_over_at is not None
+
+    response = DISTRIBUTE.call(client, **creds, uploadId=upload_id)
+    assert response.json() == {"message": "Distribution triggered"}
+    [message] = queued(celery_broker, builds_queue)
+    assert message == {
+        "task": "builds.distribute_upload",
+        "kwargs": {
+            "uploadId": upload_id,
+            "projectId": showroom.public_id,
+            "userId": owner.public_id,
+        },
+    }
+
+
+def test_an_upload_that_missed_the_broker_is_published_by_the_sweep(
+    settings, owner, showroom, celery_broker, broker_queue
+):
+    settings.KEYSERVICE_BUILDS_QUEUE = broker_queue
+    upload = Upload.objects.create(project=showroom, user=owner, file_url=VALID_ZIP)
+    Upload.objects.filter(pk=upload.pk).update(created_at=upload.created_at.replace(year=2020))
+    assert uploads_hand_over_sweep() == 1
+    [message] = queued(celery_broker, broker_queue)
+    assert message["kwargs"]["uploadId"] == upload.public_id
+    assert uploads_hand_over_sweep() == 0
+
+
+def test_an_upload_fires_build_uploaded_to_a_subscribed_project(db, client, owner, showroom):
+    showroom.webhook_url = "https://hooks.example.com/keyservice"
+    showroom.webhook_events = ["build.uploaded"]
+    showroom.save()
+    key = apikey_issue(user=owner).plaintext
+    response = UPLOAD.call(
+        client,
+        api_key=key,
+        user_id=owner.public_id,
+        project_id=showroom.public_id,
+        fileUrl=VALID_ZIP,
+    )
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.event == "build.uploaded"
+    assert delivery.payload["uploadId"] == response.json()["uploadId"]
+    assert delivery.payload["fileUrl"] == VALID_ZIP
+    assert delivery.payload["status"] == "pending"
