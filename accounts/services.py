@@ -50,3 +50,9 @@ def project_create_or_update(
     project.name = name
     project.save(update_fields=["name", "updated_at"])
     return project, False, True
+
+
+def project_rename(*, project: Project, name: str) -> Project:
+    project.name = name.strip()
+    project.save(update_fields=["name", "updated_at"])
+    return project

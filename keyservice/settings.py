@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from keyservice.secrets import load_secrets
 
@@ -151,8 +152,26 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
 GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")
 GOOGLE_CLIENT_SECRET = env.str("GOOGLE_CLIENT_SECRET", default="")
+# Google's endpoints: the tests point them at a fake Google server (tests/e2e/fake_google.py).
+KEYSERVICE_GOOGLE_AUTHORIZE_URL = env.str(
+    "KEYSERVICE_GOOGLE_AUTHORIZE_URL", default="https://accounts.google.com/o/oauth2/v2/auth"
+)
+KEYSERVICE_GOOGLE_TOKEN_URL = env.str(
+    "KEYSERVICE_GOOGLE_TOKEN_URL", default="https://oauth2.googleapis.com/token"
+)
+KEYSERVICE_GOOGLE_CERTS_URL = env.str(
+    "KEYSERVICE_GOOGLE_CERTS_URL", default="https://www.googleapis.com/oauth2/v1/certs"
+)
+KEYSERVICE_GOOGLE_USERINFO_URL = env.str(
+    "KEYSERVICE_GOOGLE_USERINFO_URL", default="https://www.googleapis.com/oauth2/v2/userinfo"
+)
+KEYSERVICE_GOOGLE_ISSUER = env.str(
+    "KEYSERVICE_GOOGLE_ISSUER", default="https://accounts.google.com"
+)
 SOCIALACCOUNT_PROVIDERS = {
     "google": {
+        # allauth's Google provider with the endpoints above (accounts/google/__init__.py).
+        "provider_class": "accounts.google.GoogleProvider",
         "SCOPE": ["openid", "profile", "email"],
         "AUTH_PARAMS": {"prompt": "select_account"},
         "OAUTH_PKCE_ENABLED": True,
@@ -218,6 +237,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
     },
 }
+
+# --- Teams ---------------------------------------------------------------------------------
+KEYSERVICE_INVITATION_DAYS = env.int("KEYSERVICE_INVITATION_DAYS", default=7)
+# "open" (anyone may sign up, like the hosted platform) or "invite-only" (only addresses with a
+# pending invitation); optionally only addresses of these domains (comma-separated).
+KEYSERVICE_SIGNUP = env.str("KEYSERVICE_SIGNUP", default="open")
+KEYSERVICE_SIGNUP_DOMAINS = [
+    d.lower().lstrip("@") for d in env.list("KEYSERVICE_SIGNUP_DOMAINS", default=[])
+]
+if KEYSERVICE_SIGNUP not in ("open", "invite-only"):
+    raise ImproperlyConfigured('KEYSERVICE_SIGNUP must be "open" or "invite-only".')
 
 # --- keyservice ----------------------------------------------------------------------------
 KEYSERVICE_KEY_PREFIX = env.str("KEYSERVICE_KEY_PREFIX", default="spx_")

@@ -4,11 +4,15 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from api import urls as api_urls
+from teams import views as team_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("keys/", include("apikeys.urls")),
+    path("team/", include("teams.urls")),
+    path("invitations/<str:token>/", team_views.invitation_detail, name="invitation_detail"),
+    path("projects/", include("accounts.project_urls")),
     path("accounts/", include("allauth.urls")),
     path("pixelStripeApi/", include(api_urls.public)),
     path("internal/v1/", include(api_urls.internal)),

@@ -10,6 +10,7 @@ class OutboxEmail(models.Model):
 
     class Kind(models.TextChoices):
         API_KEY = "api_key", "New API key"
+        INVITATION = "invitation", "Team invitation"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -21,6 +22,9 @@ class OutboxEmail(models.Model):
     recipient = models.EmailField()
     api_key = models.ForeignKey(
         "apikeys.ApiKey", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    invitation = models.ForeignKey(
+        "teams.Invitation", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
     )
     state = models.CharField(
         max_length=16, choices=State.choices, default=State.PENDING, db_index=True

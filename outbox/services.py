@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apikeys.crypto import DecryptionError
+from outbox.messages import COMPOSERS
 from outbox.models import OutboxEmail
 
 logger = logging.getLogger(__name__)
@@ -27,9 +26,18 @@ logger = logging.getLogger(__name__)
 
 def outbox_api_key_email_create(*, api_key, recipient: str) -> OutboxEmail:
     """Queue the "your new API key" email; it is handed to Celery when the transaction commits."""
-    row = OutboxEmail.objects.create(
-        kind=OutboxEmail.Kind.API_KEY, recipient=recipient, api_key=api_key
+    return _create(kind=OutboxEmail.Kind.API_KEY, recipient=recipient, api_key=api_key)
+
+
+def outbox_invitation_email_create(*, invitation) -> OutboxEmail:
+    """Queue an invitation email (its signed link is composed at send time)."""
+    return _create(
+        kind=OutboxEmail.Kind.INVITATION, recipient=invitation.email, invitation=invitation
     )
+
+
+def _create(**fields) -> OutboxEmail:
+    row = OutboxEmail.objects.create(**fields)
     transaction.on_commit(lambda: outbox_dispatch(email_id=row.pk))
     return row
 
@@ -71,27 +79,26 @@ class Delivery:
 
 def outbox_deliver(*, email_id: int) -> Delivery:
     """Send one row if it is still pending. Never raises for SMTP trouble: it reports it."""
-    from apikeys.models import KeyEvent
-
     with transaction.atomic():
         row = (
             OutboxEmail.objects.select_for_update(of=("self",))
-            .select_related("api_key__user")
+            .select_related("api_key__user", "invitation__owner")
             .filter(pk=email_id)
             .first()
         )
         if row is None or row.state != OutboxEmail.State.PENDING:
             return Delivery("noop")
-        key = row.api_key
-        if key is None or key.revoked_at is not None:
+        composer = COMPOSERS[row.kind]
+        reason = composer.skip_reason(row)
+        if reason is not None:
             row.state = OutboxEmail.State.SKIPPED
-            row.save(update_fields=["state"])
-            if key is not None:
-                KeyEvent.objects.create(kind=KeyEvent.Kind.EMAIL_SKIPPED, key=key, user=key.user)
+            row.last_error = reason
+            row.save(update_fields=["state", "last_error"])
+            composer.record(row, "skipped", reason)
             return Delivery("skipped")
         row.attempts += 1
         try:
-            message = _api_key_message(row)
+            message = composer.message(row)
         except DecryptionError as exc:  # e.g. its encryption key was dropped from the config
             return _give_up(row, f"cannot decrypt the key: {exc}")
         try:
@@ -112,22 +119,17 @@ def outbox_deliver(*, email_id: int) -> Delivery:
         row.sent_at = timezone.now()
         row.last_error = ""
         row.save(update_fields=["attempts", "state", "sent_at", "last_error"])
-        KeyEvent.objects.create(kind=KeyEvent.Kind.EMAILED, key=key, user=key.user)
-        logger.info("outbox email %s sent to %s", row.pk, row.recipient)
+        composer.record(row, "sent")
+        logger.info("outbox email %s (%s) sent to %s", row.pk, row.kind, row.recipient)
         return Delivery("sent")
 
 
 def _give_up(row: OutboxEmail, error: str) -> Delivery:
-    """Mark the row failed: visible in admin and in the key's audit trail."""
-    from apikeys.models import KeyEvent
-
+    """Mark the row failed: visible in admin (and in the key's audit trail for key emails)."""
     row.state = OutboxEmail.State.FAILED
     row.last_error = error[:500]
     row.save(update_fields=["attempts", "last_error", "state"])
-    key = row.api_key
-    KeyEvent.objects.create(
-        kind=KeyEvent.Kind.EMAIL_FAILED, key=key, user=key.user, detail=row.last_error[:255]
-    )
+    COMPOSERS[row.kind].record(row, "failed", row.last_error)
     logger.error("outbox email %s failed after %s attempt(s)", row.pk, row.attempts)
     return Delivery("failed")
 
@@ -135,22 +137,3 @@ def _give_up(row: OutboxEmail, error: str) -> Delivery:
 def _backoff(attempt: int) -> float:
     base = settings.KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
     return base * random.uniform(0.8, 1.2)
-
-
-def _api_key_message(row: OutboxEmail) -> EmailMessage:
-    from apikeys.services import apikey_decrypt
-
-    key = row.api_key
-    include_key = settings.KEYSERVICE_EMAIL_INCLUDES_KEY
-    context = {
-        "user": key.user,
-        "hint": key.hint,
-        "created_at": key.created_at,
-        "include_key": include_key,
-        "api_key": apikey_decrypt(api_key=key) if include_key else None,
-    }
-    return EmailMessage(
-        subject="Your new keyservice API key",
-        body=render_to_string("outbox/api_key_email.txt", context),
-        to=[row.recipient],
-    )

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Role(models.TextChoices):
@@ -34,3 +35,51 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} in {self.owner}'s account ({self.role})"
+
+
+class Invitation(models.Model):
+    """An owner's invitation of an email address, with a role and an access list.
+
+    Pending until accepted by a user whose verified email matches exactly (case-insensitive),
+    revoked by the owner, or expired (`expires_at` passed: derived, not stored).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations_sent"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices)
+    projects = models.ManyToManyField("accounts.Project", blank=True, related_name="invitations")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    base_url = models.URLField(help_text="Site address the invitation link points to.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    sent_count = models.PositiveIntegerField(default=0)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_accepted",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "owner",
+                Lower("email"),
+                condition=models.Q(state="pending"),
+                name="invitation_one_pending_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.owner}'s account ({self.state})"

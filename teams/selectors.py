@@ -77,3 +77,19 @@ def memberships_of(*, owner: User) -> list[Membership]:
         .prefetch_related("projects")
         .order_by("member__email")
     )
+
+
+def team_invitations_of(*, owner: User) -> list:
+    """The owner's invitations still worth showing: pending ones (expired included, so the
+    owner can resend them)."""
+    from teams.invitations import invitation_status
+    from teams.models import Invitation
+
+    rows = list(
+        Invitation.objects.filter(owner=owner, state=Invitation.State.PENDING)
+        .prefetch_related("projects")
+        .order_by("-created_at")
+    )
+    for row in rows:
+        row.status = invitation_status(invitation=row)
+    return rows

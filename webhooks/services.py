@@ -155,6 +155,8 @@ def webhook_settings_update(*, project: Project, url: str, events: list[str]) ->
         errors["webhookEvents"] = "Events must be a list of event names."
     elif unknown := sorted(set(events) - set(WEBHOOK_EVENTS)):
         errors["webhookEvents"] = f"Unknown events: {', '.join(unknown)}."
+    elif url and not events:
+        errors["webhookEvents"] = "Choose at least one event when a URL is set."
     if errors:
         raise ValidationError(errors)
     project.webhook_url = url

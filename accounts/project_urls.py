@@ -1,0 +1,11 @@
+from django.urls import path
+
+from accounts import project_views as views
+
+urlpatterns = [
+    path("", views.project_list, name="project_list"),
+    path("<str:project_id>/", views.project_detail, name="project_detail"),
+    path("<str:project_id>/rename/", views.project_rename_view, name="project_rename"),
+    path("<str:project_id>/webhook/", views.project_webhook, name="project_webhook"),
+    path("<str:project_id>/webhook/test/", views.project_webhook_test, name="project_webhook_test"),
+]

@@ -1,0 +1,110 @@
+"""Project pages. A project the user cannot reach is a 404, never a hint that it exists."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.forms import ProjectRenameForm, WebhookForm
+from accounts.models import Project
+from accounts.services import project_rename
+from builds.selectors import uploads_of
+from teams.selectors import Access, project_access_for, projects_visible_to
+from webhooks.selectors import webhook_delivery_list
+from webhooks.services import WebhookNotConfigured, webhook_settings_update, webhook_test_send
+
+
+def _reachable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
+    project = Project.objects.filter(public_id=project_id).first()
+    access = project_access_for(user_id=request.user.pk, project=project) if project else None
+    if project is None or not access.can_read:
+        raise Http404("No such project.")
+    return project, access
+
+
+def _writable(request: HttpRequest, project_id: str) -> Project:
+    project, access = _reachable(request, project_id)
+    if not access.can_write:
+        raise Http404("No such project.")  # read-only members get no write forms either
+    return project
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "accounts/project_list.html", {"projects": projects_visible_to(user=request.user)}
+    )
+
+
+def _detail(request, project, access, *, rename=None, webhook=None, status=200):
+    initial = {"webhook_url": project.webhook_url, "webhook_events": project.webhook_events}
+    context = {
+        "project": project,
+        "access": access,
+        "rename_form": rename or ProjectRenameForm(initial={"name": project.name}),
+        "webhook_form": webhook or WebhookForm(initial=initial),
+        "uploads": uploads_of(project_id=project.pk, limit=10),
+        "deliveries": webhook_delivery_list(project=project, limit=10),
+    }
+    return render(request, "accounts/project_detail.html", context, status=status)
+
+
+@login_required
+def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
+    project, access = _reachable(request, project_id)
+    return _detail(request, project, access)
+
+
+@login_required
+@require_POST
+def project_rename_view(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = _writable(request, project_id)
+    form = ProjectRenameForm(request.POST)
+    if not form.is_valid():
+        access = project_access_for(user_id=request.user.pk, project=project)
+        return _detail(request, project, access, rename=form, status=400)
+    project_rename(project=project, name=form.cleaned_data["name"])
+    messages.success(request, "Project renamed.")
+    return redirect("project_detail", project_id=project.public_id)
+
+
+@login_required
+@require_POST
+def project_webhook(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = _writable(request, project_id)
+    form = WebhookForm(request.POST)
+    if form.is_valid():
+        try:
+            webhook_settings_update(
+                project=project,
+                url=form.cleaned_data["webhook_url"],
+                events=form.cleaned_data["webhook_events"],
+            )
+        except ValidationError as exc:
+            names = {"webhookUrl": "webhook_url", "webhookEvents": "webhook_events"}
+            for field, errors in exc.message_dict.items():
+                form.add_error(names.get(field), errors)
+        else:
+            messages.success(request, "Webhook settings saved.")
+            return redirect("project_detail", project_id=project.public_id)
+    access = project_access_for(user_id=request.user.pk, project=project)
+    return _detail(request, project, access, webhook=form, status=400)
+
+
+@login_required
+@require_http_methods(["POST"])
+def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = _writable(request, project_id)
+    try:
+        result = webhook_test_send(project=project)
+    except WebhookNotConfigured:
+        messages.error(request, "Set a webhook URL first.")
+    else:
+        level = messages.success if result.success else messages.error
+        code = f" (HTTP {result.status_code})" if result.status_code else ""
+        level(request, f"Test webhook: {result.message}{code}.")
+    return redirect("project_detail", project_id=project.public_id)

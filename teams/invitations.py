@@ -1,0 +1,170 @@
+"""Invitations: create, resend, revoke, accept. The link carries a signed invitation id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Project, User
+from outbox.services import outbox_invitation_email_create
+from teams.models import Invitation, Membership, Role
+from teams.services import membership_upsert
+
+_SALT = "keyservice.invitation"
+
+
+def invitation_token(*, invitation: Invitation) -> str:
+    return signing.dumps(invitation.pk, salt=_SALT)
+
+
+def invitation_link(*, invitation: Invitation) -> str:
+    path = reverse("invitation_detail", args=[invitation_token(invitation=invitation)])
+    return invitation.base_url.rstrip("/") + path
+
+
+def invitation_from_token(*, token: str) -> Invitation | None:
+    """The invitation a link names, or None for a forged or mangled link."""
+    try:
+        pk = signing.loads(token, salt=_SALT)
+    except signing.BadSignature:
+        return None
+    return (
+        Invitation.objects.select_related("owner").filter(pk=pk).first()
+        if isinstance(pk, int)
+        else None
+    )
+
+
+def invitation_status(*, invitation: Invitation) -> str:
+    """pending | expired | accepted | revoked."""
+    if invitation.state == Invitation.State.PENDING and invitation.expires_at <= timezone.now():
+        return "expired"
+    return invitation.state
+
+
+def _expiry():
+    return timezone.now() + timedelta(days=settings.KEYSERVICE_INVITATION_DAYS)
+
+
+@transaction.atomic
+def invitation_create(
+    *, owner: User, email: str, role: str, projects: list[Project], base_url: str
+) -> Invitation:
+    """Invite `email` into the owner's account and queue the email (sent on commit).
+
+    Raises ValidationError for the owner's own address, an existing member, a pending
+    invitation to the same address, an unknown role or another account's project.
+    """
+    email = email.strip().lower()
+    if email == owner.email.lower():
+        raise ValidationError({"email": "That is your own address."})
+    if Membership.objects.filter(owner=owner, member__email__iexact=email).exists():
+        raise ValidationError({"email": "That person is already a member of your team."})
+    if role not in Role.values:
+        raise ValidationError({"role": "Choose Full access or Read-only."})
+    if any(p.owner_id != owner.pk for p in projects):
+        raise ValidationError({"projects": "Choose only projects of your account."})
+    # An expired pending invitation to the same address gives way to the new one.
+    Invitation.objects.filter(
+        owner=owner,
+        email__iexact=email,
+        state=Invitation.State.PENDING,
+        expires_at__lte=timezone.now(),
+    ).update(state=Invitation.State.REVOKED, revoked_at=timezone.now())
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                owner=owner, email=email, role=role, base_url=base_url, expires_at=_expiry()
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"email": "An invitation to that address is pending: resend it instead."}
+        ) from None
+    invitation.projects.set(projects)
+    _send(invitation)
+    return invitation
+
+
+def _send(invitation: Invitation) -> None:
+    Invitation.objects.filter(pk=invitation.pk).update(sent_count=invitation.sent_count + 1)
+    outbox_invitation_email_create(invitation=invitation)
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation) -> Invitation:
+    """Send the invitation again, valid for a fresh period."""
+    if invitation.state != Invitation.State.PENDING:
+        raise ValidationError("Only a pending invitation can be resent.")
+    invitation.expires_at = _expiry()
+    invitation.save(update_fields=["expires_at"])
+    _send(invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> bool:
+    return bool(
+        Invitation.objects.filter(pk=invitation.pk, state=Invitation.State.PENDING).update(
+            state=Invitation.State.REVOKED, revoked_at=timezone.now()
+        )
+    )
+
+
+def user_has_verified_email(*, user: User, email: str) -> bool:
+    """Whether the user proved `email`: a verified address (e.g. from Google's id_token)."""
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    membership: Membership
+    owner: User
+
+
+class InvitationRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # "expired" | "accepted" | "revoked" | "email_mismatch" | "own"
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Acceptance:
+    """Turn a pending invitation into a membership for `user` (locks the invitation row).
+
+    Only a user whose verified email matches the invited address exactly may accept.
+    An existing membership in that account gets the invitation's role and projects.
+    """
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    status = invitation_status(invitation=invitation)
+    if status != "pending":
+        raise InvitationRefused(status)
+    if user.pk == invitation.owner_id:
+        raise InvitationRefused("own")
+    if not user_has_verified_email(user=user, email=invitation.email):
+        raise InvitationRefused("email_mismatch")
+    result = membership_upsert(
+        owner=invitation.owner,
+        member=user,
+        role=invitation.role,
+        projects=list(invitation.projects.all()),
+    )
+    invitation.state = Invitation.State.ACCEPTED
+    invitation.accepted_by = user
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["state", "accepted_by", "accepted_at"])
+    return Acceptance(membership=result.membership, owner=invitation.owner)
+
+
+def invitation_pending_for(*, email: str) -> bool:
+    """Whether anyone invited this address (for invite-only sign-up)."""
+    return Invitation.objects.filter(
+        email__iexact=email, state=Invitation.State.PENDING, expires_at__gt=timezone.now()
+    ).exists()

@@ -1,0 +1,166 @@
+"""Team management. Every page here manages the signed-in user's own account: a member of
+someone else's account can never reach that account's team (by construction, not by check)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from teams import invitations as inv
+from teams.forms import InviteForm, MembershipForm
+from teams.models import Invitation, Membership
+from teams.selectors import memberships_of, team_invitations_of
+from teams.services import membership_remove, membership_upsert
+
+
+def _team_page(request: HttpRequest, form: InviteForm | None = None, status: int = 200):
+    owner = request.user
+    context = {
+        "members": memberships_of(owner=owner),
+        "invitations": team_invitations_of(owner=owner),
+        "form": form or InviteForm(owner=owner),
+        "my_memberships": Membership.objects.filter(member=owner).select_related("owner"),
+    }
+    return render(request, "teams/team.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def team(request: HttpRequest) -> HttpResponse:
+    return _team_page(request)
+
+
+@login_required
+@require_POST
+def team_invite(request: HttpRequest) -> HttpResponse:
+    form = InviteForm(request.POST, owner=request.user)
+    if form.is_valid():
+        try:
+            invitation = inv.invitation_create(
+                owner=request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                projects=form.selected_projects(),
+                base_url=request.build_absolute_uri("/"),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+            return redirect("team")
+    return _team_page(request, form, status=400)
+
+
+def _own_invitation(request: HttpRequest, pk: int) -> Invitation:
+    return get_object_or_404(Invitation, pk=pk, owner=request.user)
+
+
+@login_required
+@require_POST
+def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = _own_invitation(request, pk)
+    try:
+        inv.invitation_resend(invitation=invitation)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Invitation to {invitation.email} sent again.")
+    return redirect("team")
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = _own_invitation(request, pk)
+    if inv.invitation_revoke(invitation=invitation):
+        messages.success(request, f"Invitation to {invitation.email} revoked.")
+    return redirect("team")
+
+
+def _own_membership(request: HttpRequest, member_id: str) -> Membership:
+    return get_object_or_404(
+        Membership.objects.select_related("member"),
+        owner=request.user,
+        member__public_id=member_id,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request: HttpRequest, member_id: str) -> HttpResponse:
+    membership = _own_membership(request, member_id)
+    initial = {
+        "role": membership.role,
+        "projects": list(membership.projects.values_list("public_id", flat=True)),
+    }
+    form = MembershipForm(request.POST or None, owner=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        membership_upsert(
+            owner=request.user,
+            member=membership.member,
+            role=form.cleaned_data["role"],
+            projects=form.selected_projects(),
+        )
+        messages.success(request, f"Access of {membership.member.email} updated.")
+        return redirect("team")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "teams/member_edit.html", {"membership": membership, "form": form}, status=status
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_remove(request: HttpRequest, member_id: str) -> HttpResponse:
+    membership = _own_membership(request, member_id)
+    if request.method == "POST":
+        membership_remove(owner=request.user, member=membership.member)
+        messages.success(request, f"{membership.member.email} was removed from your team.")
+        return redirect("team")
+    return render(request, "teams/member_remove.html", {"membership": membership})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_leave(request: HttpRequest, owner_id: str) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership.objects.select_related("owner"),
+        member=request.user,
+        owner__public_id=owner_id,
+    )
+    if request.method == "POST":
+        membership_remove(owner=membership.owner, member=request.user)
+        messages.success(request, f"You left {membership.owner.email}'s team.")
+        return redirect("home")
+    return render(request, "teams/leave.html", {"membership": membership})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = inv.invitation_from_token(token=token)
+    status = inv.invitation_status(invitation=invitation) if invitation else "invalid"
+    context = {"invitation": invitation, "status": status, "token": token}
+    if status != "pending":
+        return render(request, "teams/invitation.html", context, status=410 if invitation else 404)
+    if not request.user.is_authenticated:
+        return render(request, "teams/invitation.html", context)
+    if request.user.pk == invitation.owner_id:
+        context["status"] = "own"
+        return render(request, "teams/invitation.html", context)
+    if not inv.user_has_verified_email(user=request.user, email=invitation.email):
+        context["status"] = "email_mismatch"
+        return render(request, "teams/invitation.html", context, status=403)
+    if request.method == "POST":
+        try:
+            acceptance = inv.invitation_accept(invitation=invitation, user=request.user)
+        except inv.InvitationRefused as exc:
+            context["status"] = exc.reason
+            return render(request, "teams/invitation.html", context, status=409)
+        messages.success(request, f"You joined {acceptance.owner.email}'s team.")
+        return redirect("home")
+    return render(request, "teams/invitation.html", context)

@@ -1,0 +1,255 @@
+"""The Team page: invitations (email, link, expiry, acceptance rules), members, leaving."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.utils import timezone
+
+from accounts.models import User
+from outbox.models import OutboxEmail
+from teams.invitations import invitation_token
+from teams.models import Invitation, Membership
+
+pytestmark = pytest.mark.django_db
+LINK = re.compile(r"https?://[^/\s]+(/invitations/[^/\s]+/)")
+
+
+def verified(user: User, email: str | None = None) -> User:
+    EmailAddress.objects.create(user=user, email=email or user.email, verified=True, primary=True)
+    return user
+
+
+def invite(client, owner, email, role, projects, capture):
+    client.force_login(owner)
+    with capture(execute=True):
+        return client.post(
+            "/team/invite/",
+            {"email": email, "role": role, "projects": [p.public_id for p in projects]},
+        )
+
+
+def test_the_owner_invites_someone_and_an_email_with_a_signed_link_goes_out(
+    client, owner, showroom, configurator, django_capture_on_commit_callbacks
+):
+    response = invite(
+        client, owner, "New@Example.com", "READONLY", [showroom], django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 302
+    invitation = Invitation.objects.get()
+    assert (invitation.email, invitation.role, invitation.state) == (
+        "new@example.com",
+        "READONLY",
+        "pending",
+    )
+    assert list(invitation.projects.all()) == [showroom]
+    assert invitation.expires_at - timezone.now() > timedelta(days=6, hours=23)
+    [email] = mail.outbox
+    assert email.to == ["new@example.com"]
+    assert "Showroom" in email.body and "Configurator" not in email.body
+    [path] = LINK.findall(email.body)
+    assert path == f"/invitations/{invitation_token(invitation=invitation)}/"
+    assert OutboxEmail.objects.get().invitation == invitation
+    team = client.get("/team/").content.decode()
+    assert "new@example.com" in team and "Resend" in team and "Revoke" in team
+
+
+@pytest.mark.parametrize(
+    ("email", "error"),
+    [
+        ("owner@example.com", "That is your own address."),
+        ("not-an-email", "Enter a valid email address."),
+        ("readonly@example.com", "already a member"),
+    ],
+)
+def test_an_invitation_that_makes_no_sense_is_refused_next_to_the_field(
+    client, owner, showroom, readonly_member, email, error, django_capture_on_commit_callbacks
+):
+    response = invite(client, owner, email, "FULL", [showroom], django_capture_on_commit_callbacks)
+    assert response.status_code == 400
+    assert error in response.content.decode()
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
+
+
+def test_a_second_invitation_to_a_pending_address_says_to_resend(
+    client, owner, showroom, django_capture_on_commit_callbacks
+):
+    invite(client, owner, "x@example.com", "FULL", [showroom], django_capture_on_commit_callbacks)
+    again = invite(
+        client, owner, "X@example.com", "FULL", [showroom], django_capture_on_commit_callbacks
+    )
+    assert again.status_code == 400
+    assert "resend it instead" in again.content.decode()
+    assert Invitation.objects.count() == 1
+
+
+def test_another_accounts_project_cannot_be_ticked(
+    client, owner, outsider, django_capture_on_commit_callbacks
+):
+    from accounts.models import Project
+
+    foreign = Project.objects.create(owner=outsider, name="Theirs")
+    response = invite(
+        client, owner, "x@example.com", "FULL", [foreign], django_capture_on_commit_callbacks
+    )
+    assert response.status_code == 400
+    assert not Invitation.objects.exists()
+
+
+def test_resend_extends_the_expiry_and_revoke_kills_the_link(
+    client, owner, showroom, django_capture_on_commit_callbacks
+):
+    invite(client, owner, "x@example.com", "FULL", [showroom], django_capture_on_commit_callbacks)
+    invitation = Invitation.objects.get()
+    Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - timedelta(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/team/invitations/{invitation.pk}/resend/")
+    invitation.refresh_from_db()
+    assert invitation.expires_at > timezone.now() + timedelta(days=6)
+    assert len(mail.outbox) == 2
+    client.post(f"/team/invitations/{invitation.pk}/revoke/")
+    invitation.refresh_from_db()
+    assert invitation.state == "revoked"
+    client.logout()
+    page = client.get(f"/invitations/{invitation_token(invitation=invitation)}/")
+    assert page.status_code == 410
+    assert "This invitation was withdrawn" in page.content.decode()
+
+
+def make_invitation(owner, email="guest@example.com", role="READONLY", projects=()):
+    invitation = Invitation.objects.create(
+        owner=owner,
+        email=email,
+        role=role,
+        base_url="http://testserver/",
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    invitation.projects.set(projects)
+    return invitation
+
+
+def test_a_signed_out_visitor_is_offered_google_sign_in(client, owner, showroom):
+    invitation = make_invitation(owner, projects=[showroom])
+    html = client.get(f"/invitations/{invitation_token(invitation=invitation)}/").content.decode()
+    assert "Sign in with Google" in html
+    assert "/accounts/google/login/?next=/invitations/" in html
+    assert "Showroom" in html
+
+
+def test_the_invitee_with_the_verified_address_accepts_and_becomes_a_member(
+    client, owner, showroom
+):
+    invitation = make_invitation(owner, email="guest@example.com", projects=[showroom])
+    guest = verified(User.objects.create_user("GUEST@example.com"))
+    client.force_login(guest)
+    url = f"/invitations/{invitation_token(invitation=invitation)}/"
+    assert "Accept invitation" in client.get(url).content.decode()
+    response = client.post(url, follow=True)
+    assert "You joined owner@example.com" in response.content.decode()
+    membership = Membership.objects.get(owner=owner, member=guest)
+    assert (membership.role, list(membership.projects.all())) == ("READONLY", [showroom])
+    invitation.refresh_from_db()
+    assert (invitation.state, invitation.accepted_by) == ("accepted", guest)
+    again = client.get(url)
+    assert again.status_code == 410
+    assert "already used" in again.content.decode()
+
+
+def test_a_different_google_identity_gets_a_clear_page_and_no_membership(client, owner, showroom):
+    invitation = make_invitation(owner, email="guest@example.com", projects=[showroom])
+    intruder = verified(User.objects.create_user("intruder@example.com"))
+    client.force_login(intruder)
+    url = f"/invitations/{invitation_token(invitation=invitation)}/"
+    for response in (client.get(url), client.post(url)):
+        assert response.status_code == 403
+        html = response.content.decode()
+        assert "This invitation is for another address" in html
+        assert "guest@example.com" in html
+    assert not Membership.objects.exists()
+
+
+def test_an_unverified_matching_address_is_not_enough(client, owner):
+    invitation = make_invitation(owner, email="guest@example.com")
+    guest = User.objects.create_user("guest@example.com", "pw-guest-123")  # no verified address
+    client.force_login(guest)
+    response = client.post(f"/invitations/{invitation_token(invitation=invitation)}/")
+    assert response.status_code == 403
+    assert not Membership.objects.exists()
+
+
+def test_an_existing_member_accepting_gets_the_new_role_and_projects(
+    client, owner, readonly_member, showroom, configurator
+):
+    verified(readonly_member)
+    invitation = make_invitation(
+        owner, email=readonly_member.email, role="FULL", projects=[showroom, configurator]
+    )
+    client.force_login(readonly_member)
+    client.post(f"/invitations/{invitation_token(invitation=invitation)}/")
+    membership = Membership.objects.get(member=readonly_member)
+    assert membership.role == "FULL"
+    assert set(membership.projects.all()) == {showroom, configurator}
+
+
+@pytest.mark.parametrize(
+    ("token_of", "status", "heading"),
+    [
+        ("expired", 410, "This invitation has expired"),
+        ("forged", 404, "This invitation link is not valid"),
+    ],
+)
+def test_expired_and_forged_links_show_a_clear_page(client, owner, token_of, status, heading):
+    invitation = make_invitation(owner)
+    token = invitation_token(invitation=invitation)
+    if token_of == "expired":
+        Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now())
+    else:
+        token = token[:-3] + "abc"
+    response = client.get(f"/invitations/{token}/")
+    assert response.status_code == status
+    assert heading in response.content.decode()
+
+
+def test_the_owner_edits_a_members_role_and_projects(
+    client, owner, readonly_member, showroom, configurator
+):
+    client.force_login(owner)
+    url = f"/team/members/{readonly_member.public_id}/edit/"
+    assert client.get(url).status_code == 200
+    client.post(url, {"role": "FULL", "projects": [configurator.public_id]})
+    membership = Membership.objects.get(member=readonly_member)
+    assert (membership.role, list(membership.projects.all())) == ("FULL", [configurator])
+
+
+def test_removing_a_member_asks_for_confirmation_first(client, owner, readonly_member):
+    client.force_login(owner)
+    url = f"/team/members/{readonly_member.public_id}/remove/"
+    page = client.get(url)
+    assert "Remove member" in page.content.decode()
+    assert Membership.objects.exists()
+    client.post(url)
+    assert not Membership.objects.exists()
+
+
+def test_a_member_cannot_manage_the_owners_team(client, owner, full_member, readonly_member):
+    client.force_login(full_member)
+    for url in (
+        f"/team/members/{readonly_member.public_id}/edit/",
+        f"/team/members/{readonly_member.public_id}/remove/",
+    ):
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"role": "FULL"}).status_code == 404
+    invitation = make_invitation(owner)
+    assert client.post(f"/team/invitations/{invitation.pk}/revoke/").status_code == 404
+    assert Membership.objects.filter(member=readonly_member, role="READONLY").exists()
+
+
+def test_a_member_can_leave_an_account(client, owner, full_member):
+    client.force_login(full_member)
+    html = client.get("/team/").content.decode()
+    assert "owner@example.com" in html and "Leave" in html
+    client.post(f"/team/leave/{owner.public_id}/")
+    assert not Membership.objects.filter(member=full_member).exists()
