@@ -25,6 +25,15 @@ class ApiView(APIView):
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
 
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise ApiError(400, "Malformed JSON body") from None
+        if length > settings.KEYSERVICE_API_MAX_BODY_BYTES:
+            raise ApiError(413, "Request body too large")
+
 
 class PublicApiView(ApiView):
     def initial(self, request: Request, *args, **kwargs) -> None:

@@ -4,6 +4,7 @@ The public API's GET endpoints take `apikey` in the query string (as the hosted 
 documents), so request lines would otherwise carry keys into logs.
 """
 
+import json
 import logging
 import re
 
@@ -37,3 +38,19 @@ class RedactSecrets(logging.Filter):
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
         return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (DJANGO_LOG_FORMAT=json), for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
+        if record.exc_info or record.exc_text:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)

@@ -33,4 +33,5 @@ if os.environ.get("KEYSERVICE_TEST_WORKER_BROKER"):
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 SESSION_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False  # tests speak plain HTTP unless a test opts in
 CSRF_COOKIE_SECURE = False

@@ -1,10 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from accounts import views as account_views
 from api import urls as api_urls
 from teams import views as team_views
+
+# Operators sign in to admin through the same sign-in as everyone (allauth: Google, rate
+# limits); admin's own login form is never shown.
+admin.site.login = login_required(admin.site.login)
 
 urlpatterns = [
     path("", account_views.home, name="home"),
