@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -16,8 +18,24 @@ class RecordingHandler:
         self.messages: list[EmailMessage] = []
         self.refuse_next = 0  # answer this many DATA commands with a temporary failure
         self.refused = 0
+        self.hold_next = 0.0  # hold the next DATA this many seconds before answering
+        self.holding = threading.Event()  # set while a DATA is being held
+        self.dropped = 0  # held messages whose client vanished meanwhile (not delivered)
 
     async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's hook name
+        if self.hold_next:
+            delay, self.hold_next = self.hold_next, 0.0
+            self.holding.set()
+            try:
+                await asyncio.sleep(delay)
+            except asyncio.CancelledError:  # aiosmtpd cancels us when the client vanishes
+                self.dropped += 1
+                raise
+            finally:
+                self.holding.clear()
+            if server.transport is None or server.transport.is_closing():
+                self.dropped += 1  # the sender died mid-send: the message was never accepted
+                return "451 4.3.0 Sender went away"
         if self.refuse_next > 0:
             self.refuse_next -= 1
             self.refused += 1

@@ -1,0 +1,138 @@
+"""Faults with real services: a worker killed mid-send, PostgreSQL restarted under a running
+web server. Each test starts and stops only what it breaks (its own processes)."""
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from apikeys.services import apikey_issue
+from outbox.models import OutboxEmail
+from outbox.services import outbox_sweep
+from tests.support.services import ROOT, free_port, require, wait_for_port
+from tests.support.waiting import wait_until
+
+
+def test_a_worker_killed_in_the_middle_of_a_send_delivers_after_a_restart(
+    owner, celery_broker, broker_queue, start_worker, smtp, settings
+):
+    smtp.handler.hold_next = 5.0
+    first = start_worker(celery_broker, broker_queue)
+    issued = apikey_issue(user=owner)
+    assert smtp.handler.holding.wait(timeout=30), first.output()
+    first.proc.send_signal(signal.SIGKILL)  # no goodbye: acks_late, row lock dies with it
+    first.proc.wait(timeout=10)
+
+    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    assert wait_until(lambda: smtp.handler.dropped == 1, timeout=15)
+    assert OutboxEmail.objects.get(pk=row.pk).state == "pending"
+
+    start_worker(celery_broker, broker_queue)
+    settings.KEYSERVICE_OUTBOX_STALE_SECONDS = 0
+    assert outbox_sweep() == 1  # what beat does every minute
+    [message] = smtp.wait_for_messages(1)
+    assert issued.plaintext in message.get_body(preferencelist=("plain",)).get_content()
+    assert wait_until(lambda: OutboxEmail.objects.get(pk=row.pk).state == "sent")
+    time.sleep(0.5)
+    assert len(smtp.messages) == 1  # delivered once
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster on a free port (Debian's binaries, run as `postgres`)."""
+
+    def __init__(self) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        self.pg_ctl = str(bins[-1]) if bins else None
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="keyservice-pg-"))
+
+    def _run(self, *args: str) -> None:
+        shutil.chown(self.dir, "postgres")
+        command = [self.pg_ctl, *args]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.dir / "data"), "-o", "-A trust -U postgres")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(
+            "start", "-w", "-D", str(self.dir / "data"), "-o", options, "-l", str(self.dir / "log")
+        )
+
+    def stop(self) -> None:
+        self._run("stop", "-w", "-m", "fast", "-D", str(self.dir / "data"))
+
+    def cleanup(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=15) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_postgres_restarted_under_the_web_server_fails_cleanly_then_recovers(tmp_path):
+    pg = PrivatePostgres()
+    require(pg.pg_ctl is not None, "needs Debian's PostgreSQL server binaries")
+    pg.init()
+    pg.start()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "keyservice.settings_test",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{pg.port}/postgres",
+        "KEYSERVICE_ALLOW_HTTP": "true",
+    }
+    server = None
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
+        )
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
+            + ["keyservice.wsgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=(tmp_path / "web.log").open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        assert wait_for_port(port, timeout=30)
+        base = f"http://127.0.0.1:{port}"
+        api = f"{base}/pixelStripeApi/projects?userId=0123456789abcdef01234567&apikey=spx_x"
+        assert _get(f"{base}/healthz")[0] == 200
+
+        pg.stop()
+        status, body = _get(f"{base}/healthz")
+        assert (status, json.loads(body)) == (503, {"status": "unavailable"})
+        key_status, key_body = _get(api.replace("spx_x", "spx_" + "A" * 49))
+        assert key_status in (401, 500)  # bad checksum needs no DB; else a clean 500
+        assert "Traceback" not in key_body
+        status, body = _get(f"{base}/accounts/login/")
+        assert status == 500 and "Traceback" not in body
+
+        pg.start()
+        assert wait_until(lambda: _get(f"{base}/healthz")[0] == 200, timeout=20)
+        status, body = _get(api)
+        assert (status, json.loads(body)) == (401, {"message": "Unauthorized: Invalid API Key"})
+        assert _get(f"{base}/accounts/login/")[0] == 200
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=15)
+        pg.cleanup()
