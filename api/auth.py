@@ -55,10 +55,18 @@ def refuse_flooding_client(request: Request) -> None:
         raise RateLimited(throttle.wait())
 
 
-def _failed(request: Request, error: tuple[int, str], user_id: object) -> ApiError:
-    """Count an authentication failure; past a limit the answer becomes 429."""
-    by_client = AuthFailureByClient(_client(request))
-    throttles = [by_client]
+def _failed(
+    request: Request, error: tuple[int, str], user_id: object, *, counted: bool = True
+) -> ApiError:
+    """Count an authentication failure; past a limit the answer becomes 429.
+
+    `counted=False` for end-user key failures relayed by an authenticated internal service:
+    neither its address nor its users' ids are locked out because its users send bad keys
+    (brute force through the internal API first needs a valid service token).
+    """
+    if not counted:
+        return ApiError(*error)
+    throttles = [AuthFailureByClient(_client(request))]
     if isinstance(user_id, str) and user_id:
         throttles.append(AuthFailureByUser(user_id[:64]))
     over = [t for t in throttles if not t.allow_request(request, None)]
@@ -98,6 +106,7 @@ def authorize_project(
         if not token_is_well_formed(service_token):
             raise _failed(request, INVALID_TOKEN, None)
         token = token_digest(service_token)
+    relayed = check_token  # an internal service relays its users' keys
     key_ok = crypto.is_well_formed(api_key)
     if not key_ok and token is None:
         raise _failed(request, INVALID_KEY, user_id)
@@ -108,10 +117,10 @@ def authorize_project(
     )
     if not found.token_ok:
         raise _failed(request, INVALID_TOKEN, None)
-    if not found.key_found:
-        raise _failed(request, INVALID_KEY, user_id)
+    if not key_ok or not found.key_found:
+        raise _failed(request, INVALID_KEY, user_id, counted=not relayed)
     if not hmac.compare_digest(found.user_public_id.encode(), user_id.encode()):
-        raise _failed(request, INVALID_USER, user_id)
+        raise _failed(request, INVALID_USER, user_id, counted=not relayed)
     if found.project_pk is None:
         raise ApiError(*PROJECT_NOT_FOUND)
     allowed = found.access.can_write if need == "write" else found.access.can_read
