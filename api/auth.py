@@ -8,6 +8,7 @@ client gets 429 instead of 401, and a flooding address is refused before any che
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Literal
@@ -68,7 +69,8 @@ def _failed(
         return ApiError(*error)
     throttles = [AuthFailureByClient(_client(request))]
     if isinstance(user_id, str) and user_id:
-        throttles.append(AuthFailureByUser(user_id[:64]))
+        # hashed: any string is a safe, bounded cache key
+        throttles.append(AuthFailureByUser(hashlib.sha256(user_id.encode()).hexdigest()[:32]))
     over = [t for t in throttles if not t.allow_request(request, None)]
     if over:
         return RateLimited(max(t.wait() or 0 for t in over))

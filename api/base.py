@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from api.auth import refuse_flooding_client, require_strings
 from api.errors import ApiError
+from api.parsers import StrictJSONParser
 
 CREDENTIALS_MESSAGE = "projectId, userId and apikey are required"
 LIST_CREDENTIALS_MESSAGE = "userId and apikey are required"
@@ -22,7 +22,7 @@ class ApiView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     throttle_classes: list = []
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     renderer_classes = [JSONRenderer]
 
     def initial(self, request: Request, *args, **kwargs) -> None:
