@@ -18,7 +18,7 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.ids import is_public_id
 from api.errors import ApiError, RateLimited
-from api.selectors import credential_lookup
+from api.selectors import credential_lookup, service_token_name
 from api.throttles import AuthFailureByClient, AuthFailureByUser
 from api.tokens import token_digest, token_is_well_formed
 from apikeys import crypto
@@ -33,6 +33,7 @@ INVALID_USER = (401, VerifyFailure.INVALID_USER.value)
 PROJECT_NOT_FOUND = (404, "Project not found")
 FORBIDDEN = (403, "Forbidden")
 INVALID_TOKEN = (401, "Unauthorized: Invalid service token")
+MISSING_TOKEN = (401, "Unauthorized: Missing service token")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,3 +135,17 @@ def authorize_project(
         project_pk=found.project_pk,
         access=found.access,
     )
+
+
+def authenticate_service(request: Request, token: str | None) -> str:
+    """The calling internal service's name, for endpoints that need only the token.
+
+    401 for a missing, malformed, unknown or revoked token; the last three count as
+    authentication failures of the client address, as on `verify`.
+    """
+    if token is None:
+        raise ApiError(*MISSING_TOKEN)
+    name = service_token_name(digest=token_digest(token)) if token_is_well_formed(token) else None
+    if name is None:
+        raise _failed(request, INVALID_TOKEN, None)
+    return name

@@ -6,9 +6,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import schema
-from api.auth import authorize_project, refuse_flooding_client, require_strings
+from api.auth import (
+    MISSING_TOKEN,
+    authenticate_service,
+    authorize_project,
+    refuse_flooding_client,
+    require_strings,
+)
 from api.base import CREDENTIALS_MESSAGE, ApiView, field_error
 from api.errors import ApiError
+from apikeys.leaks import MAX_REPORTED, apikey_revoke_leaked
 
 
 def bearer_token(request: Request) -> str | None:
@@ -23,7 +30,7 @@ class Verify(ApiView):
         refuse_flooding_client(request)
         token = bearer_token(request)
         if token is None:
-            raise ApiError(401, "Unauthorized: Missing service token")
+            raise ApiError(*MISSING_TOKEN)
         data = request.data if isinstance(request.data, dict) else {}
         values = {k: data.get(k) for k in ("apiKey", "userId", "projectId")}
         require_strings(values, CREDENTIALS_MESSAGE)
@@ -48,3 +55,30 @@ class Verify(ApiView):
                 "access": access,
             }
         )
+
+
+def _reported_keys(data: object) -> list[str]:
+    keys = data.get("keys") if isinstance(data, dict) else None
+    if not (
+        isinstance(keys, list)
+        and 1 <= len(keys) <= MAX_REPORTED
+        and all(isinstance(k, str) for k in keys)
+    ):
+        raise field_error("keys")
+    return keys
+
+
+class RevokeLeaked(ApiView):
+    """A secret scanner reports strings it found exposed; active keys among them are revoked.
+
+    The answer lists only those: unknown, malformed and already-revoked strings are absent,
+    with the same status and shape, so it tells the caller nothing about them.
+    """
+
+    @schema.internal_revoke_leaked
+    def post(self, request: Request) -> Response:
+        refuse_flooding_client(request)
+        service = authenticate_service(request, bearer_token(request))
+        keys = _reported_keys(request.data)
+        revoked = apikey_revoke_leaked(keys=keys, reported_by=service)
+        return Response({"revoked": revoked, "count": len(revoked)})

@@ -161,3 +161,34 @@ internal_verify = extend_schema(
     },
     description="Authenticate with `Authorization: Bearer <service token>`.",
 )
+internal_revoke_leaked = extend_schema(
+    operation_id="internal_revoke_leaked",
+    tags=["internal"],
+    request=inline_serializer(
+        "RevokeLeakedRequest",
+        {
+            "keys": s.ListField(
+                child=s.CharField(),
+                min_length=1,
+                max_length=1000,
+                help_text="Strings found exposed, e.g. every match of `spx_[0-9A-Za-z]{49}`.",
+            )
+        },
+    ),
+    responses={
+        200: inline_serializer(
+            "RevokeLeakedResult",
+            {
+                "revoked": s.ListField(
+                    child=s.CharField(),
+                    help_text="The reported strings that were active keys and are now revoked.",
+                ),
+                "count": s.IntegerField(),
+            },
+        ),
+        **_errors(400, 401, 415, 429, 500),
+    },
+    description="Authenticate with `Authorization: Bearer <service token>`. Each reported "
+    "string that is an active key is revoked and its owner emailed a notice. Unknown, "
+    "malformed or already-revoked strings are simply not listed: the answer is the same.",
+)

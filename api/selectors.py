@@ -71,3 +71,12 @@ def credential_lookup(
         project_pk=project_pk,
         access=access,
     )
+
+
+def service_token_name(*, digest: str) -> str | None:
+    """The name of the active service token with this digest, if any."""
+    return (
+        ServiceToken.objects.filter(digest=digest, revoked_at__isnull=True)
+        .values_list("name", flat=True)
+        .first()
+    )

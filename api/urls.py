@@ -24,6 +24,11 @@ public = [
 
 internal = [
     path("verify", internal_views.Verify.as_view(), name="internal_verify"),
+    path(
+        "keys/revoke-leaked",
+        internal_views.RevokeLeaked.as_view(),
+        name="internal_revoke_leaked",
+    ),
     re_path(r"^.*$", not_found),
 ]
 

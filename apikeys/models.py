@@ -47,6 +47,7 @@ class KeyEvent(models.Model):
         EMAILED = "emailed", "Emailed"
         EMAIL_FAILED = "email_failed", "Email failed"
         EMAIL_SKIPPED = "email_skipped", "Email skipped (key rotated before sending)"
+        LEAK_REVOKED = "leak_revoked", "Revoked: reported leaked"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     key = models.ForeignKey(

@@ -5,15 +5,20 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from apikeys import crypto
 from apikeys.models import ApiKey, KeyEvent
-from outbox.services import outbox_api_key_email_create
+from outbox.services import outbox_api_key_email_create, outbox_prune
+from webhooks.models import WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -138,3 +143,66 @@ def apikey_decrypt(*, api_key: ApiKey) -> str:
     if not hmac.compare_digest(crypto.digest(plaintext), api_key.digest):
         raise crypto.DecryptionError("decrypted value does not match the stored digest")
     return plaintext
+
+
+PRUNE_BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class Pruned:
+    key_events: int
+    outbox_emails: int
+    webhook_deliveries: int
+
+
+def history_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH_SIZE) -> Pruned:
+    """Delete history past its retention (KEYSERVICE_*_RETENTION_DAYS), in batches: key events,
+    sent/skipped outbox emails, delivered webhook deliveries (with their attempts). Pending
+    and failed emails and deliveries are never deleted."""
+    now = now or timezone.now()
+    pruned = Pruned(
+        key_events=keyevent_prune(
+            before=_cutoff(now, "KEYSERVICE_AUDIT_RETENTION_DAYS"), batch_size=batch_size
+        ),
+        outbox_emails=outbox_prune(
+            before=_cutoff(now, "KEYSERVICE_OUTBOX_RETENTION_DAYS"), batch_size=batch_size
+        ),
+        webhook_deliveries=_delete_in_batches(
+            WebhookDelivery.objects.filter(
+                state=WebhookDelivery.State.DELIVERED,
+                created_at__lt=_cutoff(now, "KEYSERVICE_WEBHOOK_RETENTION_DAYS"),
+            ),
+            batch_size=batch_size,
+        ),
+    )
+    logger.info(
+        "pruned %s key event(s), %s outbox email(s), %s webhook delivery(ies)",
+        pruned.key_events,
+        pruned.outbox_emails,
+        pruned.webhook_deliveries,
+    )
+    return pruned
+
+
+def keyevent_prune(*, before: datetime, batch_size: int = PRUNE_BATCH_SIZE) -> int:
+    """Delete key audit events created before `before`, in batches."""
+    return _delete_in_batches(KeyEvent.objects.filter(created_at__lt=before), batch_size=batch_size)
+
+
+def _cutoff(now: datetime, setting: str) -> datetime:
+    days = getattr(settings, setting)
+    if not isinstance(days, int) or days < 1:
+        raise ImproperlyConfigured(f"{setting} must be a whole number of days, at least 1.")
+    return now - timedelta(days=days)
+
+
+def _delete_in_batches(queryset: QuerySet, *, batch_size: int) -> int:
+    """Delete what `queryset` matches, `batch_size` rows per statement (each its own
+    transaction), so no run holds long locks or builds one huge delete. Returns the number of
+    rows of the queryset's model deleted (cascaded rows are not counted)."""
+    queryset = queryset.order_by()
+    label = queryset.model._meta.label
+    deleted = 0
+    while ids := list(queryset.values_list("pk", flat=True)[:batch_size]):
+        deleted += queryset.filter(pk__in=ids).delete()[1].get(label, 0)
+    return deleted

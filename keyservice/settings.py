@@ -240,6 +240,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.webhook_sweep",
         "schedule": timedelta(seconds=60),
     },
+    # Daily: delete key events, outbox emails and webhook deliveries past their retention.
+    "history-prune": {
+        "task": "apikeys.tasks.history_prune",
+        "schedule": timedelta(days=1),
+    },
 }
 
 # --- Teams ---------------------------------------------------------------------------------
@@ -262,6 +267,14 @@ KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS = env.float("KEYSERVICE_OUTBOX_RETRY_BASE_S
 # Pending rows older than this are re-enqueued by the sweep (their first enqueue was lost).
 KEYSERVICE_OUTBOX_STALE_SECONDS = env.int("KEYSERVICE_OUTBOX_STALE_SECONDS", default=120)
 
+# --- Retention (the daily history-prune task and `manage.py prune_history`) ----------------
+# Key audit events older than this many days are deleted.
+KEYSERVICE_AUDIT_RETENTION_DAYS = env.int("KEYSERVICE_AUDIT_RETENTION_DAYS", default=365)
+# Sent and skipped outbox emails (pending and failed ones are always kept).
+KEYSERVICE_OUTBOX_RETENTION_DAYS = env.int("KEYSERVICE_OUTBOX_RETENTION_DAYS", default=30)
+# Delivered webhook deliveries and their attempts (pending and failed ones are always kept).
+KEYSERVICE_WEBHOOK_RETENTION_DAYS = env.int("KEYSERVICE_WEBHOOK_RETENTION_DAYS", default=30)
+
 # --- Webhooks ------------------------------------------------------------------------------
 # Seconds for connecting and for each read of a webhook request (no redirects are followed).
 KEYSERVICE_WEBHOOK_TIMEOUT = env.float("KEYSERVICE_WEBHOOK_TIMEOUT", default=10)
@@ -282,7 +295,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

@@ -51,6 +51,41 @@ class ApiKeyEmail:
             KeyEvent.objects.create(kind=kind, key=key, user=key.user, detail=detail[:255])
 
 
+class LeakNoticeEmail:
+    """ "Your key was reported leaked and revoked": names the key by its hint only."""
+
+    subject = "Your keyservice API key was exposed and has been revoked"
+
+    def skip_reason(self, row: OutboxEmail) -> str | None:
+        if row.api_key is None:
+            return "the key no longer exists"
+        return None
+
+    def message(self, row: OutboxEmail) -> EmailMessage:
+        key = row.api_key
+        context = {
+            "user": key.user,
+            "hint": key.hint,
+            "created_at": key.created_at,
+            "revoked_at": key.revoked_at,
+        }
+        body = render_to_string("outbox/leak_notice_email.txt", context)
+        return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
+
+    def record(self, row: OutboxEmail, outcome: str, detail: str = "") -> None:
+        from apikeys.models import KeyEvent
+
+        kind = {
+            "sent": KeyEvent.Kind.EMAILED,
+            "failed": KeyEvent.Kind.EMAIL_FAILED,
+            "skipped": KeyEvent.Kind.EMAIL_SKIPPED,
+        }[outcome]
+        key = row.api_key
+        if key is not None:
+            note = f"leak notice: {detail}" if detail else "leak notice"
+            KeyEvent.objects.create(kind=kind, key=key, user=key.user, detail=note[:255])
+
+
 class InvitationEmail:
     def skip_reason(self, row: OutboxEmail) -> str | None:
         invitation = row.invitation
@@ -82,4 +117,5 @@ class InvitationEmail:
 COMPOSERS = {
     OutboxEmail.Kind.API_KEY: ApiKeyEmail(),
     OutboxEmail.Kind.INVITATION: InvitationEmail(),
+    OutboxEmail.Kind.LEAK_NOTICE: LeakNoticeEmail(),
 }

@@ -11,6 +11,7 @@ class OutboxEmail(models.Model):
     class Kind(models.TextChoices):
         API_KEY = "api_key", "New API key"
         INVITATION = "invitation", "Team invitation"
+        LEAK_NOTICE = "leak_notice", "Leaked key notice"
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"

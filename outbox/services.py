@@ -10,7 +10,7 @@ import logging
 import random
 import smtplib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -137,3 +137,15 @@ def _give_up(row: OutboxEmail, error: str) -> Delivery:
 def _backoff(attempt: int) -> float:
     base = settings.KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
     return base * random.uniform(0.8, 1.2)
+
+
+def outbox_prune(*, before: datetime, batch_size: int = 1000) -> int:
+    """Delete sent and skipped rows created before `before`, `batch_size` rows per statement.
+    Pending and failed rows are kept whatever their age: operators act on those."""
+    settled = OutboxEmail.objects.filter(
+        state__in=[OutboxEmail.State.SENT, OutboxEmail.State.SKIPPED], created_at__lt=before
+    ).order_by()
+    deleted = 0
+    while ids := list(settled.values_list("pk", flat=True)[:batch_size]):
+        deleted += settled.filter(pk__in=ids).delete()[0]
+    return deleted

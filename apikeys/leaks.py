@@ -1,0 +1,66 @@
+"""Keys reported leaked (by a secret-scanning service): revoke them, audit, notify the owner.
+
+The caller learns only which of its strings were active keys and are now revoked; unknown,
+malformed and already-revoked strings are simply absent from the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+
+from apikeys import crypto
+from apikeys.models import ApiKey, KeyEvent
+from outbox.models import OutboxEmail
+from outbox.services import outbox_dispatch
+
+logger = logging.getLogger(__name__)
+
+MAX_REPORTED = 1000
+
+
+@transaction.atomic
+def apikey_revoke_leaked(*, keys: Sequence[str], reported_by: str) -> list[str]:
+    """Revoke every active key among `keys`, in one transaction and one lookup query.
+
+    Each revoked key gets a `leak_revoked` audit event naming the reporter, and its owner a
+    notice email (queued in the outbox, sent on commit; it names the key by its hint only).
+    Returns the reported strings that were active keys, once each, in the order given.
+    """
+    by_digest: dict[str, str] = {}
+    for key in keys:
+        if crypto.is_well_formed(key):  # format and checksum: no query for a random string
+            by_digest.setdefault(crypto.digest(key), key)
+    found = list(
+        ApiKey.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(digest__in=list(by_digest), revoked_at__isnull=True)
+        .order_by("pk")
+    )
+    if found:
+        ApiKey.objects.filter(pk__in=[k.pk for k in found]).update(revoked_at=timezone.now())
+        detail = f"reported leaked by {reported_by}"[:255]
+        KeyEvent.objects.bulk_create(
+            KeyEvent(kind=KeyEvent.Kind.LEAK_REVOKED, key=k, user_id=k.user_id, detail=detail)
+            for k in found
+        )
+        for api_key in found:
+            _queue_notice(api_key)
+        logger.warning(
+            "%s leaked key(s) revoked, reported by %s: %s",
+            len(found),
+            reported_by,
+            ", ".join(f"{k.pk} ({k.hint})" for k in found),
+        )
+    revoked = {k.digest for k in found}
+    return [key for digest, key in by_digest.items() if digest in revoked]
+
+
+def _queue_notice(api_key: ApiKey) -> None:
+    row = OutboxEmail.objects.create(
+        kind=OutboxEmail.Kind.LEAK_NOTICE, recipient=api_key.user.email, api_key=api_key
+    )
+    transaction.on_commit(lambda: outbox_dispatch(email_id=row.pk))

@@ -1,0 +1,154 @@
+"""History pruning: key events, settled outbox emails and delivered webhook deliveries past
+their retention are deleted (daily beat task and `manage.py prune_history`); nothing an
+operator may still need to act on is."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apikeys.models import KeyEvent
+from apikeys.services import Pruned, history_prune
+from apikeys.tasks import history_prune as history_prune_task
+from outbox.models import OutboxEmail
+from webhooks.models import WebhookAttempt, WebhookDelivery
+
+pytestmark = pytest.mark.django_db
+
+
+def aged(obj, days: int):
+    """Backdate a row's created_at (auto_now_add) by `days` days."""
+    type(obj).objects.filter(pk=obj.pk).update(created_at=timezone.now() - timedelta(days=days))
+    return obj
+
+
+def event(user, days: int) -> KeyEvent:
+    return aged(KeyEvent.objects.create(kind=KeyEvent.Kind.ISSUED, user=user), days)
+
+
+def email(state: str, days: int) -> OutboxEmail:
+    row = OutboxEmail.objects.create(
+        kind=OutboxEmail.Kind.API_KEY, recipient="someone@example.com", state=state
+    )
+    return aged(row, days)
+
+
+def delivery(project, state: str, days: int) -> WebhookDelivery:
+    row = WebhookDelivery.objects.create(
+        project=project,
+        event="build.uploaded",
+        url="https://hooks.example.com/keyservice",
+        payload={"event": "build.uploaded"},
+        state=state,
+    )
+    WebhookAttempt.objects.create(delivery=row, number=1, status_code=200, duration_ms=12)
+    return aged(row, days)
+
+
+MODELS = [(KeyEvent, "events"), (OutboxEmail, "emails"), (WebhookDelivery, "deliveries")]
+
+
+def ids(model) -> set[int]:
+    return set(model.objects.values_list("pk", flat=True))
+
+
+@pytest.fixture
+def history(owner, showroom):
+    """Rows on both sides of the default retentions (365 days audit, 30 days the others)."""
+    old = {
+        "events": {event(owner, 400).pk, event(owner, 366).pk},
+        "emails": {email("sent", 31).pk, email("skipped", 90).pk},
+        "deliveries": {delivery(showroom, "delivered", 45).pk},
+    }
+    kept = {
+        "events": {event(owner, 364).pk, event(owner, 0).pk},
+        "emails": {
+            email("sent", 29).pk,
+            email("pending", 400).pk,
+            email("failed", 400).pk,
+        },
+        "deliveries": {
+            delivery(showroom, "delivered", 29).pk,
+            delivery(showroom, "pending", 400).pk,
+            delivery(showroom, "failed", 400).pk,
+        },
+    }
+    return old, kept
+
+
+def test_history_past_its_retention_is_deleted_and_recent_history_is_kept(history):
+    old, kept = history
+
+    pruned = history_prune()
+
+    assert pruned == Pruned(key_events=2, outbox_emails=2, webhook_deliveries=1)
+    assert ids(KeyEvent) == kept["events"]
+    assert ids(OutboxEmail) == kept["emails"]
+    assert ids(WebhookDelivery) == kept["deliveries"]
+    assert set(WebhookAttempt.objects.values_list("delivery_id", flat=True)) == kept["deliveries"]
+    assert all(not (ids(model) & old[name]) for model, name in MODELS)
+
+
+def test_pending_and_failed_emails_and_deliveries_are_kept_however_old(owner, showroom):
+    kept = {email("pending", 5000).pk, email("failed", 5000).pk}
+    kept_deliveries = {delivery(showroom, s, 5000).pk for s in ("pending", "failed")}
+
+    history_prune()
+
+    assert ids(OutboxEmail) == kept
+    assert ids(WebhookDelivery) == kept_deliveries
+
+
+def test_retention_periods_come_from_the_settings(settings, owner, showroom):
+    settings.KEYSERVICE_AUDIT_RETENTION_DAYS = 7
+    settings.KEYSERVICE_OUTBOX_RETENTION_DAYS = 2
+    settings.KEYSERVICE_WEBHOOK_RETENTION_DAYS = 90
+    recent = {event(owner, 6).pk, email("sent", 1).pk, delivery(showroom, "delivered", 45).pk}
+    event(owner, 8)
+    email("sent", 3)
+
+    assert history_prune() == Pruned(key_events=1, outbox_emails=1, webhook_deliveries=0)
+    assert recent == ids(KeyEvent) | ids(OutboxEmail) | ids(WebhookDelivery)
+
+
+@pytest.mark.parametrize("days", [0, -1])
+def test_a_retention_below_one_day_is_refused(settings, days):
+    settings.KEYSERVICE_OUTBOX_RETENTION_DAYS = days
+    with pytest.raises(ImproperlyConfigured, match="KEYSERVICE_OUTBOX_RETENTION_DAYS"):
+        history_prune()
+
+
+def test_rows_are_deleted_in_batches(owner):
+    for _ in range(5):
+        event(owner, 400)
+
+    with CaptureQueriesContext(connection) as queries:
+        pruned = history_prune(batch_size=2)
+
+    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
+    assert pruned.key_events == 5
+    assert len(deletes) == 3
+    assert not KeyEvent.objects.exists()
+
+
+def test_the_prune_history_command_reports_what_it_deleted(history):
+    out = io.StringIO()
+    call_command("prune_history", stdout=out)
+    assert out.getvalue().strip() == (
+        "Deleted 2 key event(s), 2 outbox email(s) and 1 webhook delivery(ies)."
+    )
+
+
+def test_a_daily_beat_task_prunes_history(settings, history):
+    entry = settings.CELERY_BEAT_SCHEDULE["history-prune"]
+    assert entry == {"task": history_prune_task.name, "schedule": timedelta(days=1)}
+
+    result = history_prune_task.apply().get()
+
+    assert result == {"key_events": 2, "outbox_emails": 2, "webhook_deliveries": 1}
+    assert ids(KeyEvent) == history[1]["events"]

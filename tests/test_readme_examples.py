@@ -1,0 +1,245 @@
+"""The README's REST API examples run as written: each `<!-- example: NAME -->` sh block is
+executed with bash and curl against a live server, with $BASE, $API_KEY, $USER_ID,
+$PROJECT_ID, $UPLOAD_ID and $SERVICE_TOKEN set to real values. Its output must be JSON of the
+shape of the json block documented right after it (same keys and value types, and the same
+values for the fields that do not depend on the data: messages, roles, statuses, counts).
+
+The webhook signature snippet of the README is checked against a real delivery too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from accounts.models import Project
+from api.services import service_token_create
+from apikeys.services import apikey_issue
+from builds.models import Upload
+from tests.support.receiver import WebhookReceiver
+from tests.support.services import require
+from webhooks.signing import SIGNATURE_HEADER
+
+# builds.services publishes with send_task, which eager Celery does not run (as intended).
+pytestmark = pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+MARKER = re.compile(r"<!-- example: ([\w.-]+) -->")
+EXAMPLE = re.compile(
+    r"<!-- example: (?P<name>[\w.-]+) -->\n"
+    r"```sh\n(?P<command>.*?)```\n"
+    r"```json\n(?P<response>.*?)```",
+    re.DOTALL,
+)
+REQUIRED = {
+    "list-projects",
+    "projects-status",
+    "project-detail",
+    "upload-file",
+    "distribute-file",
+    "test-webhook",
+    "internal-verify",
+}
+# Fields whose documented value does not depend on ids or times: it must be the real one.
+LITERAL_FIELDS = {
+    "access",
+    "message",
+    "objection",
+    "page",
+    "role",
+    "status",
+    "statusCode",
+    "subscriptionStatus",
+    "success",
+    "totalPages",
+    "totalProjects",
+    "valid",
+    "webhookEvents",
+}
+HEX24 = re.compile(r"^[0-9a-f]{24}$")
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    command: str
+    response: dict
+
+
+def read_examples() -> list[Example]:
+    text = README.read_text(encoding="utf-8")
+    return [
+        Example(m["name"], m["command"], json.loads(m["response"])) for m in EXAMPLE.finditer(text)
+    ]
+
+
+EXAMPLES = read_examples()
+
+
+def test_the_readme_documents_every_endpoint_with_a_runnable_example():
+    markers = MARKER.findall(README.read_text(encoding="utf-8"))
+    names = [e.name for e in EXAMPLES]
+    assert len(EXAMPLES) >= 7, names
+    # Every marker is followed by an sh block and its json answer, and names are unique.
+    assert sorted(markers) == sorted(names)
+    assert len(set(names)) == len(names)
+    assert not REQUIRED - set(names), f"missing examples: {REQUIRED - set(names)}"
+
+
+# --- comparing an answer with the documented one ------------------------------------------
+
+
+def shape(value):
+    """Keys and JSON types, recursively (lists by their first element)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def same_shape(documented, actual, where="$") -> None:
+    if isinstance(documented, list) and isinstance(actual, list):
+        if documented and actual:
+            same_shape(documented[0], actual[0], f"{where}[0]")
+        return
+    if isinstance(documented, dict) and isinstance(actual, dict):
+        assert sorted(documented) == sorted(actual), f"{where}: keys differ"
+        for key in documented:
+            same_shape(documented[key], actual[key], f"{where}.{key}")
+        return
+    assert shape(documented) == shape(actual), f"{where}: {documented!r} vs {actual!r}"
+
+
+def same_literals(documented, actual, where="$") -> None:
+    if isinstance(documented, dict):
+        for key, value in documented.items():
+            if key in LITERAL_FIELDS:
+                assert actual[key] == value, f"{where}.{key}: README {value!r}, got {actual[key]!r}"
+            same_literals(value, actual[key], f"{where}.{key}")
+    elif isinstance(documented, list) and documented and actual:
+        same_literals(documented[0], actual[0], f"{where}[0]")
+
+
+# --- the live run -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver():
+    server = WebhookReceiver()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shell_env(live_server, transactional_db, settings, owner, showroom, receiver) -> dict:
+    """Real values for the README's variables; the project's webhook goes to `receiver`."""
+    require(shutil.which("curl") is not None, "needs curl")
+    settings.KEYSERVICE_ALLOW_HTTP = True  # live_server speaks plain HTTP
+    settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
+    showroom.webhook_url = receiver.url()
+    showroom.webhook_events = ["build.approved"]
+    showroom.save()
+    upload = Upload.objects.create(
+        project=showroom, user=owner, file_url="https://cdn.example.com/builds/showroom-1.4.0.zip"
+    )
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "BASE": live_server.url,
+        "API_KEY": apikey_issue(user=owner).plaintext,
+        "USER_ID": owner.public_id,
+        "PROJECT_ID": showroom.public_id,
+        "UPLOAD_ID": upload.public_id,
+        "SERVICE_TOKEN": service_token_create(name="readme").plaintext,
+    }
+
+
+def run(command: str, env: dict) -> dict:
+    result = subprocess.run(
+        ["bash", "-c", command], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, (result.returncode, result.stderr)
+    try:
+        return json.loads(result.stdout)
+    except ValueError:
+        pytest.fail(f"not JSON: {result.stdout!r} (stderr {result.stderr!r})")
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: e.name)
+def test_readme_example(example, shell_env, owner, showroom, receiver):
+    answer = run(example.command, shell_env)
+    same_shape(example.response, answer)
+    same_literals(example.response, answer)
+    # What each example actually did, beyond its answer.
+    if example.name == "list-projects":
+        assert [p["id"] for p in answer["projects"]] == [showroom.public_id]
+    elif example.name == "project-detail":
+        assert answer["id"] == showroom.public_id
+        assert [f["_id"] for f in answer["files"]] == [shell_env["UPLOAD_ID"]]
+    elif example.name == "upload-file":
+        assert HEX24.match(answer["uploadId"])
+        assert Upload.objects.get(public_id=answer["uploadId"]).project == showroom
+    elif example.name == "distribute-file":
+        upload = Upload.objects.get(public_id=shell_env["UPLOAD_ID"])
+        assert upload.distribution_requested_at is not None
+    elif example.name == "test-webhook":
+        [request] = receiver.requests
+        assert request.headers["x-keyservice-event"] == "webhook.test"
+    elif example.name == "internal-verify":
+        assert (answer["userId"], answer["projectId"]) == (owner.public_id, showroom.public_id)
+
+
+# --- the signature snippet ----------------------------------------------------------------
+
+
+def readme_verify_function():
+    """The `def verify(...)` python block of the README's webhook signature section."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Webhook signatures", 1)[1]
+    block = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert block, "no python block in the webhook signatures section"
+    namespace: dict = {}
+    exec(compile(block[1], "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    return namespace["verify"]
+
+
+def test_the_readme_signature_snippet_verifies_a_real_delivery(
+    client, owner, showroom, receiver, settings
+):
+    settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
+    showroom.webhook_url = receiver.url()
+    showroom.save()
+    body = {
+        "apiKey": apikey_issue(user=owner).plaintext,
+        "userId": owner.public_id,
+        "projectId": showroom.public_id,
+    }
+    response = client.post(
+        "/pixelStripeApi/projects/test-webhook",
+        json.dumps(body),
+        content_type="application/json",
+        secure=True,
+    )
+    assert response.json()["success"] is True
+    [request] = receiver.requests
+    header = request.headers[SIGNATURE_HEADER.lower()]
+    verify = readme_verify_function()
+    secret = Project.objects.get(pk=showroom.pk).webhook_secret
+    assert verify(secret, header, request.body)
+    assert not verify(secret, header, request.body + b" ")
+    assert not verify("another-secret", header, request.body)
+    t = header.split(",")[0].partition("=")[2]
+    stale = int(t) - 301
+    mac = hmac.new(secret.encode(), f"{stale}.".encode() + request.body, hashlib.sha256)
+    assert not verify(secret, f"t={stale},v1={mac.hexdigest()}", request.body)
+    assert verify(secret, f"t={t},v1={'0' * 64},v1={header.split('v1=')[1]}", request.body)
