@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format install migrate demo worker beat clean
+.PHONY: run test lint format install migrate demo worker beat clean screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ format: install
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Browser tests only, writing docs/screenshots/*.png. Needs PostgreSQL (DATABASE_URL=postgres://…)
+# and Debian's chromium (apt-get install chromium): missing either fails instead of skipping.
+screenshots: install
+	KEYSERVICE_SCREENSHOTS=1 KEYSERVICE_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -q -m e2e tests/e2e $(PYTEST_ARGS)
 
 worker: install .env
 	$(VENV)/bin/celery -A keyservice worker --loglevel=INFO

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from allauth.account.models import EmailAddress
+
 from accounts.models import Project, User
 
 
@@ -19,7 +21,14 @@ def user_create_or_update(
     """
     if user is None:
         extra = {"public_id": public_id} if public_id else {}
-        return User.objects.create_user(email, password, name=name or "", **extra), True, True
+        user = User.objects.create_user(email, password, name=name or "", **extra)
+        # An imported directory comes from a platform that verified these addresses: record
+        # that, so a later Google sign-in as the same address joins this account (and keeps
+        # its password) instead of being treated as an unproven claim.
+        EmailAddress.objects.get_or_create(
+            user=user, email=user.email, defaults={"verified": True, "primary": True}
+        )
+        return user, True, True
     changed = []
     if user.email != email:
         user.email = email

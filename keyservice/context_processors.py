@@ -5,5 +5,5 @@ from django.http import HttpRequest
 def site(request: HttpRequest) -> dict:
     return {
         "password_login": settings.KEYSERVICE_PASSWORD_LOGIN,
-        "google_login": bool(settings.GOOGLE_CLIENT_ID),
+        "google_login": bool(settings.SOCIALACCOUNT_PROVIDERS.get("google", {}).get("APPS")),
     }

@@ -153,7 +153,8 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
         context["status"] = "own"
         return render(request, "teams/invitation.html", context)
     if not inv.user_has_verified_email(user=request.user, email=invitation.email):
-        context["status"] = "email_mismatch"
+        same = request.user.email.lower() == invitation.email.lower()
+        context["status"] = "unverified" if same else "email_mismatch"
         return render(request, "teams/invitation.html", context, status=403)
     if request.method == "POST":
         try:

@@ -35,14 +35,18 @@ def test_google_client_id_and_secret_come_from_the_environment():
 
 @pytest.mark.django_db
 def test_the_sign_in_page_offers_google_when_it_is_configured(client, settings):
-    settings.SOCIALACCOUNT_PROVIDERS = {"google": GOOGLE_APP}
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "google": {**settings.SOCIALACCOUNT_PROVIDERS["google"], **GOOGLE_APP}
+    }
     html = client.get("/accounts/login/").content.decode()
     assert "/accounts/google/login/" in html
 
 
 @pytest.mark.django_db
 def test_starting_google_sign_in_redirects_to_google_with_our_client_id(client, settings):
-    settings.SOCIALACCOUNT_PROVIDERS = {"google": {**GOOGLE_APP, "OAUTH_PKCE_ENABLED": True}}
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "google": {**settings.SOCIALACCOUNT_PROVIDERS["google"], **GOOGLE_APP}
+    }
     response = client.post("/accounts/google/login/")
     assert response.status_code == 302
     target = urlparse(response["Location"])

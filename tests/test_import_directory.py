@@ -622,3 +622,12 @@ def test_membership_remove_reports_whether_there_was_a_membership(team):
     assert membership_remove(owner=boss, member=helper) is True
     assert membership_remove(owner=boss, member=helper) is False
     assert not Membership.objects.exists()
+
+
+@pytest.mark.django_db
+def test_imported_addresses_are_recorded_as_verified(tmp_path):
+    from allauth.account.models import EmailAddress
+
+    run_import(tmp_path, directory())
+    owner = User.objects.get(email="owner@example.com")
+    assert EmailAddress.objects.filter(user=owner, email=owner.email, verified=True).exists()

@@ -131,12 +131,23 @@ def make_invitation(owner, email="guest@example.com", role="READONLY", projects=
     return invitation
 
 
-def test_a_signed_out_visitor_is_offered_google_sign_in(client, owner, showroom):
+def test_a_signed_out_visitor_is_offered_google_sign_in(client, owner, showroom, settings):
+    google = settings.SOCIALACCOUNT_PROVIDERS["google"]
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "google": {**google, "APPS": [{"client_id": "id", "secret": "s", "key": ""}]}
+    }
     invitation = make_invitation(owner, projects=[showroom])
     html = client.get(f"/invitations/{invitation_token(invitation=invitation)}/").content.decode()
     assert "Sign in with Google" in html
     assert "/accounts/google/login/?next=/invitations/" in html
     assert "Showroom" in html
+
+
+def test_without_google_configured_the_page_says_so_instead_of_a_broken_button(client, owner):
+    invitation = make_invitation(owner)
+    html = client.get(f"/invitations/{invitation_token(invitation=invitation)}/").content.decode()
+    assert "Sign in with Google" not in html
+    assert "Google sign-in is not configured" in html
 
 
 def test_the_invitee_with_the_verified_address_accepts_and_becomes_a_member(
@@ -177,6 +188,7 @@ def test_an_unverified_matching_address_is_not_enough(client, owner):
     client.force_login(guest)
     response = client.post(f"/invitations/{invitation_token(invitation=invitation)}/")
     assert response.status_code == 403
+    assert "Your address is not verified yet" in response.content.decode()
     assert not Membership.objects.exists()
 
 
