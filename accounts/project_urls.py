@@ -8,4 +8,9 @@ urlpatterns = [
     path("<str:project_id>/rename/", views.project_rename_view, name="project_rename"),
     path("<str:project_id>/webhook/", views.project_webhook, name="project_webhook"),
     path("<str:project_id>/webhook/test/", views.project_webhook_test, name="project_webhook_test"),
+    path(
+        "<str:project_id>/webhook/secret/",
+        views.project_webhook_secret,
+        name="project_webhook_secret",
+    ),
 ]

@@ -15,7 +15,12 @@ from accounts.services import project_rename
 from builds.selectors import uploads_of
 from teams.selectors import Access, project_access_for, projects_visible_to
 from webhooks.selectors import webhook_delivery_list
-from webhooks.services import WebhookNotConfigured, webhook_settings_update, webhook_test_send
+from webhooks.services import (
+    WebhookNotConfigured,
+    webhook_secret_rotate,
+    webhook_settings_update,
+    webhook_test_send,
+)
 
 
 def _reachable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
@@ -107,4 +112,13 @@ def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
         level = messages.success if result.success else messages.error
         code = f" (HTTP {result.status_code})" if result.status_code else ""
         level(request, f"Test webhook: {result.message}{code}.")
+    return redirect("project_detail", project_id=project.public_id)
+
+
+@login_required
+@require_POST
+def project_webhook_secret(request: HttpRequest, project_id: str) -> HttpResponse:
+    project = _writable(request, project_id)
+    webhook_secret_rotate(project=project)
+    messages.success(request, "New signing secret: update your receiver; old signatures fail.")
     return redirect("project_detail", project_id=project.public_id)

@@ -106,3 +106,16 @@ def test_recent_uploads_are_listed(client, readonly_member, showroom):
     Upload.objects.create(project=showroom, file_url="https://x.example.com/b.zip")
     html = page(client, readonly_member, showroom).content.decode()
     assert "https://x.example.com/b.zip" in html
+
+
+def test_writers_see_and_rotate_the_signing_secret_readers_do_not(
+    client, owner, readonly_member, showroom
+):
+    secret = showroom.webhook_secret
+    assert secret not in page(client, readonly_member, showroom).content.decode()
+    assert secret in page(client, owner, showroom).content.decode()
+    client.post(f"/projects/{showroom.public_id}/webhook/secret/")
+    showroom.refresh_from_db()
+    assert showroom.webhook_secret != secret and len(showroom.webhook_secret) == 64
+    client.force_login(readonly_member)
+    assert client.post(f"/projects/{showroom.public_id}/webhook/secret/").status_code == 404
