@@ -7,8 +7,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from api.auth import refuse_flooding_client, require_strings
-from api.errors import ApiError
+from api.auth import Principal, authorize_project, refuse_flooding_client, require_strings
+from api.errors import ApiError, RateLimited
 from api.parsers import StrictJSONParser
 
 CREDENTIALS_MESSAGE = "projectId, userId and apikey are required"
@@ -62,6 +62,21 @@ class PublicApiView(ApiView):
         values = {k: data.get(k) for k in ("apiKey", "userId", "projectId")}
         require_strings(values, CREDENTIALS_MESSAGE)
         return values["apiKey"], values["userId"], values["projectId"]
+
+    def authorize_write(self, request: Request) -> tuple[dict, Principal]:
+        """Rows 1-6 for a POST endpoint that writes to the project in its body."""
+        data = self.body(request)
+        api_key, user_id, project_id = self.body_credentials(data)
+        principal = authorize_project(
+            request, api_key=api_key, user_id=user_id, project_id=project_id, need="write"
+        )
+        return data, principal
+
+    def throttle(self, request: Request, throttle_class: type, principal: Principal) -> None:
+        """Row 8: the endpoint's rate limit per userId."""
+        throttle = throttle_class(principal.user_public_id)
+        if not throttle.allow_request(request, self):
+            raise RateLimited(throttle.wait())
 
 
 def field_error(name: str, *, missing: bool = False) -> ApiError:

@@ -13,7 +13,7 @@ from accounts.models import Project, User
 from api import schema
 from api.auth import authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
-from api.errors import ApiError, RateLimited
+from api.errors import ApiError
 from api.throttles import DistributeThrottle, UploadThrottle
 from builds.selectors import upload_in_project, uploads_of
 from builds.services import upload_create, upload_distribute
@@ -131,18 +131,12 @@ def _file_url(data: dict) -> str:
 class UploadFile(PublicApiView):
     @schema.upload_file
     def post(self, request: Request) -> Response:
-        data = self.body(request)
-        api_key, user_id, project_id = self.body_credentials(data)
-        principal = authorize_project(
-            request, api_key=api_key, user_id=user_id, project_id=project_id, need="write"
-        )
+        data, principal = self.authorize_write(request)
         file_url = _file_url(data)
         auto_release = data.get("autoRelease", True)
         if not isinstance(auto_release, bool):
             raise field_error("autoRelease")
-        throttle = UploadThrottle(principal.user_public_id)
-        if not throttle.allow_request(request, self):
-            raise RateLimited(throttle.wait())
+        self.throttle(request, UploadThrottle, principal)
         upload = upload_create(
             project=Project.objects.get(pk=principal.project_pk),
             user=User.objects.get(pk=principal.user_pk),
@@ -155,11 +149,7 @@ class UploadFile(PublicApiView):
 class DistributeFile(PublicApiView):
     @schema.distribute_file
     def post(self, request: Request) -> Response:
-        data = self.body(request)
-        api_key, user_id, project_id = self.body_credentials(data)
-        principal = authorize_project(
-            request, api_key=api_key, user_id=user_id, project_id=project_id, need="write"
-        )
+        data, principal = self.authorize_write(request)
         upload_id = data.get("uploadId")
         if upload_id in (None, ""):
             raise field_error("uploadId", missing=True)
@@ -168,9 +158,7 @@ class DistributeFile(PublicApiView):
         upload = upload_in_project(upload_public_id=upload_id, project_id=principal.project_pk)
         if upload is None:
             raise ApiError(404, "File not found in project")
-        throttle = DistributeThrottle(principal.user_public_id)
-        if not throttle.allow_request(request, self):
-            raise RateLimited(throttle.wait())
+        self.throttle(request, DistributeThrottle, principal)
         upload_distribute(upload=upload, user=User.objects.get(pk=principal.user_pk))
         return Response({"message": "Distribution triggered"})
 
@@ -178,11 +166,7 @@ class DistributeFile(PublicApiView):
 class TestWebhook(PublicApiView):
     @schema.test_webhook
     def post(self, request: Request) -> Response:
-        data = self.body(request)
-        api_key, user_id, project_id = self.body_credentials(data)
-        principal = authorize_project(
-            request, api_key=api_key, user_id=user_id, project_id=project_id, need="write"
-        )
+        _, principal = self.authorize_write(request)
         try:
             result = webhook_test_send(project=Project.objects.get(pk=principal.project_pk))
         except WebhookNotConfigured:

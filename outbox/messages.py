@@ -14,6 +14,20 @@ from django.utils import timezone
 from outbox.models import OutboxEmail
 
 
+def _key_event(row: OutboxEmail, outcome: str, detail: str) -> None:
+    """Record a key email's outcome in the key's audit trail."""
+    from apikeys.models import KeyEvent
+
+    kind = {
+        "sent": KeyEvent.Kind.EMAILED,
+        "failed": KeyEvent.Kind.EMAIL_FAILED,
+        "skipped": KeyEvent.Kind.EMAIL_SKIPPED,
+    }[outcome]
+    key = row.api_key
+    if key is not None:
+        KeyEvent.objects.create(kind=kind, key=key, user=key.user, detail=detail[:255])
+
+
 class ApiKeyEmail:
     subject = "Your new keyservice API key"
 
@@ -39,16 +53,7 @@ class ApiKeyEmail:
         return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
 
     def record(self, row: OutboxEmail, outcome: str, detail: str = "") -> None:
-        from apikeys.models import KeyEvent
-
-        kind = {
-            "sent": KeyEvent.Kind.EMAILED,
-            "failed": KeyEvent.Kind.EMAIL_FAILED,
-            "skipped": KeyEvent.Kind.EMAIL_SKIPPED,
-        }[outcome]
-        key = row.api_key
-        if key is not None:
-            KeyEvent.objects.create(kind=kind, key=key, user=key.user, detail=detail[:255])
+        _key_event(row, outcome, detail)
 
 
 class LeakNoticeEmail:
@@ -73,17 +78,7 @@ class LeakNoticeEmail:
         return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
 
     def record(self, row: OutboxEmail, outcome: str, detail: str = "") -> None:
-        from apikeys.models import KeyEvent
-
-        kind = {
-            "sent": KeyEvent.Kind.EMAILED,
-            "failed": KeyEvent.Kind.EMAIL_FAILED,
-            "skipped": KeyEvent.Kind.EMAIL_SKIPPED,
-        }[outcome]
-        key = row.api_key
-        if key is not None:
-            note = f"leak notice: {detail}" if detail else "leak notice"
-            KeyEvent.objects.create(kind=kind, key=key, user=key.user, detail=note[:255])
+        _key_event(row, outcome, f"leak notice: {detail}" if detail else "leak notice")
 
 
 class InvitationEmail:

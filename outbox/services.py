@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apikeys.crypto import DecryptionError
+from keyservice.queued import row_dispatch, rows_to_sweep
 from outbox.messages import COMPOSERS
 from outbox.models import OutboxEmail
 
@@ -46,27 +46,14 @@ def outbox_dispatch(*, email_id: int) -> bool:
     """Hand one row to the broker. A broker outage is logged, not raised: the sweep retries."""
     from outbox.tasks import outbox_send
 
-    OutboxEmail.objects.filter(pk=email_id).update(due_at=timezone.now())
-    try:
-        outbox_send.delay(email_id)
-    except Exception as exc:  # kombu raises several types for an unreachable broker
-        logger.warning(
-            "outbox email %s not enqueued (%s); the periodic sweep will retry",
-            email_id,
-            type(exc).__name__,
-        )
-        OutboxEmail.objects.filter(pk=email_id).update(due_at=None)
-        return False
-    return True
+    return row_dispatch(model=OutboxEmail, pk=email_id, task=outbox_send, label="outbox email")
 
 
 def outbox_sweep() -> int:
     """Re-enqueue pending rows that never reached the broker or whose message was lost."""
-    stale_before = timezone.now() - timedelta(seconds=settings.KEYSERVICE_OUTBOX_STALE_SECONDS)
-    ids = list(
-        OutboxEmail.objects.filter(state=OutboxEmail.State.PENDING)
-        .filter(Q(due_at__isnull=True) | Q(due_at__lt=stale_before))
-        .values_list("pk", flat=True)[:500]
+    ids = rows_to_sweep(
+        pending=OutboxEmail.objects.filter(state=OutboxEmail.State.PENDING),
+        stale_seconds=settings.KEYSERVICE_OUTBOX_STALE_SECONDS,
     )
     return sum(outbox_dispatch(email_id=pk) for pk in ids)
 

@@ -12,6 +12,7 @@ from kombu import pools as kombu_pools
 from accounts.models import Project, User
 from keyservice.celery import app as celery_app
 from teams.models import Membership, Role
+from tests.support.receiver import WebhookReceiver
 from tests.support.services import RedisServer, Worker, database_url, require
 from tests.support.smtp import SmtpServer
 
@@ -86,6 +87,15 @@ def postgres(transactional_db) -> None:
         connection.vendor == "postgresql",
         "needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)",
     )
+
+
+@pytest.fixture
+def receiver():
+    """A real local HTTP server recording webhook deliveries (tests/support/receiver.py)."""
+    server = WebhookReceiver()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from accounts.models import Project
 from api.services import service_token_create
 from apikeys.services import apikey_issue
 from builds.models import Upload
-from tests.support.receiver import WebhookReceiver
 from tests.support.services import require
 from webhooks.signing import SIGNATURE_HEADER
 
@@ -131,14 +130,6 @@ def same_literals(documented, actual, where="$") -> None:
 
 
 # --- the live run -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def receiver():
-    server = WebhookReceiver()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import redis
 from django.core.exceptions import ValidationError
 
 from accounts.models import Project
-from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
 from tests.support.waiting import wait_until
 from webhooks import WEBHOOK_EVENTS
@@ -33,14 +32,6 @@ UPLOAD = {
     "status": "rejected",
     "objection": "textures missing",
 }
-
-
-@pytest.fixture
-def receiver():
-    server = WebhookReceiver()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Project, new_webhook_secret
+from keyservice.queued import row_dispatch, rows_to_sweep
 from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.selectors import webhook_is_subscribed
@@ -80,27 +80,16 @@ def webhook_dispatch(*, delivery_id: int) -> bool:
     """Hand one delivery to the broker. A broker outage is logged, not raised: the sweep retries."""
     from webhooks.tasks import webhook_send
 
-    WebhookDelivery.objects.filter(pk=delivery_id).update(due_at=timezone.now())
-    try:
-        webhook_send.delay(delivery_id)
-    except Exception as exc:  # kombu raises several types for an unreachable broker
-        logger.warning(
-            "webhook delivery %s not enqueued (%s); the periodic sweep will retry",
-            delivery_id,
-            type(exc).__name__,
-        )
-        WebhookDelivery.objects.filter(pk=delivery_id).update(due_at=None)
-        return False
-    return True
+    return row_dispatch(
+        model=WebhookDelivery, pk=delivery_id, task=webhook_send, label="webhook delivery"
+    )
 
 
 def webhook_sweep() -> int:
     """Re-enqueue pending deliveries that never reached the broker or whose message was lost."""
-    stale = timezone.now() - timedelta(seconds=settings.KEYSERVICE_WEBHOOK_STALE_SECONDS)
-    ids = list(
-        WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING)
-        .filter(Q(due_at__isnull=True) | Q(due_at__lt=stale))
-        .values_list("pk", flat=True)[:500]
+    ids = rows_to_sweep(
+        pending=WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING),
+        stale_seconds=settings.KEYSERVICE_WEBHOOK_STALE_SECONDS,
     )
     return sum(webhook_dispatch(delivery_id=pk) for pk in ids)
 

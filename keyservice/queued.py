@@ -1,0 +1,38 @@
+"""Rows handed to Celery by id (outbox emails, webhook deliveries): the shared mechanism.
+
+A row records when its next attempt is due (`due_at`). Enqueuing sets it; a broker outage
+clears it and is logged, not raised; the periodic sweep re-enqueues pending rows that never
+reached the broker (`due_at` empty) or are long overdue (their message was lost).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+SWEEP_BATCH = 500
+
+
+def row_dispatch(*, model: type[Model], pk: int, task, label: str) -> bool:
+    """Enqueue `task(pk)`; False (and `due_at` cleared) when the broker is unreachable."""
+    model.objects.filter(pk=pk).update(due_at=timezone.now())
+    try:
+        task.delay(pk)
+    except Exception as exc:  # kombu raises several types for an unreachable broker
+        logger.warning(
+            "%s %s not enqueued (%s); the periodic sweep will retry", label, pk, type(exc).__name__
+        )
+        model.objects.filter(pk=pk).update(due_at=None)
+        return False
+    return True
+
+
+def rows_to_sweep(*, pending: QuerySet, stale_seconds: int) -> list[int]:
+    """Ids of pending rows never enqueued, or overdue by more than `stale_seconds`."""
+    stale_before = timezone.now() - timedelta(seconds=stale_seconds)
+    due = Q(due_at__isnull=True) | Q(due_at__lt=stale_before)
+    return list(pending.filter(due).values_list("pk", flat=True)[:SWEEP_BATCH])
