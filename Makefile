@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format install migrate demo worker beat clean screenshots
+.PHONY: run test lint format install migrate demo worker beat clean screenshots bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ test: lint
 # and Debian's chromium (apt-get install chromium): missing either fails instead of skipping.
 screenshots: install
 	KEYSERVICE_SCREENSHOTS=1 KEYSERVICE_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -q -m e2e tests/e2e $(PYTEST_ARGS)
+
+# The benchmark (docs/performance.md): its own venv (bench/.venv), wrk from apt, a fresh
+# PostgreSQL database, gunicorn, ~15 min on 2 cores. BENCH_QUICK=1 for a short run (~3 min).
+bench:
+	PYTHON=$(PYTHON) bench/bench.sh
 
 worker: install .env
 	$(VENV)/bin/celery -A keyservice worker --loglevel=INFO

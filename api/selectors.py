@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 
 from accounts.models import Project, User
 from api.models import ServiceToken
@@ -57,9 +57,9 @@ def credential_lookup(
 ) -> CredentialLookup:
     """One query. Pass key_digest=None to check only the token (the key was malformed)."""
     params = {"digest": key_digest, "project": project_public_id, "token": token_digest}
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(token_digest is not None), params)
-        token_ok, user_pk, user_public_id, project_pk, owner_pk, role = cursor.fetchone()
+    token_ok, user_pk, user_public_id, project_pk, owner_pk, role = _fetch_one(
+        _sql(token_digest is not None), params
+    )
     access = Access.NONE
     if user_pk is not None and project_pk is not None:
         access = access_rule(user_id=user_pk, project_owner_id=owner_pk, member_role=role)
@@ -71,6 +71,38 @@ def credential_lookup(
         project_pk=project_pk,
         access=access,
     )
+
+
+def _fetch_one(sql: str, params: dict) -> tuple:
+    """Run a read-only query in one database round trip, health check included.
+
+    With CONN_HEALTH_CHECKS on, Django sends `SELECT 1` before the first query of every
+    request on a reused connection: a second round trip on the hot path (measured in
+    docs/performance.md). This query is read-only and idempotent, so it is its own health
+    check: if the reused connection turns out to be dead, it is closed and the query runs once
+    more on a new connection — what Django's check would have done, without its cost when
+    the connection is fine. Inside a transaction, or when Django already checked, nothing
+    changes.
+    """
+    checks_itself = (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+    if checks_itself:
+        connection.health_check_done = True  # this query is the check
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    except (OperationalError, InterfaceError):
+        if not checks_itself or connection.is_usable():
+            raise  # not a dead connection: a real error
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def service_token_name(*, digest: str) -> str | None:

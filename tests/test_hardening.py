@@ -120,3 +120,10 @@ def test_the_swagger_ui_needs_no_inline_script(client, owner):
     assert not INLINE_SCRIPT.search(response.content.decode())
     apikey_issue(user=owner)
     assert client.get("/api/schema/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_json_api_answers_skip_the_csp_header_that_only_documents_need(client, owner):
+    response = client.get("/pixelStripeApi/projects", {"userId": owner.public_id}, secure=True)
+    assert response.status_code == 400
+    assert "Content-Security-Policy" not in response
