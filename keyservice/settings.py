@@ -352,7 +352,7 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'", _google_origin],
-    }
+    },
 }
 # Largest JSON body the APIs read; larger ones get 413 {"message": ...} unread.
 KEYSERVICE_API_MAX_BODY_BYTES = env.int("KEYSERVICE_API_MAX_BODY_BYTES", default=65536)
