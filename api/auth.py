@@ -3,7 +3,8 @@
 2 credentials present → 3 active key → 4 key owner is `userId` → 5 project exists →
 6 access. Rows 1 (body) and 7-8 (endpoint fields, rate limits) belong to the views.
 Authentication failures are counted per client address and per userId: past the limit the
-client gets 429 instead of 401, and a flooding address is refused before any check.
+client gets 429 instead of 401, and on the public API a flooding address is refused before
+any check. On the internal API only wrong service tokens count (per client address).
 """
 
 from __future__ import annotations
