@@ -31,11 +31,11 @@ def _reachable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
     return project, access
 
 
-def _writable(request: HttpRequest, project_id: str) -> Project:
+def _writable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
     project, access = _reachable(request, project_id)
     if not access.can_write:
         raise Http404("No such project.")  # read-only members get no write forms either
-    return project
+    return project, access
 
 
 @login_required
@@ -67,10 +67,9 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def project_rename_view(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = _writable(request, project_id)
+    project, access = _writable(request, project_id)
     form = ProjectRenameForm(request.POST)
     if not form.is_valid():
-        access = project_access_for(user_id=request.user.pk, project=project)
         return _detail(request, project, access, rename=form, status=400)
     project_rename(project=project, name=form.cleaned_data["name"])
     messages.success(request, "Project renamed.")
@@ -80,7 +79,7 @@ def project_rename_view(request: HttpRequest, project_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def project_webhook(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = _writable(request, project_id)
+    project, access = _writable(request, project_id)
     form = WebhookForm(request.POST)
     if form.is_valid():
         try:
@@ -96,14 +95,13 @@ def project_webhook(request: HttpRequest, project_id: str) -> HttpResponse:
         else:
             messages.success(request, "Webhook settings saved.")
             return redirect("project_detail", project_id=project.public_id)
-    access = project_access_for(user_id=request.user.pk, project=project)
     return _detail(request, project, access, webhook=form, status=400)
 
 
 @login_required
 @require_http_methods(["POST"])
 def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = _writable(request, project_id)
+    project, _ = _writable(request, project_id)
     try:
         result = webhook_test_send(project=project)
     except WebhookNotConfigured:
@@ -118,7 +116,7 @@ def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def project_webhook_secret(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = _writable(request, project_id)
+    project, _ = _writable(request, project_id)
     webhook_secret_rotate(project=project)
     messages.success(request, "New signing secret: update your receiver; old signatures fail.")
     return redirect("project_detail", project_id=project.public_id)
