@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from apikeys import crypto
 from apikeys.models import ApiKey, KeyEvent
-from outbox.models import OutboxEmail
-from outbox.services import outbox_dispatch
+from outbox.services import outbox_leak_notice_email_create
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ def apikey_revoke_leaked(*, keys: Sequence[str], reported_by: str) -> list[str]:
             for k in found
         )
         for api_key in found:
-            _queue_notice(api_key)
+            outbox_leak_notice_email_create(api_key=api_key)
         logger.warning(
             "%s leaked key(s) revoked, reported by %s: %s",
             len(found),
@@ -57,10 +56,3 @@ def apikey_revoke_leaked(*, keys: Sequence[str], reported_by: str) -> list[str]:
         )
     revoked = {k.digest for k in found}
     return [key for digest, key in by_digest.items() if digest in revoked]
-
-
-def _queue_notice(api_key: ApiKey) -> None:
-    row = OutboxEmail.objects.create(
-        kind=OutboxEmail.Kind.LEAK_NOTICE, recipient=api_key.user.email, api_key=api_key
-    )
-    transaction.on_commit(lambda: outbox_dispatch(email_id=row.pk))

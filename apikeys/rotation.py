@@ -10,7 +10,6 @@ Plaintext exists only in local variables here: never logged, returned or raised.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from django.db.models import Count
 
 from apikeys import crypto
 from apikeys.models import ApiKey
+from apikeys.services import apikey_decrypt
 
 logger = logging.getLogger(__name__)
 
@@ -73,17 +73,6 @@ def kek_ids_missing() -> dict[str, int]:
     return {kek: n for kek, n in kek_counts().items() if kek not in ring}
 
 
-def _plaintext(row: ApiKey, ring: dict[str, bytes]) -> str:
-    """Decrypt one row and check it against its digest; DecryptionError names what failed."""
-    kek = ring.get(row.kek_id)
-    if kek is None:
-        raise crypto.DecryptionError(f"encryption key {row.kek_id} is not configured")
-    plaintext = crypto.decrypt(row.ciphertext, kek)
-    if not hmac.compare_digest(crypto.digest(plaintext), row.digest):
-        raise crypto.DecryptionError("decrypted value does not match the stored digest")
-    return plaintext
-
-
 @dataclass(frozen=True)
 class Batch:
     last_pk: int | None  # None: no row left after `after_pk`
@@ -118,7 +107,7 @@ def kek_rotate_batch(*, after_pk: int, batch_size: int, exclude: frozenset[int])
         changed, failures = [], []
         for row in rows:
             try:
-                plaintext = _plaintext(row, ring)
+                plaintext = apikey_decrypt(api_key=row, keyring=ring)
             except crypto.DecryptionError as exc:
                 failures.append(Failure(row.pk, row.kek_id, str(exc)))
                 continue
@@ -194,7 +183,7 @@ def kek_check(
             return report
         for row in rows:
             try:
-                _plaintext(row, ring)
+                apikey_decrypt(api_key=row, keyring=ring)
             except crypto.DecryptionError as exc:
                 report.failures.append(Failure(row.pk, row.kek_id, str(exc)))
             else:

@@ -11,12 +11,12 @@ from enum import StrEnum
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from apikeys import crypto
 from apikeys.models import ApiKey, KeyEvent
+from keyservice.batches import queryset_delete_in_batches
 from outbox.services import outbox_api_key_email_create, outbox_prune
 from webhooks.models import WebhookDelivery
 
@@ -130,13 +130,13 @@ def apikey_verify(*, key: object, user_public_id: object) -> Verification:
     return Verification(user_pk=user_pk, user_public_id=owner_public_id)
 
 
-def apikey_decrypt(*, api_key: ApiKey) -> str:
+def apikey_decrypt(*, api_key: ApiKey, keyring: dict[str, bytes] | None = None) -> str:
     """The plaintext of a stored key (for the email worker and tests only).
 
     Raises crypto.DecryptionError when the row's KEK is not configured, the ciphertext was
     tampered with, or the result does not match the stored digest.
     """
-    kek = crypto.keyring().get(api_key.kek_id)
+    kek = (keyring if keyring is not None else crypto.keyring()).get(api_key.kek_id)
     if kek is None:
         raise crypto.DecryptionError(f"encryption key {api_key.kek_id} is not configured")
     plaintext = crypto.decrypt(api_key.ciphertext, kek)
@@ -167,7 +167,7 @@ def history_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH_
         outbox_emails=outbox_prune(
             before=_cutoff(now, "KEYSERVICE_OUTBOX_RETENTION_DAYS"), batch_size=batch_size
         ),
-        webhook_deliveries=_delete_in_batches(
+        webhook_deliveries=queryset_delete_in_batches(
             WebhookDelivery.objects.filter(
                 state=WebhookDelivery.State.DELIVERED,
                 created_at__lt=_cutoff(now, "KEYSERVICE_WEBHOOK_RETENTION_DAYS"),
@@ -186,7 +186,9 @@ def history_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH_
 
 def keyevent_prune(*, before: datetime, batch_size: int = PRUNE_BATCH_SIZE) -> int:
     """Delete key audit events created before `before`, in batches."""
-    return _delete_in_batches(KeyEvent.objects.filter(created_at__lt=before), batch_size=batch_size)
+    return queryset_delete_in_batches(
+        KeyEvent.objects.filter(created_at__lt=before), batch_size=batch_size
+    )
 
 
 def _cutoff(now: datetime, setting: str) -> datetime:
@@ -194,15 +196,3 @@ def _cutoff(now: datetime, setting: str) -> datetime:
     if not isinstance(days, int) or days < 1:
         raise ImproperlyConfigured(f"{setting} must be a whole number of days, at least 1.")
     return now - timedelta(days=days)
-
-
-def _delete_in_batches(queryset: QuerySet, *, batch_size: int) -> int:
-    """Delete what `queryset` matches, `batch_size` rows per statement (each its own
-    transaction), so no run holds long locks or builds one huge delete. Returns the number of
-    rows of the queryset's model deleted (cascaded rows are not counted)."""
-    queryset = queryset.order_by()
-    label = queryset.model._meta.label
-    deleted = 0
-    while ids := list(queryset.values_list("pk", flat=True)[:batch_size]):
-        deleted += queryset.filter(pk__in=ids).delete()[1].get(label, 0)
-    return deleted

@@ -8,6 +8,7 @@ reached the broker (`due_at` empty) or are long overdue (their message was lost)
 from __future__ import annotations
 
 import logging
+import random
 from datetime import timedelta
 
 from django.db.models import Model, Q, QuerySet
@@ -15,6 +16,9 @@ from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 SWEEP_BATCH = 500
+# A retry countdown must stay below the broker's visibility timeout (settings:
+# CELERY_BROKER_TRANSPORT_OPTIONS, 3600 s), or Redis re-delivers a task still waiting.
+MAX_BACKOFF_SECONDS = 3000
 
 
 def row_dispatch(*, model: type[Model], pk: int, task, label: str) -> bool:
@@ -36,3 +40,8 @@ def rows_to_sweep(*, pending: QuerySet, stale_seconds: int) -> list[int]:
     stale_before = timezone.now() - timedelta(seconds=stale_seconds)
     due = Q(due_at__isnull=True) | Q(due_at__lt=stale_before)
     return list(pending.filter(due).values_list("pk", flat=True)[:SWEEP_BATCH])
+
+
+def retry_backoff(*, base: float, attempt: int) -> float:
+    """Seconds before retry `attempt + 1`: base doubling per attempt, ±20% jitter, capped."""
+    return min(base * 2 ** (attempt - 1) * random.uniform(0.8, 1.2), MAX_BACKOFF_SECONDS)

@@ -7,7 +7,6 @@ task never sends twice; a row whose key was rotated before sending is skipped.
 from __future__ import annotations
 
 import logging
-import random
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys.crypto import DecryptionError
-from keyservice.queued import row_dispatch, rows_to_sweep
+from keyservice.batches import queryset_delete_in_batches
+from keyservice.queued import retry_backoff, row_dispatch, rows_to_sweep
 from outbox.messages import COMPOSERS
 from outbox.models import OutboxEmail
 
@@ -34,6 +34,11 @@ def outbox_invitation_email_create(*, invitation) -> OutboxEmail:
     return _create(
         kind=OutboxEmail.Kind.INVITATION, recipient=invitation.email, invitation=invitation
     )
+
+
+def outbox_leak_notice_email_create(*, api_key) -> OutboxEmail:
+    """Queue the "your key was reported leaked and revoked" notice (hint only, never the key)."""
+    return _create(kind=OutboxEmail.Kind.LEAK_NOTICE, recipient=api_key.user.email, api_key=api_key)
 
 
 def _create(**fields) -> OutboxEmail:
@@ -94,7 +99,9 @@ def outbox_deliver(*, email_id: int) -> Delivery:
             error = f"{type(exc).__name__}: {exc}"
             if row.attempts >= settings.KEYSERVICE_OUTBOX_MAX_ATTEMPTS:
                 return _give_up(row, error)
-            delay = _backoff(row.attempts)
+            delay = retry_backoff(
+                base=settings.KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS, attempt=row.attempts
+            )
             row.last_error = error[:500]
             row.due_at = timezone.now() + timedelta(seconds=delay)
             row.save(update_fields=["attempts", "last_error", "due_at"])
@@ -121,18 +128,10 @@ def _give_up(row: OutboxEmail, error: str) -> Delivery:
     return Delivery("failed")
 
 
-def _backoff(attempt: int) -> float:
-    base = settings.KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-    return base * random.uniform(0.8, 1.2)
-
-
 def outbox_prune(*, before: datetime, batch_size: int = 1000) -> int:
     """Delete sent and skipped rows created before `before`, `batch_size` rows per statement.
     Pending and failed rows are kept whatever their age: operators act on those."""
     settled = OutboxEmail.objects.filter(
         state__in=[OutboxEmail.State.SENT, OutboxEmail.State.SKIPPED], created_at__lt=before
-    ).order_by()
-    deleted = 0
-    while ids := list(settled.values_list("pk", flat=True)[:batch_size]):
-        deleted += settled.filter(pk__in=ids).delete()[0]
-    return deleted
+    )
+    return queryset_delete_in_batches(settled, batch_size=batch_size)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -19,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Project, new_webhook_secret
-from keyservice.queued import row_dispatch, rows_to_sweep
+from keyservice.queued import retry_backoff, row_dispatch, rows_to_sweep
 from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.selectors import webhook_is_subscribed
@@ -27,10 +26,6 @@ from webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, signature_header
 from webhooks.transport import AttemptResult, webhook_post
 
 logger = logging.getLogger(__name__)
-
-# A retry countdown must stay below the broker's visibility timeout (3600 s), or Redis
-# re-delivers a task that is still waiting.
-MAX_BACKOFF_SECONDS = 3000
 
 
 class WebhookNotConfigured(Exception):
@@ -231,7 +226,9 @@ def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool
         fields.append("delivered_at")
         outcome = WebhookOutcome("delivered")
     elif retry:
-        delay = _backoff(delivery.attempts)
+        delay = retry_backoff(
+            base=settings.KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS, attempt=delivery.attempts
+        )
         delivery.due_at = timezone.now() + timedelta(seconds=delay)
         outcome = WebhookOutcome("retry", retry_in=delay)
     else:
@@ -249,8 +246,3 @@ def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool
         f" ({delivery.last_error})" if delivery.last_error else "",
     )
     return outcome
-
-
-def _backoff(attempt: int) -> float:
-    base = settings.KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS * 2 ** (attempt - 1)
-    return min(base * random.uniform(0.8, 1.2), MAX_BACKOFF_SECONDS)
