@@ -9,8 +9,7 @@ from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue
 from outbox.models import OutboxEmail
 from outbox.services import outbox_sweep
-from tests.conftest import use_broker
-from tests.support.services import RedisServer, require
+from tests.support.services import RedisServer, require, use_broker
 from tests.support.waiting import wait_until
 
 

@@ -16,6 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
+from kombu import pools as kombu_pools
+
+from keyservice.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -141,3 +144,17 @@ class Worker:
                 self.proc.wait()
             self.proc = None
         self.log_path.unlink(missing_ok=True)
+
+
+def use_broker(url: str | None, queue: str = "celery") -> None:
+    """Point this process's Celery app at a broker (None: back to in-process eager tasks)."""
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    kombu_pools.reset()  # kombu keeps producer pools per connection, process-wide
+    celery_app.conf.update(
+        broker_url=url or "memory://",
+        task_always_eager=url is None,
+        task_default_queue=queue,
+    )

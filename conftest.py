@@ -7,13 +7,11 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from kombu import pools as kombu_pools
 
 from accounts.models import Project, User
-from keyservice.celery import app as celery_app
 from teams.models import Membership, Role
 from tests.support.receiver import WebhookReceiver
-from tests.support.services import RedisServer, Worker, database_url, require
+from tests.support.services import RedisServer, Worker, database_url, require, use_broker
 from tests.support.smtp import SmtpServer
 
 
@@ -104,20 +102,6 @@ def smtp():
     server.start()
     yield server
     server.stop()
-
-
-def use_broker(url: str | None, queue: str = "celery") -> None:
-    """Point this process's Celery app at a broker (None: back to in-process eager tasks)."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    kombu_pools.reset()  # kombu keeps producer pools per connection, process-wide
-    celery_app.conf.update(
-        broker_url=url or "memory://",
-        task_always_eager=url is None,
-        task_default_queue=queue,
-    )
 
 
 @pytest.fixture
