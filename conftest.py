@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import copy
 import uuid
 
 import pytest
 import redis
+from allauth.socialaccount import providers
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from accounts.google import GoogleProvider
 from accounts.models import Project, User
 from teams.models import Membership, Role
+from tests.e2e.fake_google import FakeGoogle
+from tests.support.accounts import verified_user
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import RedisServer, Worker, database_url, require, use_broker
 from tests.support.smtp import SmtpServer
@@ -28,7 +33,7 @@ def _fresh_cache():
 
 @pytest.fixture
 def owner(db) -> User:
-    return User.objects.create_user("owner@example.com", "pw-owner-123", name="Olivia Owner")
+    return verified_user("owner@example.com", "pw-owner-123", name="Olivia Owner")
 
 
 @pytest.fixture
@@ -42,7 +47,7 @@ def configurator(owner) -> Project:
 
 
 def _member(owner: User, email: str, role: str, projects: list[Project]) -> User:
-    user = User.objects.create_user(email, "pw-member-123")
+    user = verified_user(email, "pw-member-123")
     membership = Membership.objects.create(owner=owner, member=user, role=role)
     membership.projects.set(projects)
     return user
@@ -60,7 +65,41 @@ def readonly_member(owner, showroom) -> User:
 
 @pytest.fixture
 def outsider(db) -> User:
-    return User.objects.create_user("outsider@example.com", "pw-outsider-123")
+    return verified_user("outsider@example.com", "pw-outsider-123")
+
+
+# allauth builds its provider registry once, from the settings of that moment: load it now,
+# before any test replaces SOCIALACCOUNT_PROVIDERS (and its "provider_class") wholesale.
+providers.registry.load()
+
+
+# --- Fake Google (sign-in tests in accounts/tests and tests/e2e) ---------------------------
+
+
+@pytest.fixture(scope="session")
+def fake_google():
+    server = FakeGoogle().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def google(fake_google, settings) -> FakeGoogle:
+    """Sign-in with Google goes to the fake server for this test (nobody signed in yet)."""
+    assert providers.registry.get_class("google") is GoogleProvider
+    fake_google.reset()
+    google_url = fake_google.url
+    for name, value in fake_google.django_settings().items():
+        setattr(settings, name, value)
+    configured = copy.deepcopy(settings.SOCIALACCOUNT_PROVIDERS)
+    configured["google"]["APPS"] = [fake_google.social_app()]
+    settings.SOCIALACCOUNT_PROVIDERS = configured
+    # The sign-in form's POST redirects to Google: the CSP lets forms go to Google's origin.
+    policy = copy.deepcopy(getattr(settings, "CONTENT_SECURITY_POLICY", None))
+    if policy and "form-action" in policy.get("DIRECTIVES", {}):
+        policy["DIRECTIVES"]["form-action"] = [*policy["DIRECTIVES"]["form-action"], google_url]
+        settings.CONTENT_SECURITY_POLICY = policy
+    return fake_google
 
 
 # --- Real services --------------------------------------------------------------------------

@@ -1,10 +1,20 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django import forms
+from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
 from django.http import HttpRequest
+from django.shortcuts import render
 
+from accounts.models import User
+from accounts.selectors import user_holding_email
+from accounts.services import user_identity_merge, user_unproven_remove
 from teams.invitations import invitation_pending_for
+
+SIGNUP_SENT_MESSAGE = "account/messages/email_confirmation_sent.txt"
+SIGNUP_IN_PROGRESS = "_keyservice_signup_in_progress"
 
 
 def signup_allowed(email: str) -> bool:
@@ -23,14 +33,30 @@ def signup_allowed(email: str) -> bool:
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
-        # Email/password sign-up only where password sign-in is enabled.
+        # Email/password sign-up only where password sign-in is enabled. Who may sign up is
+        # decided after the form, with one answer for every address (accounts.signup_form).
         return settings.KEYSERVICE_PASSWORD_LOGIN
 
     def clean_email(self, email: str) -> str:
-        email = super().clean_email(email).lower()
-        if not signup_allowed(email):
-            raise forms.ValidationError("Sign-up is by invitation for this address.")
-        return email
+        return super().clean_email(email).lower()
+
+    def add_message(self, request: HttpRequest, level: int, message_template=None, *a, **kw):
+        # During a sign-up, accounts.signup_form adds "Confirmation email sent" exactly once,
+        # whether or not an email went out (allauth skips it when rate limited, which would
+        # tell a repeated sign-up apart).
+        if message_template == SIGNUP_SENT_MESSAGE and getattr(request, SIGNUP_IN_PROGRESS, 0):
+            return
+        super().add_message(request, level, message_template, *a, **kw)
+
+
+def verified_provider_email(sociallogin: SocialLogin) -> str | None:
+    """The address the provider vouches for (Google: id_token `email_verified`), lowercased,
+    when it is the address the sign-in would create or use; otherwise None."""
+    email = (sociallogin.user.email or "").strip().lower() if sociallogin.user else ""
+    for address in sociallogin.email_addresses:
+        if address.verified and address.email.strip().lower() == email:
+            return email
+    return None
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
@@ -43,3 +69,50 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         full_name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
         user.name = data.get("name") or full_name
         return user
+
+    def authenticate_by_email(self, sociallogin: SocialLogin) -> tuple[User, str] | None:
+        """Email authentication matches only a VERIFIED local address (allauth's default
+        falls back to unverified rows and to User.email, which is how a squatter's
+        pre-registered account captured the real owner)."""
+        for address in sociallogin.email_addresses:
+            if not address.verified or not self.can_authenticate_by_email(
+                sociallogin, address.email
+            ):
+                continue
+            local = (
+                EmailAddress.objects.filter(email__iexact=address.email, verified=True)
+                .select_related("user")
+                .first()
+            )
+            if local is not None:
+                return local.user, address.email
+        return None
+
+    def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
+        """Runs after allauth looked the identity up, before anyone is signed in or created.
+
+        - An address the provider does not vouch for is refused outright: no user, no session.
+        - A new identity joining an existing account (email authentication or connecting)
+          first makes the account safe for its rightful owner (user_identity_merge).
+        - A new identity whose proven address is held by an unverified account that holds
+          nothing removes that account (user_unproven_remove), so the owner gets a fresh one.
+        """
+        email = verified_provider_email(sociallogin)
+        provider, uid = sociallogin.account.provider, sociallogin.account.uid
+        if email is None:
+            raise ImmediateHttpResponse(
+                render(request, "accounts/signin_refused.html", {"provider": provider}, status=403)
+            )
+        if sociallogin.account.pk is not None:
+            return  # a known identity signing in again
+        target = None
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            target = request.user if request.user.is_authenticated else None
+        elif sociallogin.is_existing:
+            target = sociallogin.user
+        if target is not None:
+            user_identity_merge(user=target, provider=provider, uid=uid, request=request)
+            return
+        holder = user_holding_email(email=email)
+        if holder is not None:
+            user_unproven_remove(user=holder, proven_by=f"{provider} identity {uid}")

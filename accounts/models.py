@@ -4,6 +4,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 
 from accounts.ids import new_public_id, validate_public_id
 
@@ -25,8 +26,14 @@ class UserManager(BaseUserManager):
         return self._create(email, password, **extra)
 
     def create_superuser(self, email: str, password: str | None = None, **extra):
+        """`manage.py createsuperuser`: the operator at the console vouches for the address,
+        so it is recorded as verified (the superuser then signs in through allauth)."""
+        from allauth.account.models import EmailAddress
+
         extra.update(is_staff=True, is_superuser=True)
-        return self._create(email, password, **extra)
+        user = self._create(email, password, **extra)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        return user
 
     def get_by_natural_key(self, username: str):
         return self.get(email__iexact=username)
@@ -49,6 +56,10 @@ class User(AbstractUser):
         validators=[validate_public_id],
     )
 
+    # Bumped to end every session of the user at once (accounts.services.user_sessions_end):
+    # it is part of the session auth hash Django checks on every request.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -68,6 +79,16 @@ class User(AbstractUser):
 
     def get_short_name(self) -> str:
         return self.name or self.email
+
+    def _get_session_auth_hash(self, secret=None) -> str:
+        if not self.session_epoch:  # sessions from before any epoch bump stay valid
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "keyservice.accounts.User.session_auth_hash",
+            f"{self.password}\x00{self.session_epoch}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 def new_webhook_secret() -> str:

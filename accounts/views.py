@@ -1,7 +1,11 @@
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from apikeys.selectors import apikey_current_for
@@ -29,3 +33,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception:
         return JsonResponse({"status": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+def admin_login(request: HttpRequest) -> HttpResponse:
+    """Replaces the admin's login view (keyservice/urls.py): it never shows a form nor reads
+    credentials, for GET or POST. Anonymous visitors go to the sign-in everyone uses
+    (allauth: its rate limits, Google), coming back to `next`; signed-in staff go on to
+    `next`; signed-in non-staff get a plain refusal."""
+    next_url = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("admin:index")
+    if not request.user.is_authenticated:
+        return redirect_to_login(next_url, login_url=reverse("account_login"))
+    if request.user.is_active and request.user.is_staff:
+        return redirect(next_url)
+    return render(request, "admin/refused.html", status=403)

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from apikeys.models import ApiKey, KeyEvent
@@ -32,8 +33,14 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     def active(self, obj: ApiKey) -> bool:
         return obj.is_active
 
-    @admin.action(description="Revoke selected keys", permissions=["view"])
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """Revoking needs its own permission (apikeys.revoke_apikey), not just viewing."""
+        return request.user.has_perm(f"{self.opts.app_label}.revoke_apikey")
+
+    @admin.action(description="Revoke selected keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset) -> None:
+        if not self.has_revoke_permission(request):  # a POST naming the action directly
+            raise PermissionDenied
         count = sum(
             apikey_revoke(api_key=key, actor=request.user, detail="revoked by an operator in admin")
             for key in queryset
@@ -43,8 +50,8 @@ class ApiKeyAdmin(ReadOnlyAdmin):
 
 @admin.register(KeyEvent)
 class KeyEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "user", "key", "actor", "detail"]
+    list_display = ["created_at", "kind", "user_email", "user_public_id", "key", "actor", "detail"]
     list_filter = ["kind"]
-    search_fields = ["user__email", "user__public_id", "detail"]
+    search_fields = ["user_email", "user_public_id", "user__email", "detail"]
     list_select_related = ["user", "key", "actor"]
     date_hierarchy = "created_at"

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import crypto
+from apikeys.audit import keyevent_new
 from apikeys.models import ApiKey, KeyEvent
 from outbox.services import outbox_leak_notice_email_create
 
@@ -43,7 +44,7 @@ def apikey_revoke_leaked(*, keys: Sequence[str], reported_by: str) -> list[str]:
         ApiKey.objects.filter(pk__in=[k.pk for k in found]).update(revoked_at=timezone.now())
         detail = f"reported leaked by {reported_by}"[:255]
         KeyEvent.objects.bulk_create(
-            KeyEvent(kind=KeyEvent.Kind.LEAK_REVOKED, key=k, user_id=k.user_id, detail=detail)
+            keyevent_new(kind=KeyEvent.Kind.LEAK_REVOKED, key=k, user=k.user, detail=detail)
             for k in found
         )
         for api_key in found:

@@ -18,6 +18,8 @@ class ApiKey(models.Model):
     class Meta:
         verbose_name = "API key"
         ordering = ["-created_at", "-id"]
+        # Revoking is its own permission: viewing keys in the admin does not allow it.
+        permissions = [("revoke_apikey", "Can revoke API keys")]
         constraints = [
             models.UniqueConstraint(
                 fields=["user"],
@@ -39,7 +41,12 @@ class ApiKey(models.Model):
 
 
 class KeyEvent(models.Model):
-    """Audit trail of key events. Never holds a key, only references and hints."""
+    """Audit trail of key and identity events. Never holds a key, only references and hints.
+
+    Rows outlive what they describe: deleting a user empties `user` but keeps the snapshot of
+    who it was (`user_email`, `user_public_id`, filled when the event is recorded, see
+    apikeys.audit). Create events only through apikeys.audit.
+    """
 
     class Kind(models.TextChoices):
         ISSUED = "issued", "Issued"
@@ -48,14 +55,27 @@ class KeyEvent(models.Model):
         EMAIL_FAILED = "email_failed", "Email failed"
         EMAIL_SKIPPED = "email_skipped", "Email skipped (key rotated before sending)"
         LEAK_REVOKED = "leak_revoked", "Revoked: reported leaked"
+        # Identity changes (accounts.services)
+        EMAIL_CHANGED = "email_changed", "Email address changed"
+        IDENTITY_MERGED = "identity_merged", "Sign-in identity joined an existing account"
+        SOCIAL_DETACHED = "social_detached", "Other sign-in identity detached"
+        SESSIONS_ENDED = "sessions_ended", "Other sessions ended"
+        UNPROVEN_REMOVED = "unproven_removed", "Unverified account removed: address proven"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     key = models.ForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="key_events"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="key_events",
     )
+    # Who the user was when the event was recorded (kept when the user is deleted).
+    user_email = models.EmailField("user email (at the time)", max_length=254, blank=True)
+    user_public_id = models.CharField("userId (at the time)", max_length=24, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -71,4 +91,4 @@ class KeyEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.key.hint if self.key else ''} for {self.user}"
+        return f"{self.kind} {self.key.hint if self.key else ''} for {self.user or self.user_email}"

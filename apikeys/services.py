@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from apikeys import crypto
+from apikeys.audit import keyevent_create, keyevent_new
 from apikeys.models import ApiKey, KeyEvent
 from keyservice.batches import queryset_delete_in_batches
 from outbox.services import outbox_api_key_email_create, outbox_prune
@@ -48,7 +49,7 @@ def apikey_issue(*, user: User, actor: User | None = None) -> IssuedKey:
         digest=crypto.digest(plaintext),
         hint=crypto.hint(plaintext),
     )
-    KeyEvent.objects.create(kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor)
+    keyevent_create(kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor)
     outbox_api_key_email_create(api_key=api_key, recipient=user.email)
     logger.info("api key %s (%s) issued for user %s", api_key.pk, api_key.hint, user.public_id)
     return IssuedKey(api_key=api_key, plaintext=plaintext)
@@ -63,7 +64,9 @@ def _revoke_active(*, user: User, actor: User | None, detail: str) -> int:
         return 0
     ApiKey.objects.filter(id__in=ids).update(revoked_at=now)
     KeyEvent.objects.bulk_create(
-        KeyEvent(kind=KeyEvent.Kind.REVOKED, key_id=key_id, user=user, actor=actor, detail=detail)
+        keyevent_new(
+            kind=KeyEvent.Kind.REVOKED, key_id=key_id, user=user, actor=actor, detail=detail
+        )
         for key_id in ids
     )
     return len(ids)
@@ -76,12 +79,8 @@ def apikey_revoke(*, api_key: ApiKey, actor: User | None = None, detail: str = "
         revoked_at=timezone.now()
     )
     if updated:
-        KeyEvent.objects.create(
-            kind=KeyEvent.Kind.REVOKED,
-            key=api_key,
-            user_id=api_key.user_id,
-            actor=actor,
-            detail=detail,
+        keyevent_create(
+            kind=KeyEvent.Kind.REVOKED, key=api_key, user=api_key.user, actor=actor, detail=detail
         )
     return bool(updated)
 

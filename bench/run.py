@@ -872,11 +872,13 @@ class Dashboard:
         from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
         from accounts.models import User
+        from accounts.services import user_vouched_address_record
 
         user = User.objects.create_user(email, None, name="Bench dashboard user")
+        user_vouched_address_record(user=user)  # only verified accounts have sessions
         store = import_module(settings.SESSION_ENGINE).SessionStore()
         store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         store[HASH_SESSION_KEY] = user.get_session_auth_hash()
         store.create()
         self.cookies = {settings.SESSION_COOKIE_NAME: store.session_key}

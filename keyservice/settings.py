@@ -101,10 +101,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
-]
+# allauth's backend; sessions only for accounts whose address is verified (accounts.backends).
+AUTHENTICATION_BACKENDS = ["accounts.backends.VerifiedAccountBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -142,7 +140,13 @@ KEYSERVICE_PASSWORD_LOGIN = env.bool("KEYSERVICE_PASSWORD_LOGIN", default=DEBUG)
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "none"
+# A password sign-up proves its address (the emailed link) before the account can do anything;
+# Google sign-in needs no link: an address Google does not vouch for is refused
+# (accounts.adapters). allauth requires "none" when only Google sign-in is offered.
+ACCOUNT_EMAIL_VERIFICATION = "mandatory" if KEYSERVICE_PASSWORD_LOGIN else "none"
+# Sign-up, sign-in and password reset answer the same whether or not an account exists.
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_FORMS = {"signup": "accounts.signup_form.SignupForm"}
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
@@ -152,6 +156,9 @@ SOCIALACCOUNT_ONLY = not KEYSERVICE_PASSWORD_LOGIN
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+# Email authentication matches only a verified local address, and an identity joining an
+# existing account revokes its key, ends its other sessions and detaches its other identities
+# (accounts.adapters.SocialAccountAdapter).
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
 GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")

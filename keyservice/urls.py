@@ -1,15 +1,20 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.urls import include, path
 
 from accounts import views as account_views
 from api import urls as api_urls
 from teams import views as team_views
 
-# Operators sign in to admin through the same sign-in as everyone (allauth: Google, rate
-# limits); admin's own login form is never shown.
-admin.site.login = login_required(admin.site.login)
+# The admin has no login form of its own: its login URL never reads credentials. Operators
+# sign in through the same sign-in as everyone (allauth: Google, rate limits).
+admin.site.login = account_views.admin_login
+
+
+def _not_offered(request, *args, **kwargs):
+    raise Http404
+
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -18,6 +23,9 @@ urlpatterns = [
     path("team/", include("teams.urls")),
     path("invitations/<str:token>/", team_views.invitation_detail, name="invitation_detail"),
     path("projects/", include("accounts.project_urls")),
+    # A user's address changes only through accounts.services.user_email_change (operators):
+    # allauth's own "manage email addresses" page is not offered.
+    path("accounts/email/", _not_offered),
     path("accounts/", include("allauth.urls")),
     path("pixelStripeApi/", include(api_urls.public)),
     path("internal/v1/", include(api_urls.internal)),

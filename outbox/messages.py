@@ -16,6 +16,7 @@ from outbox.models import OutboxEmail
 
 def _key_event(row: OutboxEmail, outcome: str, detail: str) -> None:
     """Record a key email's outcome in the key's audit trail."""
+    from apikeys.audit import keyevent_create
     from apikeys.models import KeyEvent
 
     kind = {
@@ -25,7 +26,7 @@ def _key_event(row: OutboxEmail, outcome: str, detail: str) -> None:
     }[outcome]
     key = row.api_key
     if key is not None:
-        KeyEvent.objects.create(kind=kind, key=key, user=key.user, detail=detail[:255])
+        keyevent_create(kind=kind, key=key, user=key.user, detail=detail)
 
 
 class ApiKeyEmail:

@@ -20,15 +20,22 @@ def signup(client, email):
 
 
 def test_sign_up_is_open_by_default(client):
-    assert signup(client, "new@example.com").status_code == 302
+    response = signup(client, "new@example.com")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/confirm-email/")
     assert User.objects.filter(email="new@example.com").exists()
 
 
-def test_invite_only_refuses_strangers_and_admits_invited_addresses(client, settings, owner):
+def answer(client, email) -> tuple[int, str, str]:
+    """What a visitor sees after signing up as `email`: status, target, the next page."""
+    response = signup(client, email)
+    page = client.get(response["Location"]).content.decode()
+    return response.status_code, response["Location"], page.replace(email, "<email>")
+
+
+def test_invite_only_answers_the_same_for_strangers_and_invited_addresses(
+    client, settings, owner, mailoutbox
+):
     settings.KEYSERVICE_SIGNUP = "invite-only"
-    response = signup(client, "stranger@example.com")
-    assert "Sign-up is by invitation" in response.content.decode()
-    assert not User.objects.filter(email="stranger@example.com").exists()
     Invitation.objects.create(
         owner=owner,
         email="guest@example.com",
@@ -36,8 +43,19 @@ def test_invite_only_refuses_strangers_and_admits_invited_addresses(client, sett
         base_url="http://testserver/",
         expires_at=timezone.now() + timedelta(days=1),
     )
-    assert signup(client, "Guest@example.com").status_code == 302
+
+    stranger = answer(client, "stranger@example.com")
+    client.cookies.clear()
+    invited = answer(client, "guest@example.com")
+
+    assert stranger == invited
+    assert stranger[:2] == (302, "/accounts/confirm-email/")
+    assert not User.objects.filter(email="stranger@example.com").exists()
     assert User.objects.filter(email="guest@example.com").exists()
+    # Only the owner of each address learns which case it was, by email.
+    by_recipient = {m.to[0]: m.subject for m in mailoutbox}
+    assert "invitation" in by_recipient["stranger@example.com"].lower()
+    assert "confirm" in by_recipient["guest@example.com"].lower()
 
 
 def test_a_domain_list_limits_open_sign_up(settings):

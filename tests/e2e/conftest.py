@@ -1,7 +1,6 @@
 """Fixtures for Google sign-in against a fake Google server and for the browser tests.
 
-- `google`: the fake Google server (tests/e2e/fake_google.py), with the KEYSERVICE_GOOGLE_*
-  settings and the allauth app pointing at it for the test.
+- `google` (in the root conftest.py): the fake Google server (tests/e2e/fake_google.py).
 - `site`: the live server (pytest-django `live_server`) on PostgreSQL, plain HTTP allowed.
 - `page`: a headless Debian Chromium page on the live server, clipboard granted; a failing
   test leaves a screenshot in test-artifacts/. `snap(page, name)` writes a happy-path
@@ -10,16 +9,12 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 from pathlib import Path
 
 import pytest
-from allauth.socialaccount import providers
 
-from accounts.google import GoogleProvider
-from tests.e2e.fake_google import FakeGoogle
 from tests.support.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,40 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
-
-# allauth builds its provider registry once, from the settings of that moment: load it now,
-# before any test replaces SOCIALACCOUNT_PROVIDERS (and its "provider_class") wholesale.
-providers.registry.load()
-
-
-# --- Fake Google --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def fake_google():
-    server = FakeGoogle().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def google(fake_google, settings) -> FakeGoogle:
-    """Sign-in with Google goes to the fake server for this test (nobody signed in yet)."""
-    assert providers.registry.get_class("google") is GoogleProvider
-    fake_google.reset()
-    google_url = fake_google.url
-    for name, value in fake_google.django_settings().items():
-        setattr(settings, name, value)
-    configured = copy.deepcopy(settings.SOCIALACCOUNT_PROVIDERS)
-    configured["google"]["APPS"] = [fake_google.social_app()]
-    settings.SOCIALACCOUNT_PROVIDERS = configured
-    # The sign-in form's POST redirects to Google: the CSP lets forms go to Google's origin.
-    policy = copy.deepcopy(getattr(settings, "CONTENT_SECURITY_POLICY", None))
-    if policy and "form-action" in policy.get("DIRECTIVES", {}):
-        policy["DIRECTIVES"]["form-action"] = [*policy["DIRECTIVES"]["form-action"], google_url]
-        settings.CONTENT_SECURITY_POLICY = policy
-    return fake_google
-
 
 # --- Live server and browser --------------------------------------------------------------
 

@@ -128,10 +128,11 @@ def test_a_verified_google_address_signs_in_to_the_existing_account(client, goog
     assert signed_in_user(client) == owner
     assert SocialAccount.objects.filter(user=owner, provider="google").exists()
     assert User.objects.count() == 1
-    # The password was set without proving the address (allauth's guard against someone
-    # pre-registering a victim's address): it stops working once Google proves it.
+    # The owner's address was verified (an operator vouched for it), so the password is the
+    # owner's own and keeps working; an unverified account never captures a Google identity
+    # (accounts/tests/test_prehijacking.py).
     owner.refresh_from_db()
-    assert not owner.has_usable_password()
+    assert owner.check_password("pw-owner-123")
 
 
 # --- What is not trusted -------------------------------------------------------------------
@@ -142,23 +143,24 @@ def test_an_unverified_google_address_never_signs_in_to_an_existing_account(clie
 
     response = sign_in_with_google(client, google)
 
-    assert signed_in_user(client) != owner
+    assert signed_in_user(client) is None
     owner.refresh_from_db()
     assert owner.check_password("pw-owner-123")  # nor locks the owner out
     assert not SocialAccount.objects.filter(user=owner).exists()
-    assert not EmailAddress.objects.filter(user=owner, verified=True).exists()
-    # allauth asks for another address instead (the one given is taken).
-    assert response.status_code == 302
-    assert response["Location"] == "/accounts/3rdparty/signup/"
+    # A clear refusal: an address Google does not vouch for signs nobody in.
+    assert response.status_code == 403
+    assert "address not verified" in response.content.decode()
 
 
-def test_an_unverified_google_address_is_recorded_as_unverified(client, google):
+def test_an_unverified_google_address_creates_no_account(client, google):
     google.login_as("new@example.com", "New Person", email_verified=False)
 
-    sign_in_with_google(client, google)
+    response = sign_in_with_google(client, google)
 
-    user = User.objects.get(email="new@example.com")
-    assert not EmailAddress.objects.filter(user=user, verified=True).exists()
+    assert response.status_code == 403
+    assert not User.objects.filter(email="new@example.com").exists()
+    assert not SocialAccount.objects.exists()
+    assert SESSION_KEY not in client.session
 
 
 @pytest.mark.parametrize("email_verified", [True, False], ids=["verified", "unverified"])
@@ -174,15 +176,16 @@ def test_only_a_google_verified_address_accepts_an_invitation_to_it(
     link = urlsplit(invitations.invitation_link(invitation=invitation)).path
     google.login_as("New@Example.com", "New Person", email_verified=email_verified)
 
-    assert sign_in_with_google(client, google, next=link)["Location"] == link
+    signed_in = sign_in_with_google(client, google, next=link)
     response = client.post(link)
 
     if email_verified:
+        assert signed_in["Location"] == link
         assert response.status_code == 302
         assert Membership.objects.get(owner=owner).member == signed_in_user(client)
     else:
-        assert response.status_code == 403
-        assert "Your address is not verified yet" in response.content.decode()
+        assert signed_in.status_code == 403  # refused at sign-in already
+        assert signed_in_user(client) is None
         assert not Membership.objects.exists()
 
 

@@ -1,0 +1,25 @@
+"""Reads for users."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+
+from accounts.models import User
+
+
+def user_email_is_verified(*, user: User) -> bool:
+    """Whether the user proved the address they are known by (user.email): a verified
+    EmailAddress row for it (Google's `email_verified`, allauth's confirmation link, or an
+    operator: the directory import, the admin, createsuperuser).
+
+    The one predicate for "may this account do anything": sessions of users for whom it is
+    false are anonymous (accounts.backends), so they reach no dashboard page and request no key.
+    """
+    if user.pk is None or not user.email:
+        return False
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def user_holding_email(*, email: str) -> User | None:
+    """The account known by `email` (case-insensitive), if any."""
+    return User.objects.filter(email__iexact=email).first()

@@ -1,0 +1,44 @@
+"""The one way audit events are made: each carries a snapshot of whom it is about.
+
+KeyEvent.user empties when the user is deleted; `user_email` and `user_public_id` keep who
+it was. Every writer of KeyEvent rows goes through `keyevent_new` / `keyevent_create`.
+"""
+
+from __future__ import annotations
+
+from accounts.models import User
+from apikeys.models import ApiKey, KeyEvent
+
+
+def keyevent_new(
+    *,
+    kind: str,
+    user: User,
+    key: ApiKey | None = None,
+    key_id: int | None = None,
+    actor: User | None = None,
+    detail: str = "",
+) -> KeyEvent:
+    """An unsaved event (for bulk_create), with the snapshot of `user` filled in."""
+    return KeyEvent(
+        kind=kind,
+        **({"key": key} if key is not None else {"key_id": key_id}),
+        user=user,
+        user_email=user.email,
+        user_public_id=user.public_id,
+        actor=actor,
+        detail=detail[:255],
+    )
+
+
+def keyevent_create(
+    *,
+    kind: str,
+    user: User,
+    key: ApiKey | None = None,
+    actor: User | None = None,
+    detail: str = "",
+) -> KeyEvent:
+    event = keyevent_new(kind=kind, user=user, key=key, actor=actor, detail=detail)
+    event.save()
+    return event

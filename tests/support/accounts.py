@@ -1,0 +1,25 @@
+"""Users for tests: accounts whose address is verified, as every account that may sign in.
+
+Only an account with a verified address has a session (accounts.backends), so personas and
+tests that sign someone in create them with `verified_user` (or `verify` an existing one).
+"""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+
+from accounts.models import User
+
+
+def verify(user: User, email: str | None = None) -> User:
+    """Record `email` (default: user.email) as a verified address of `user`."""
+    EmailAddress.objects.update_or_create(
+        user=user,
+        email=(email or user.email).lower(),
+        defaults={"verified": True, "primary": email is None or email == user.email},
+    )
+    return user
+
+
+def verified_user(email: str, password: str | None = None, **extra) -> User:
+    return verify(User.objects.create_user(email, password, **extra))
