@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import ProjectRenameForm, WebhookForm
@@ -55,7 +56,9 @@ def _detail(request, project, access, *, rename=None, webhook=None, status=200):
         "uploads": uploads_of(project_id=project.pk, limit=10),
         "deliveries": webhook_delivery_list(project=project, limit=10),
     }
-    return render(request, "accounts/project_detail.html", context, status=status)
+    response = render(request, "accounts/project_detail.html", context, status=status)
+    add_never_cache_headers(response)  # no-store: the page shows the webhook signing secret
+    return response
 
 
 @login_required

@@ -2,15 +2,19 @@
 
 2 credentials present → 3 active key → 4 key owner is `userId` → 5 project exists →
 6 access. Rows 1 (body) and 7-8 (endpoint fields, rate limits) belong to the views.
-Authentication failures are counted per client address and per userId: past the limit the
-client gets 429 instead of 401, and on the public API a flooding address is refused before
-any check. On the internal API only wrong service tokens count (per client address).
+The credential is always checked first (one query; a malformed key none): a request with
+valid credentials is never refused by a failure budget. Only failed authentications count,
+per client address (DRF's get_ident: REMOTE_ADDR, or the NUM_PROXIES-th X-Forwarded-For
+entry from the right behind trusted proxies); past that flood limit a failure answers 429
+instead of 401. There is no per-userId budget: keys carry 256 random bits, so it would
+protect nothing, and it would turn a rotated-key integration's documented 401 into 429.
+On the internal API only wrong service tokens count (per client address).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,12 +23,14 @@ from rest_framework.throttling import BaseThrottle
 
 from accounts.ids import is_public_id
 from api.errors import ApiError, RateLimited
-from api.selectors import credential_lookup, service_token_name
-from api.throttles import AuthFailureByClient, AuthFailureByUser
+from api.selectors import credential_lookup, service_token_identity
+from api.throttles import AuthFailureByClient
 from api.tokens import token_digest, token_is_well_formed
 from apikeys import crypto
 from apikeys.services import VerifyFailure, apikey_verify
 from teams.selectors import Access
+
+logger = logging.getLogger(__name__)
 
 Need = Literal["read", "write"]
 
@@ -35,6 +41,13 @@ PROJECT_NOT_FOUND = (404, "Project not found")
 FORBIDDEN = (403, "Forbidden")
 INVALID_TOKEN = (401, "Unauthorized: Invalid service token")
 MISSING_TOKEN = (401, "Unauthorized: Missing service token")
+
+
+def missing_scope(scope: str) -> tuple[int, str]:
+    """A valid service token used outside its scopes (not an authentication failure): API.md's
+    `403 {"message": "Forbidden"}`; the missing scope is in the server log, not the answer."""
+    logger.info("service token refused: it lacks scope %s", scope)
+    return FORBIDDEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,38 +64,26 @@ def require_strings(values: dict, message: str) -> None:
         raise ApiError(400, message)
 
 
-def refuse_flooding_client(request: Request) -> None:
-    """Before any check: a client address past its failure budget gets 429 at once."""
-    throttle = AuthFailureByClient(_client(request))
-    if throttle.exceeded():
-        raise RateLimited(throttle.wait())
-
-
-def _failed(
-    request: Request, error: tuple[int, str], user_id: object, *, counted: bool = True
-) -> ApiError:
-    """Count an authentication failure; past a limit the answer becomes 429.
+def _failed(request: Request, error: tuple[int, str], *, counted: bool = True) -> ApiError:
+    """Count a failed authentication of the client address; past its flood limit the answer
+    becomes 429 (with Retry-After) instead of `error`.
 
     `counted=False` for end-user key failures relayed by an authenticated internal service:
-    neither its address nor its users' ids are locked out because its users send bad keys
-    (brute force through the internal API first needs a valid service token).
+    its address is not locked out because its users send bad keys (brute force through the
+    internal API first needs a valid service token).
     """
     if not counted:
         return ApiError(*error)
-    throttles = [AuthFailureByClient(_client(request))]
-    if isinstance(user_id, str) and user_id:
-        # hashed: any string is a safe, bounded cache key
-        throttles.append(AuthFailureByUser(hashlib.sha256(user_id.encode()).hexdigest()[:32]))
-    over = [t for t in throttles if not t.allow_request(request, None)]
-    if over:
-        return RateLimited(max(t.wait() or 0 for t in over))
+    throttle = AuthFailureByClient(_client(request))
+    if not throttle.allow_request(request, None):
+        return RateLimited(throttle.wait())
     return ApiError(*error)
 
 
 def _client(request: Request) -> str:
     """The client address as DRF's throttles see it (REMOTE_ADDR, or X-Forwarded-For behind
-    NUM_PROXIES trusted proxies)."""
-    return BaseThrottle().get_ident(request)
+    NUM_PROXIES trusted proxies); "" when the server gave none (some WSGI test clients)."""
+    return BaseThrottle().get_ident(request) or ""
 
 
 def authorize_user(request: Request, *, api_key: str, user_id: str) -> Principal:
@@ -90,7 +91,7 @@ def authorize_user(request: Request, *, api_key: str, user_id: str) -> Principal
     result = apikey_verify(key=api_key, user_public_id=user_id)
     if not result.ok:
         error = INVALID_KEY if result.failure is VerifyFailure.INVALID_KEY else INVALID_USER
-        raise _failed(request, error, user_id)
+        raise _failed(request, error)
     return Principal(user_pk=result.user_pk, user_public_id=result.user_public_id)
 
 
@@ -103,28 +104,32 @@ def authorize_project(
     need: Need,
     service_token: str | None = None,
     check_token: bool = False,
+    scope: str = "verify",
 ) -> Principal:
     """Rows 3-6 in one database round trip (and the service token, for the internal API)."""
     token = None
     if check_token:
         if not token_is_well_formed(service_token):
-            raise _failed(request, INVALID_TOKEN, None)
+            raise _failed(request, INVALID_TOKEN)
         token = token_digest(service_token)
     relayed = check_token  # an internal service relays its users' keys
     key_ok = crypto.is_well_formed(api_key)
     if not key_ok and token is None:
-        raise _failed(request, INVALID_KEY, user_id)
+        raise _failed(request, INVALID_KEY)
     found = credential_lookup(
         key_digest=crypto.digest(api_key) if key_ok else None,
         project_public_id=project_id if is_public_id(project_id) else None,
         token_digest=token,
+        scope=scope,
     )
     if not found.token_ok:
-        raise _failed(request, INVALID_TOKEN, None)
+        raise _failed(request, INVALID_TOKEN)
+    if not found.token_has_scope:
+        raise ApiError(*missing_scope(scope))
     if not key_ok or not found.key_found:
-        raise _failed(request, INVALID_KEY, user_id, counted=not relayed)
+        raise _failed(request, INVALID_KEY, counted=not relayed)
     if not hmac.compare_digest(found.user_public_id.encode(), user_id.encode()):
-        raise _failed(request, INVALID_USER, user_id, counted=not relayed)
+        raise _failed(request, INVALID_USER, counted=not relayed)
     if found.project_pk is None:
         raise ApiError(*PROJECT_NOT_FOUND)
     allowed = found.access.can_write if need == "write" else found.access.can_read
@@ -138,15 +143,20 @@ def authorize_project(
     )
 
 
-def authenticate_service(request: Request, token: str | None) -> str:
+def authenticate_service(request: Request, token: str | None, *, scope: str) -> str:
     """The calling internal service's name, for endpoints that need only the token.
 
     401 for a missing, malformed, unknown or revoked token; the last three count as
-    authentication failures of the client address, as on `verify`.
+    authentication failures of the client address, as on `verify`. 403 for a valid token
+    without `scope`.
     """
     if token is None:
         raise ApiError(*MISSING_TOKEN)
-    name = service_token_name(digest=token_digest(token)) if token_is_well_formed(token) else None
-    if name is None:
-        raise _failed(request, INVALID_TOKEN, None)
-    return name
+    service = (
+        service_token_identity(digest=token_digest(token)) if token_is_well_formed(token) else None
+    )
+    if service is None:
+        raise _failed(request, INVALID_TOKEN)
+    if scope not in service.scopes:
+        raise ApiError(*missing_scope(scope))
+    return service.name

@@ -8,7 +8,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from api.auth import Principal, authorize_project, refuse_flooding_client, require_strings
+from api.auth import Principal, authorize_project, require_strings
 from api.errors import ApiError, RateLimited
 from api.parsers import StrictJSONParser
 
@@ -61,7 +61,6 @@ class PublicApiView(ApiView):
         super().initial(request, *args, **kwargs)
         if not (request.is_secure() or settings.KEYSERVICE_ALLOW_HTTP):
             raise ApiError(403, "HTTPS required")
-        refuse_flooding_client(request)
 
     @staticmethod
     def body(request: Request) -> dict:
@@ -94,7 +93,8 @@ class PublicApiView(ApiView):
         return data, principal
 
     def throttle(self, request: Request, throttle_class: type, principal: Principal) -> None:
-        """Row 8: the endpoint's rate limit per userId."""
+        """Row 8: the endpoint's rate limit for this principal (`throttle_class(userId)`),
+        counted atomically (api.throttles); 429 with Retry-After past it."""
         throttle = throttle_class(principal.user_public_id)
         if not throttle.allow_request(request, self):
             raise RateLimited(throttle.wait())

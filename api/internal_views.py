@@ -10,11 +10,11 @@ from api.auth import (
     MISSING_TOKEN,
     authenticate_service,
     authorize_project,
-    refuse_flooding_client,
     require_strings,
 )
 from api.base import CREDENTIALS_MESSAGE, ApiView, field_error
 from api.errors import ApiError
+from api.models import Scope
 from apikeys.leaks import MAX_REPORTED, apikey_revoke_leaked
 
 
@@ -47,6 +47,7 @@ class Verify(ApiView):
             need=access,
             service_token=token,
             check_token=True,
+            scope=Scope.VERIFY.value,
         )
         return Response(
             {
@@ -79,8 +80,8 @@ class RevokeLeaked(ApiView):
 
     @schema.internal_revoke_leaked
     def post(self, request: Request) -> Response:
-        refuse_flooding_client(request)
-        service = authenticate_service(request, bearer_token(request))
+        token = bearer_token(request)
+        service = authenticate_service(request, token, scope=Scope.REVOKE_LEAKED.value)
         keys = _reported_keys(request.data)
         revoked = apikey_revoke_leaked(keys=keys, reported_by=service)
         return Response({"revoked": revoked, "count": len(revoked)})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from urllib.parse import urlsplit
 
 from django.shortcuts import get_object_or_404
 from rest_framework.request import Request
@@ -14,6 +13,7 @@ from api import schema
 from api.auth import authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError
+from api.inputs import http_url, positive_int
 from api.throttles import DistributeThrottle, UploadThrottle
 from builds.selectors import upload_in_project, uploads_of
 from builds.services import upload_create, upload_distribute
@@ -40,9 +40,10 @@ def _positive_int(request: Request, name: str, default: int) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    value = positive_int(raw)
+    if value is None:
         raise field_error(name)
-    return int(raw)
+    return value
 
 
 class ProjectList(PublicApiView):
@@ -118,12 +119,8 @@ def _file_url(data: dict) -> str:
     if "fileUrl" not in data or data["fileUrl"] in (None, ""):
         raise field_error("fileUrl", missing=True)
     value = data["fileUrl"]
-    if not isinstance(value, str) or len(value) > 2048:
-        raise field_error("fileUrl")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise field_error("fileUrl")
-    if not parts.path.lower().endswith(".zip"):
+    parts = http_url(value)
+    if parts is None or not parts.path.lower().endswith(".zip"):
         raise field_error("fileUrl")
     return value
 

@@ -159,7 +159,8 @@ internal_verify = extend_schema(
         ),
         **_errors(400, 401, 403, 404, 415, 429, 500),
     },
-    description="Authenticate with `Authorization: Bearer <service token>`.",
+    description="Authenticate with `Authorization: Bearer <service token>`; the token needs "
+    "scope `verify` (else 403).",
 )
 internal_revoke_leaked = extend_schema(
     operation_id="internal_revoke_leaked",
@@ -186,9 +187,10 @@ internal_revoke_leaked = extend_schema(
                 "count": s.IntegerField(),
             },
         ),
-        **_errors(400, 401, 415, 429, 500),
+        **_errors(400, 401, 403, 415, 429, 500),
     },
-    description="Authenticate with `Authorization: Bearer <service token>`. Each reported "
+    description="Authenticate with `Authorization: Bearer <service token>`; the token needs "
+    "scope `revoke-leaked` (else 403). Each reported "
     "string that is an active key is revoked and its owner emailed a notice. Unknown, "
     "malformed or already-revoked strings are simply not listed: the answer is the same.",
 )

@@ -10,7 +10,7 @@ from functools import cache
 from django.db import InterfaceError, OperationalError, connection
 
 from accounts.models import Project, User
-from api.models import ServiceToken
+from api.models import SCOPE_NAME, ServiceToken
 from apikeys.models import ApiKey
 from teams.models import Membership
 from teams.selectors import Access, access_rule
@@ -19,7 +19,8 @@ from teams.selectors import Access, access_rule
 @dataclass(frozen=True, slots=True)
 class CredentialLookup:
     token_ok: bool  # always True when no token was asked about
-    key_found: bool
+    token_has_scope: bool  # the token carries the scope asked about (True when none was)
+    key_found: bool  # an active key of an active user
     user_pk: int | None
     user_public_id: str | None
     project_pk: int | None
@@ -34,37 +35,53 @@ def _sql(with_token: bool) -> str:
     token = ServiceToken._meta.db_table
     q = connection.ops.quote_name
     # Only quoted table names from model metadata are interpolated; values are parameters.
+    # The token column: NULL = no such active token, 1 = active without the scope, 2 = with it.
     token_col = (
-        f"(SELECT 1 FROM {q(token)} t WHERE t.digest = %(token)s AND t.revoked_at IS NULL)"  # noqa: S608
+        f"""(SELECT CASE WHEN (' ' || t.scopes || ' ') LIKE %(scope)s THEN 2 ELSE 1 END
+               FROM {q(token)} t WHERE t.digest = %(token)s AND t.revoked_at IS NULL)"""  # noqa: S608
         if with_token
-        else "1"
+        else "2"
     )
+    # A key of a deactivated user (is_active false) finds no user row: an unknown key.
     return f"""
-        SELECT {token_col}, k.user_id, u.public_id, p.id, p.owner_id,
+        SELECT {token_col}, u.id, u.public_id, p.id, p.owner_id,
                (SELECT m.role FROM {q(membership)} m
                   JOIN {q(membership_projects)} mp ON mp.membership_id = m.id
-                 WHERE m.owner_id = p.owner_id AND m.member_id = k.user_id
+                 WHERE m.owner_id = p.owner_id AND m.member_id = u.id
                    AND mp.project_id = p.id)
           FROM (SELECT 1 AS one) AS one
           LEFT JOIN {q(key)} k ON k.digest = %(digest)s AND k.revoked_at IS NULL
-          LEFT JOIN {q(user)} u ON u.id = k.user_id
+          LEFT JOIN {q(user)} u ON u.id = k.user_id AND u.is_active
           LEFT JOIN {q(project)} p ON p.public_id = %(project)s
     """  # noqa: S608
 
 
 def credential_lookup(
-    *, key_digest: str | None, project_public_id: str | None, token_digest: str | None = None
+    *,
+    key_digest: str | None,
+    project_public_id: str | None,
+    token_digest: str | None = None,
+    scope: str = "verify",
 ) -> CredentialLookup:
-    """One query. Pass key_digest=None to check only the token (the key was malformed)."""
-    params = {"digest": key_digest, "project": project_public_id, "token": token_digest}
-    token_ok, user_pk, user_public_id, project_pk, owner_pk, role = _fetch_one(
+    """One query. Pass key_digest=None to check only the token (the key was malformed).
+
+    With a token_digest, the token must be active, and `token_has_scope` says whether it
+    carries `scope`."""
+    params = {
+        "digest": key_digest,
+        "project": project_public_id,
+        "token": token_digest,
+        "scope": _scope_pattern(scope),
+    }
+    token_state, user_pk, user_public_id, project_pk, owner_pk, role = _fetch_one(
         _sql(token_digest is not None), params
     )
     access = Access.NONE
     if user_pk is not None and project_pk is not None:
         access = access_rule(user_id=user_pk, project_owner_id=owner_pk, member_role=role)
     return CredentialLookup(
-        token_ok=bool(token_ok),
+        token_ok=token_state is not None,
+        token_has_scope=token_state == 2,
         key_found=user_pk is not None,
         user_pk=user_pk,
         user_public_id=user_public_id,
@@ -105,10 +122,25 @@ def _fetch_one(sql: str, params: dict) -> tuple:
         return cursor.fetchone()
 
 
-def service_token_name(*, digest: str) -> str | None:
-    """The name of the active service token with this digest, if any."""
-    return (
+def _scope_pattern(scope: str) -> str:
+    """A LIKE pattern matching `scope` as one word of a token's space-separated scopes.
+    Scope names are validated lowercase words and hyphens: no LIKE wildcard can occur."""
+    if not SCOPE_NAME.fullmatch(scope):
+        raise ValueError(f"not a scope name: {scope!r}")
+    return f"% {scope} %"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceIdentity:
+    name: str
+    scopes: frozenset[str]
+
+
+def service_token_identity(*, digest: str) -> ServiceIdentity | None:
+    """The name and scopes of the active service token with this digest, if any."""
+    row = (
         ServiceToken.objects.filter(digest=digest, revoked_at__isnull=True)
-        .values_list("name", flat=True)
+        .values_list("name", "scopes")
         .first()
     )
+    return None if row is None else ServiceIdentity(name=row[0], scopes=frozenset(row[1].split()))

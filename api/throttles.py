@@ -1,49 +1,50 @@
-"""DRF throttles: the write endpoints (per userId) and authentication failures (per client
-address and per userId). Rates accept DRF's form or a count of seconds: "1/120s"."""
+"""The API's rate limits, one class per scope, on the atomic counters of core.ratelimit.
+
+Rates are read live from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][scope] (so settings
+overrides apply) and accept DRF's form or a count of seconds: "1/120s". A scope without a
+rate is not limited. Counting is atomic across processes sharing the cache, and fails open
+when the cache is down (core.ratelimit).
+"""
 
 from __future__ import annotations
-
-import re
 
 from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-_PERIOD = re.compile(r"^(\d*)([smhd])$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+from core.ratelimit import rate_parse, ratelimit_hit
 
 
 class _Throttle(SimpleRateThrottle):
+    """A DRF throttle for one identity (a userId, a client address, a project)."""
+
     def __init__(self, ident: str) -> None:
         self.ident = ident
+        self._wait: float | None = None
         super().__init__()
 
     def get_rate(self) -> str | None:
-        # Read live (not frozen at import) so settings overrides apply.
         return settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get(self.scope)
 
-    def parse_rate(self, rate):
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
         if rate is None:
             return (None, None)
-        num, period = rate.split("/")
-        match = _PERIOD.match(period)
-        if not match:
-            raise ValueError(f"bad throttle rate {rate!r}")
-        return int(num), int(match.group(1) or 1) * _UNIT[match.group(2)]
+        parsed = rate_parse(rate)
+        return parsed.count, parsed.seconds
 
     def get_cache_key(self, request: Request, view) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": self.ident}
+        return f"{self.scope}:{self.ident}"
 
-    def exceeded(self) -> bool:
-        """Whether the next hit would be refused, without counting one."""
+    def allow_request(self, request: Request | None, view) -> bool:
+        """Count this request; False past the limit (then `wait()` is the Retry-After)."""
         if self.rate is None:
-            return False
-        self.key = self.cache_format % {"scope": self.scope, "ident": self.ident}
-        self.history = self.cache.get(self.key, [])
-        self.now = self.timer()
-        while self.history and self.history[-1] <= self.now - self.duration:
-            self.history.pop()
-        return len(self.history) >= self.num_requests
+            return True
+        decision = ratelimit_hit(scope=self.scope, ident=self.ident, rate=rate_parse(self.rate))
+        self._wait = None if decision.allowed else decision.retry_after
+        return decision.allowed
+
+    def wait(self) -> float | None:
+        return self._wait
 
 
 class UploadThrottle(_Throttle):
@@ -55,8 +56,7 @@ class DistributeThrottle(_Throttle):
 
 
 class AuthFailureByClient(_Throttle):
+    """Failed authentications per client address: past it, failures answer 429, not 401."""
+
     scope = "auth_failures_client"
 
-
-class AuthFailureByUser(_Throttle):
-    scope = "auth_failures_user"

@@ -4,9 +4,11 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 
 from django.conf import settings
 
+from api.models import DEFAULT_SCOPES, Scope
 from apikeys.crypto import BASE62
 
 PREFIX = "kst_"
@@ -29,3 +31,14 @@ def token_digest(token: str) -> str:
 
 def token_hint(token: str) -> str:
     return f"{PREFIX}…{token[-4:]}"
+
+
+def scopes_normalize(scopes: Iterable[str] | None) -> str:
+    """Known scope names, deduplicated and sorted, space-separated; `verify` alone when none.
+
+    Raises ValueError naming an unknown scope."""
+    chosen = set(scopes or ()) or set(DEFAULT_SCOPES)
+    unknown = sorted(chosen - set(Scope.values))
+    if unknown:
+        raise ValueError(f"unknown scope {unknown[0]!r}; known: {', '.join(Scope.values)}")
+    return " ".join(sorted(chosen))

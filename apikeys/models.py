@@ -12,6 +12,11 @@ class ApiKey(models.Model):
     kek_id = models.CharField("encryption key id", max_length=16)
     digest = models.CharField(max_length=64, unique=True)  # HMAC-SHA256 hex, the lookup index
     hint = models.CharField(max_length=32)
+    # SHA-256 of the dashboard request's one-time nonce that issued this key: unique, so a
+    # nonce issues at most one key (apikeys.services.apikey_issue). Empty for other issuers.
+    request_digest = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 from dataclasses import dataclass, field
@@ -30,15 +31,33 @@ class IssuedKey:
     plaintext: str = field(repr=False)  # never in a repr, a log line or a traceback
 
 
+class KeyRequestAlreadyHandled(Exception):
+    """The dashboard request (its one-time nonce) has issued a key already."""
+
+
+def _request_digest(nonce: str) -> str:
+    return hashlib.sha256(b"key-request:" + nonce.encode()).hexdigest()
+
+
 @transaction.atomic
-def apikey_issue(*, user: User, actor: User | None = None) -> IssuedKey:
+def apikey_issue(
+    *, user: User, actor: User | None = None, request_nonce: str | None = None
+) -> IssuedKey:
     """Create the user's new key and revoke the current one, in one transaction.
 
     The user row is locked first, so concurrent requests by one user queue up and leave
     exactly one active key (the database's partial unique index enforces it as well).
     The key email is queued in the same transaction and enqueued on commit.
+
+    `request_nonce` (the dashboard's one-time confirmation nonce) is consumed in the database:
+    its digest is stored on the new key (a unique column), so one nonce issues at most one key
+    however many requests carry it at once; the others raise KeyRequestAlreadyHandled.
     """
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
+    request_digest = None if request_nonce is None else _request_digest(request_nonce)
+    # Under the user's lock, a concurrent request that won has committed: this sees its key.
+    if request_digest and ApiKey.objects.filter(request_digest=request_digest).exists():
+        raise KeyRequestAlreadyHandled
     _revoke_active(user=user, actor=actor, detail="rotated: a new key was requested")
     plaintext = crypto.generate_key()
     kek_id, kek = crypto.current_kek()
@@ -48,6 +67,7 @@ def apikey_issue(*, user: User, actor: User | None = None) -> IssuedKey:
         kek_id=kek_id,
         digest=crypto.digest(plaintext),
         hint=crypto.hint(plaintext),
+        request_digest=request_digest,
     )
     keyevent_create(kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor)
     outbox_api_key_email_create(api_key=api_key, recipient=user.email)
@@ -106,16 +126,17 @@ _INVALID_USER = Verification(failure=VerifyFailure.INVALID_USER)
 
 
 def apikey_verify(*, key: object, user_public_id: object) -> Verification:
-    """Is `key` an active key, and does it belong to `user_public_id`?
+    """Is `key` an active key of an active user, and does it belong to `user_public_id`?
 
     A malformed key or a bad checksum is rejected without touching the database; otherwise
-    one indexed lookup by digest, then constant-time comparisons.
+    one indexed lookup by digest, then constant-time comparisons. A deactivated user's key
+    (User.is_active false) is an unknown key, like in api.selectors.credential_lookup.
     """
     if not crypto.is_well_formed(key):
         return _INVALID_KEY
     digest = crypto.digest(key)  # type: ignore[arg-type]
     row = (
-        ApiKey.objects.filter(digest=digest, revoked_at__isnull=True)
+        ApiKey.objects.filter(digest=digest, revoked_at__isnull=True, user__is_active=True)
         .values_list("digest", "user_id", "user__public_id")
         .first()
     )

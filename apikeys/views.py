@@ -2,6 +2,9 @@
 
 The confirmation form carries a one-time nonce kept in the session: a reload or a replayed
 POST of the response page finds it spent and redirects without issuing or showing a key.
+The session only says which nonce this browser was given; spending it is atomic in the
+database (apikey_issue stores its digest on the new key, under the user's row lock), so
+concurrent POSTs of one nonce issue exactly one key.
 """
 
 import hmac
@@ -15,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from apikeys.selectors import apikey_current_for
-from apikeys.services import apikey_issue
+from apikeys.services import KeyRequestAlreadyHandled, apikey_issue
 
 _NONCE = "apikey_request_nonce"
 
@@ -28,12 +31,16 @@ def request_key(request: HttpRequest) -> HttpResponse:
         expected = request.session.pop(_NONCE, None)
         given = request.POST.get("nonce", "")
         if expected and hmac.compare_digest(expected, given):
-            issued = apikey_issue(user=request.user, actor=request.user)
-            return render(
-                request,
-                "apikeys/issued.html",
-                {"api_key": issued.plaintext, "key": issued.api_key},
-            )
+            try:
+                issued = apikey_issue(user=request.user, actor=request.user, request_nonce=given)
+            except KeyRequestAlreadyHandled:
+                pass
+            else:
+                return render(
+                    request,
+                    "apikeys/issued.html",
+                    {"api_key": issued.plaintext, "key": issued.api_key},
+                )
         messages.warning(
             request,
             "That request was already handled, so no new key was issued. A key is shown only "

@@ -691,12 +691,7 @@ CPROFILE_FUNCTIONS = [
     ),
     ("DRF APIView.dispatch (the view)", "rest_framework/views.py", "dispatch"),
     (
-        "refuse_flooding_client: client-address failure budget (Redis GET)",
-        "api/auth.py",
-        "refuse_flooding_client",
-    ),
-    (
-        "  of which Django RedisCacheClient.get_client (new redis.Redis per call)",
+        "Django RedisCacheClient.get_client (new redis.Redis per call)",
         "django/core/cache/backends/redis.py",
         "get_client",
     ),
@@ -775,7 +770,6 @@ FUNCTIONS = [
     ("Django WSGIHandler.__call__ (middleware + view)", "__call__ (django/core/handlers/wsgi.py"),
     ("DRF APIView.dispatch", "dispatch (rest_framework/views.py"),
     ("Verify.post (the view body)", "post (api/internal_views.py"),
-    ("refuse_flooding_client (Redis GET)", "refuse_flooding_client (api/auth.py"),
     ("authorize_project", "authorize_project (api/auth.py"),
     ("credential_lookup (one SQL query)", "credential_lookup (api/selectors.py"),
     ("DB connection health check (SELECT 1)", "close_if_health_check_failed ("),

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "core",
     "accounts",
     "teams",
     "apikeys",
@@ -99,6 +100,13 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
+    # A Redis that stops answering must not hang requests: past this the throttles fail
+    # open (core.ratelimit) and the API keeps answering.
+    _cache_timeout = env.float("KEYSERVICE_CACHE_SOCKET_TIMEOUT", default=1.0)
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        socket_connect_timeout=_cache_timeout, socket_timeout=_cache_timeout
+    )
 
 AUTH_USER_MODEL = "accounts.User"
 # allauth's backend; sessions only for accounts whose address is verified (accounts.backends).
@@ -256,6 +264,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Teams ---------------------------------------------------------------------------------
 KEYSERVICE_INVITATION_DAYS = env.int("KEYSERVICE_INVITATION_DAYS", default=7)
+# Invitation emails (no mail-bombing relay): per owner per day (new and resent), and resends
+# of one address per owner at most once every N minutes and M times a day.
+KEYSERVICE_INVITATIONS_PER_DAY = env.int("KEYSERVICE_INVITATIONS_PER_DAY", default=50)
+KEYSERVICE_INVITATION_RESEND_MINUTES = env.int("KEYSERVICE_INVITATION_RESEND_MINUTES", default=10)
+KEYSERVICE_INVITATION_RESENDS_PER_DAY = env.int("KEYSERVICE_INVITATION_RESENDS_PER_DAY", default=5)
 # "open" (anyone may sign up, like the hosted platform) or "invite-only" (only addresses with a
 # pending invitation); optionally only addresses of these domains (comma-separated).
 KEYSERVICE_SIGNUP = env.str("KEYSERVICE_SIGNUP", default="open")
@@ -306,15 +319,18 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    # Client address for throttling: REMOTE_ADDR, or X-Forwarded-For behind this many proxies.
+    # Client address for throttling: REMOTE_ADDR, or behind N trusted proxies the N-th
+    # X-Forwarded-For entry from the right (what the outermost trusted proxy saw).
     "NUM_PROXIES": env.int("KEYSERVICE_NUM_PROXIES", default=0),
+    # Atomic counters in the cache (core.ratelimit); failing open when the cache is down.
     "DEFAULT_THROTTLE_RATES": {
         "upload": env.str("KEYSERVICE_THROTTLE_UPLOAD", default="1/120s"),
         "distribute": env.str("KEYSERVICE_THROTTLE_DISTRIBUTE", default="1/120s"),
+        # Failed authentications per client address (a flood limit: valid credentials are
+        # never refused by it); generous, so a stale-key integration keeps getting its 401.
         "auth_failures_client": env.str(
-            "KEYSERVICE_THROTTLE_AUTH_FAILURES_CLIENT", default="30/120s"
+            "KEYSERVICE_THROTTLE_AUTH_FAILURES_CLIENT", default="240/120s"
         ),
-        "auth_failures_user": env.str("KEYSERVICE_THROTTLE_AUTH_FAILURES_USER", default="10/120s"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Project, User
+from core.ratelimit import Rate, ratelimit_hit
 from outbox.services import outbox_invitation_email_create
 from teams.models import Invitation, Membership, Role
 from teams.services import membership_upsert
@@ -54,6 +55,57 @@ def _expiry():
     return timezone.now() + timedelta(days=settings.KEYSERVICE_INVITATION_DAYS)
 
 
+class InvitationLimitReached(ValidationError):
+    """Too many invitation emails: the owner's daily budget or this address's resends."""
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        minutes = max(1, round(seconds / 60))
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = round(seconds / 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
+def _limit(scope: str, ident: str, count: int, seconds: int, message: str) -> None:
+    """Count one invitation email against a limit (atomic, core.ratelimit); refuse past it."""
+    decision = ratelimit_hit(scope=scope, ident=ident, rate=Rate(count=count, seconds=seconds))
+    if not decision.allowed:
+        raise InvitationLimitReached(f"{message} Try again in {_duration(decision.retry_after)}.")
+
+
+def _owner_budget(owner_pk: int) -> None:
+    per_day = settings.KEYSERVICE_INVITATIONS_PER_DAY
+    _limit(
+        "invitations_owner",
+        str(owner_pk),
+        per_day,
+        86400,
+        f"You can send at most {per_day} invitation emails a day.",
+    )
+
+
+def _resend_budget(invitation: Invitation) -> None:
+    """Keyed by owner and address, not invitation: revoking and inviting again resets nothing."""
+    ident = f"{invitation.owner_id}:{invitation.email.lower()}"
+    minutes = settings.KEYSERVICE_INVITATION_RESEND_MINUTES
+    _limit(
+        "invitation_resend_interval",
+        ident,
+        1,
+        minutes * 60,
+        f"An invitation can be resent once every {minutes} minutes.",
+    )
+    per_day = settings.KEYSERVICE_INVITATION_RESENDS_PER_DAY
+    _limit(
+        "invitation_resends",
+        ident,
+        per_day,
+        86400,
+        f"An invitation can be resent at most {per_day} times a day.",
+    )
+
+
 @transaction.atomic
 def invitation_create(
     *, owner: User, email: str, role: str, projects: list[Project], base_url: str
@@ -61,7 +113,8 @@ def invitation_create(
     """Invite `email` into the owner's account and queue the email (sent on commit).
 
     Raises ValidationError for the owner's own address, an existing member, a pending
-    invitation to the same address, an unknown role or another account's project.
+    invitation to the same address, an unknown role or another account's project;
+    InvitationLimitReached past the owner's daily budget of invitation emails.
     """
     email = email.strip().lower()
     if email == owner.email.lower():
@@ -88,6 +141,7 @@ def invitation_create(
         raise ValidationError(
             {"email": "An invitation to that address is pending: resend it instead."}
         ) from None
+    _owner_budget(owner.pk)  # counted only once everything else passed; refusal rolls back
     invitation.projects.set(projects)
     _send(invitation)
     return invitation
@@ -100,9 +154,15 @@ def _send(invitation: Invitation) -> None:
 
 @transaction.atomic
 def invitation_resend(*, invitation: Invitation) -> Invitation:
-    """Send the invitation again, valid for a fresh period."""
+    """Send the invitation again, valid for a fresh period.
+
+    InvitationLimitReached when this address was sent one too recently or too often today,
+    or past the owner's daily budget (resends count against it too).
+    """
     if invitation.state != Invitation.State.PENDING:
         raise ValidationError("Only a pending invitation can be resent.")
+    _resend_budget(invitation)
+    _owner_budget(invitation.owner_id)
     invitation.expires_at = _expiry()
     invitation.save(update_fields=["expires_at"])
     _send(invitation)

@@ -47,6 +47,9 @@ def team_invite(request: HttpRequest) -> HttpResponse:
                 projects=form.selected_projects(),
                 base_url=request.build_absolute_uri("/"),
             )
+        except inv.InvitationLimitReached as exc:
+            form.add_error(None, exc.messages)
+            return _team_page(request, form, status=429)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)

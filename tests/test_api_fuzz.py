@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.models import Project, User
+from api.models import Scope
 from api.services import service_token_create
 from apikeys.services import apikey_issue
 from builds.models import Upload
@@ -132,7 +133,7 @@ def world(transactional_db, settings) -> World:
         user_id=owner.public_id,
         project_id=project.public_id,
         upload_id=upload.public_id,
-        service_token=service_token_create(name="fuzz").plaintext,
+        service_token=service_token_create(name="fuzz", scopes=Scope.values).plaintext,
         readonly_key=apikey_issue(user=reader).plaintext,
         readonly_user_id=reader.public_id,
     )
@@ -284,7 +285,7 @@ def test_odd_strings_in_fields_are_malformed_bodies(client, owner, showroom, pat
         "projectId": showroom.public_id,
         **fields,
     }
-    token = service_token_create(name="known-bugs").plaintext
+    token = service_token_create(name="known-bugs", scopes=Scope.values).plaintext
     response = client.post(
         path,
         json.dumps(body),

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from api.models import Scope
 from api.services import service_token_create
 from apikeys import crypto
 from tests.api_support import ENDPOINTS
@@ -35,7 +36,7 @@ def assert_clean(response) -> None:
 
 @pytest.fixture
 def token(db):
-    return service_token_create(name="fuzz").plaintext
+    return service_token_create(name="fuzz", scopes=Scope.values).plaintext
 
 
 @pytest.mark.django_db
@@ -102,7 +103,12 @@ def test_malformed_bodies_get_clean_errors(client, token, path, raw, content_typ
 
 
 @pytest.mark.django_db
-def test_wrong_service_tokens_from_one_address_are_throttled(client, owner, showroom):
+def test_wrong_service_tokens_from_one_address_are_throttled(client, owner, showroom, settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "auth_failures_client": "30/120s"},
+    }
     body = {"apiKey": crypto.generate_key(), "userId": owner.public_id, "projectId": "0" * 24}
     statuses = [
         client.post(

@@ -24,7 +24,7 @@ NOTHING = {"revoked": [], "count": 0}
 
 @pytest.fixture
 def scanner(db) -> str:
-    return service_token_create(name="secret-scanner").plaintext
+    return service_token_create(name="secret-scanner", scopes=["revoke-leaked"]).plaintext
 
 
 def report(client, token, body, **extra):

@@ -151,7 +151,9 @@ def shell_env(live_server, transactional_db, settings, owner, showroom, receiver
         "USER_ID": owner.public_id,
         "PROJECT_ID": showroom.public_id,
         "UPLOAD_ID": upload.public_id,
-        "SERVICE_TOKEN": service_token_create(name="readme").plaintext,
+        "SERVICE_TOKEN": service_token_create(
+            name="readme", scopes=["verify", "revoke-leaked"]
+        ).plaintext,
     }
 
 

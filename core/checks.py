@@ -1,0 +1,22 @@
+"""System checks: a malformed rate refuses to start instead of answering 500 per request."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+from core.ratelimit import rate_parse
+
+
+@register()
+def throttle_rates_check(app_configs=None, **kwargs) -> list[Error]:
+    rates = getattr(settings, "REST_FRAMEWORK", {}).get("DEFAULT_THROTTLE_RATES", {})
+    errors = []
+    for scope, rate in rates.items():
+        if rate is None:
+            continue
+        try:
+            rate_parse(rate)
+        except ValueError as exc:
+            errors.append(Error(f"throttle rate for {scope!r}: {exc}", id="core.E001"))
+    return errors
