@@ -5,6 +5,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
+from accounts.forms import ProjectAdminForm
 from accounts.models import Project, User
 from accounts.services import user_email_change, user_vouched_address_record
 
@@ -75,6 +76,7 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
+    form = ProjectAdminForm  # the webhook URL is checked like in the dashboard
     list_display = ["name", "public_id", "owner", "status", "created_at"]
     list_filter = ["status"]
     search_fields = ["name", "public_id", "owner__email", "owner__public_id"]

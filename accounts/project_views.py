@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import ProjectRenameForm, WebhookForm
 from accounts.models import Project
 from accounts.services import project_rename
+from api.throttles import TestWebhookThrottle
 from builds.selectors import uploads_of
 from teams.selectors import Access, project_access_for, projects_visible_to
 from webhooks.selectors import webhook_delivery_list
@@ -105,6 +108,11 @@ def project_webhook(request: HttpRequest, project_id: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
     project, _ = _writable(request, project_id)
+    throttle = TestWebhookThrottle(project.public_id)  # one budget with the API's test-webhook
+    if not throttle.allow_request(request, None):
+        wait = math.ceil(throttle.wait() or 1)
+        messages.error(request, f"Too many test webhooks: try again in {wait} s.")
+        return redirect("project_detail", project_id=project.public_id)
     try:
         result = webhook_test_send(project=project)
     except WebhookNotConfigured:

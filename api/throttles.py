@@ -60,3 +60,9 @@ class AuthFailureByClient(_Throttle):
 
     scope = "auth_failures_client"
 
+
+class TestWebhookThrottle(_Throttle):
+    """Test webhooks per project (ident: the project's public id), API and dashboard together:
+    each one sends synchronously, holding a web worker for up to KEYSERVICE_WEBHOOK_TIMEOUT."""
+
+    scope = "test_webhook"

@@ -296,8 +296,15 @@ KEYSERVICE_OUTBOX_RETENTION_DAYS = env.int("KEYSERVICE_OUTBOX_RETENTION_DAYS", d
 KEYSERVICE_WEBHOOK_RETENTION_DAYS = env.int("KEYSERVICE_WEBHOOK_RETENTION_DAYS", default=30)
 
 # --- Webhooks ------------------------------------------------------------------------------
-# Seconds for connecting and for each read of a webhook request (no redirects are followed).
+# Seconds one webhook attempt may take in total: name lookup, connecting, TLS, sending and
+# reading the status line and headers together (no redirects are followed).
 KEYSERVICE_WEBHOOK_TIMEOUT = env.float("KEYSERVICE_WEBHOOK_TIMEOUT", default=10)
+# CA bundle (PEM file) to verify https webhook receivers with; empty: certifi's bundle.
+KEYSERVICE_WEBHOOK_CA_BUNDLE = env.str("KEYSERVICE_WEBHOOK_CA_BUNDLE", default="")
+# Webhook deliveries run on their own Celery queue (compose: the worker-webhooks service), so
+# a slow receiver never delays key emails on the default queue.
+KEYSERVICE_WEBHOOKS_QUEUE = env.str("KEYSERVICE_WEBHOOKS_QUEUE", default="webhooks")
+CELERY_TASK_ROUTES = ("webhooks.routing.webhook_route",)
 KEYSERVICE_WEBHOOK_MAX_ATTEMPTS = env.int("KEYSERVICE_WEBHOOK_MAX_ATTEMPTS", default=6)
 KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS = env.float(
     "KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS", default=30
@@ -326,6 +333,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "upload": env.str("KEYSERVICE_THROTTLE_UPLOAD", default="1/120s"),
         "distribute": env.str("KEYSERVICE_THROTTLE_DISTRIBUTE", default="1/120s"),
+        # Test webhooks per project (API and dashboard together): each one sends at once.
+        "test_webhook": env.str("KEYSERVICE_THROTTLE_TEST_WEBHOOK", default="5/60s"),
         # Failed authentications per client address (a flood limit: valid credentials are
         # never refused by it); generous, so a stale-key integration keeps getting its 401.
         "auth_failures_client": env.str(

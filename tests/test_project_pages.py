@@ -77,7 +77,10 @@ def test_a_full_member_renames_the_project_and_sets_the_webhook(client, full_mem
     ("data", "error"),
     [
         ({"webhook_url": "https://hooks.example.com/x"}, "Choose at least one event"),
-        ({"webhook_url": "ftp://x", "webhook_events": ["build.uploaded"]}, "Enter a valid URL"),
+        (
+            {"webhook_url": "ftp://x", "webhook_events": ["build.uploaded"]},
+            "Enter a URL that starts with http:// or https://",
+        ),
         ({"webhook_url": "", "webhook_events": ["build.nope"]}, "Select a valid choice"),
     ],
 )

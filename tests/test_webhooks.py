@@ -227,12 +227,14 @@ def test_a_real_worker_retries_after_a_500_until_the_receiver_accepts(
     hooked, receiver, settings, celery_broker, broker_queue, start_worker
 ):
     settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
+    settings.KEYSERVICE_WEBHOOKS_QUEUE = broker_queue  # deliveries have their own queue
     receiver.answer(500, 500)
     start_worker(
         celery_broker,
         broker_queue,
         KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS=0.2,
         KEYSERVICE_WEBHOOK_ALLOW_PRIVATE="true",
+        KEYSERVICE_WEBHOOKS_QUEUE=broker_queue,
     )
     delivery = webhook_fire(project=hooked, event="build.approved", **UPLOAD)
 
@@ -246,7 +248,10 @@ def test_a_real_worker_retries_after_a_500_until_the_receiver_accepts(
         assert signature_verify(secret=hooked.webhook_secret, header=header, body=request.body)
 
 
-def test_the_raw_broker_message_carries_only_the_delivery_id(hooked, celery_broker, broker_queue):
+def test_the_raw_broker_message_carries_only_the_delivery_id(
+    hooked, celery_broker, broker_queue, settings
+):
+    settings.KEYSERVICE_WEBHOOKS_QUEUE = broker_queue  # deliveries have their own queue
     delivery = webhook_fire(project=hooked, event="build.approved", **UPLOAD)  # no worker
     client = redis.Redis.from_url(celery_broker)
     try:
@@ -270,7 +275,8 @@ def test_internal_addresses_are_refused_before_any_request(host, hooked, receive
     result = webhook_test_send(project=hooked)
 
     assert (result.success, result.status_code) == (False, 0)
-    assert result.message == f"Refused: {host.strip('[]')} resolves to a private address"
+    # One message whatever the address (and the same as for a name that does not resolve).
+    assert result.message == "Refused: the host does not resolve to a public address"
     assert receiver.requests == []
     delivery = WebhookDelivery.objects.get()
     assert (delivery.state, delivery.attempts) == ("failed", 1)
@@ -284,7 +290,7 @@ def test_a_fired_delivery_to_the_metadata_address_fails_at_once(
     hooked.save()
     delivery = fire_now(django_capture_on_commit_callbacks, hooked)
     assert (delivery.state, delivery.attempts) == ("failed", 1)
-    assert delivery.last_error == "Refused: 169.254.169.254 resolves to a private address"
+    assert delivery.last_error == "Refused: the host does not resolve to a public address"
 
 
 def test_only_http_and_https_urls_are_called(hooked, allow_private):
@@ -292,7 +298,7 @@ def test_only_http_and_https_urls_are_called(hooked, allow_private):
     hooked.save()
     result = webhook_test_send(project=hooked)
     assert (result.success, result.status_code) == (False, 0)
-    assert result.message == "Refused: only http and https URLs are allowed"
+    assert result.message == "Refused: Enter a URL that starts with http:// or https://."
 
 
 NON_PUBLIC = [

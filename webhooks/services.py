@@ -13,7 +13,6 @@ from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,7 +22,9 @@ from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.selectors import webhook_is_subscribed
 from webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, signature_header
+from webhooks.ssrf import WebhookUrlRefused
 from webhooks.transport import AttemptResult, webhook_post
+from webhooks.urls import webhook_url_check
 
 logger = logging.getLogger(__name__)
 
@@ -127,14 +128,18 @@ def webhook_test_send(*, project: Project) -> WebhookTestResult:
 
 
 def webhook_settings_update(*, project: Project, url: str, events: list[str]) -> Project:
-    """Set the project's webhook URL ("" for none) and subscribed events, validated."""
-    url = (url or "").strip()
+    """Set the project's webhook URL ("" for none) and subscribed events, validated.
+
+    The URL gets the check every send repeats (webhooks/urls.py): exactly the string saved
+    is the one checked, nothing is trimmed or normalised. A literal IP must be public.
+    """
+    url = "" if url is None else url
     errors: dict[str, str] = {}
     if url:
         try:
-            URLValidator(schemes=["http", "https"])(url)
-        except ValidationError:
-            errors["webhookUrl"] = "Enter an http or https URL."
+            webhook_url_check(url=url, allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE)
+        except WebhookUrlRefused as exc:
+            errors["webhookUrl"] = str(exc)
     if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
         errors["webhookEvents"] = "Events must be a list of event names."
     elif unknown := sorted(set(events) - set(WEBHOOK_EVENTS)):
@@ -197,6 +202,7 @@ def _attempt(delivery: WebhookDelivery) -> AttemptResult:
         headers=headers,
         timeout=settings.KEYSERVICE_WEBHOOK_TIMEOUT,
         allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE,
+        ca_certs=settings.KEYSERVICE_WEBHOOK_CA_BUNDLE or None,
     )
     delivery.attempts += 1
     delivery.status_code = result.status_code

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 SIGNATURE_HEADER = "X-Keyservice-Signature"
@@ -33,21 +34,48 @@ def signature_verify(
     tolerance_seconds: int = 300,
     now: float | None = None,
 ) -> bool:
-    """True when `header` signs exactly `body` with `secret`, within `tolerance_seconds`."""
-    timestamp: int | None = None
-    candidates: list[str] = []
-    for part in (header or "").split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
-        elif key == "v1" and value:
-            candidates.append(value)
-    if timestamp is None or not candidates:
+    """True when `header` signs exactly `body` with `secret`, within `tolerance_seconds`.
+
+    Never raises: a malformed header (anything but `t=<ASCII digits>` exactly once and one or
+    more `v1=<64 hex digits>`, comma-separated; other `key=value` schemes are ignored) is
+    simply not a valid signature.
+    """
+    parsed = _signature_parse(header)
+    if parsed is None or not isinstance(secret, str) or not isinstance(body, bytes):
         return False
+    timestamp, candidates = parsed
     current = time.time() if now is None else now
-    if abs(current - timestamp) > tolerance_seconds:
+    if not abs(current - timestamp) <= tolerance_seconds:
         return False
     expected = signature_compute(secret=secret, timestamp=timestamp, body=body)
     # Check every v1 (a sender may send several while rotating secrets), each in constant time.
-    matches = [hmac.compare_digest(expected.encode(), c.encode()) for c in candidates]
+    matches = [hmac.compare_digest(expected, candidate) for candidate in candidates]
     return any(matches)
+
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}", re.ASCII)
+_V1 = re.compile(r"[0-9a-f]{64}", re.ASCII)
+_KEY = re.compile(r"[a-z][a-z0-9]{0,15}", re.ASCII)
+
+
+def _signature_parse(header: object) -> tuple[int, list[str]] | None:
+    """(timestamp, v1 candidates), or None for a malformed header."""
+    if not isinstance(header, str) or len(header) > 4096:
+        return None
+    timestamps: list[int] = []
+    candidates: list[str] = []
+    for part in header.split(","):
+        key, sep, value = part.strip().partition("=")
+        if not sep or not _KEY.fullmatch(key):
+            return None
+        if key == "t":
+            if not _TIMESTAMP.fullmatch(value):
+                return None
+            timestamps.append(int(value))
+        elif key == "v1":
+            if not _V1.fullmatch(value):
+                return None
+            candidates.append(value)
+    if len(timestamps) != 1 or not candidates:
+        return None
+    return timestamps[0], candidates

@@ -1,51 +1,41 @@
-"""The SSRF guard: which webhook URLs keyservice may call.
+"""The SSRF guard: which addresses a webhook may reach.
 
-Only http and https. The host is resolved before every request and refused when any of its
-addresses is not a public unicast address (private, loopback, link-local incl. the cloud
-metadata address 169.254.169.254, multicast, reserved, unspecified, IPv6 unique- or
-site-local, and IPv4 embedded in IPv6), unless the operator allows private targets.
+Only public unicast addresses: private, loopback, link-local (incl. the cloud metadata
+address 169.254.169.254), multicast, reserved, unspecified, IPv6 unique- or site-local and
+IPv4 embedded in IPv6 are refused, unless the operator allows private targets.
 
-DNS rebinding: for http the request goes to the validated address itself (Host header set to
-the original host), so a second lookup cannot swap in another address. For https the
-hostname is kept (certificate and SNI need it), which leaves a small window between our
-lookup and the HTTP client's own; a rebinding attacker would also need a certificate valid
-for their hostname on the internal target, so the residual risk is accepted.
+The name is resolved once per attempt, here; every address must be public, and the
+connection goes to one of exactly these addresses (webhooks/transport.py connects to the IP,
+for https with SNI and certificate check on the name), so a second lookup can never swap in
+another address (DNS rebinding). A name that does not resolve and a name that resolves to a
+non-public address are refused with one message, so the refusal reveals nothing about
+internal names or addresses.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+import threading
+from typing import TYPE_CHECKING
 
-ALLOWED_SCHEMES = {"http": 80, "https": 443}
+if TYPE_CHECKING:
+    from webhooks.urls import WebhookUrl
+
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+NOT_PUBLIC = "Refused: the host does not resolve to a public address"
 
 
 class WebhookUrlRefused(Exception):
     """The URL may not be called. The message is safe to show to the project's users."""
 
 
-@dataclass(frozen=True)
-class WebhookTarget:
-    url: SplitResult
-    host: str
-    port: int
-    addresses: tuple[str, ...]
+class WebhookHostRefused(WebhookUrlRefused):
+    """The host did not resolve, or not only to public addresses (one message for both)."""
 
-    @property
-    def host_header(self) -> str:
-        return self.url.netloc.rpartition("@")[2]
-
-    def pinned_url(self, address: str) -> str:
-        """The URL with its host replaced by `address` (credentials, port and path kept)."""
-        userinfo, at, _ = self.url.netloc.rpartition("@")
-        literal = f"[{address}]" if ":" in address else address
-        netloc = f"{userinfo}{at}{literal}:{self.port}"
-        return urlunsplit((self.url.scheme, netloc, self.url.path or "/", self.url.query, ""))
+    def __init__(self) -> None:
+        super().__init__(NOT_PUBLIC)
 
 
 def address_is_forbidden(address: str) -> bool:
@@ -78,28 +68,36 @@ def _embedded_ipv4(ip: IPAddress) -> list[IPAddress]:
     return embedded
 
 
-def webhook_target_resolve(*, url: str, allow_private: bool) -> WebhookTarget:
-    """Parse and resolve `url`; raise WebhookUrlRefused when it may not be called.
+def webhook_addresses_resolve(
+    *, url: WebhookUrl, allow_private: bool, timeout: float
+) -> tuple[str, ...]:
+    """The addresses to connect to, each checked; WebhookHostRefused when there are none.
 
-    A name that does not resolve raises socket.gaierror (an OSError): a transient failure.
+    The lookup is bounded by `timeout` (it runs in a daemon thread); a lookup still running
+    then is refused like a name that does not resolve.
     """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ALLOWED_SCHEMES:
-        raise WebhookUrlRefused("Refused: only http and https URLs are allowed")
-    host = parts.hostname
-    if not host:
-        raise WebhookUrlRefused("Refused: the URL has no host")
-    try:
-        port = parts.port or ALLOWED_SCHEMES[scheme]
-    except ValueError:
-        raise WebhookUrlRefused("Refused: the URL has an invalid port") from None
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = tuple(dict.fromkeys(str(info[4][0]) for info in infos))
+    if url.address is not None:
+        addresses: tuple[str, ...] = (url.address,)
+    else:
+        addresses = _lookup(url.host, url.port, timeout)
     if not addresses:
-        raise socket.gaierror(f"{host} has no address")
-    if not allow_private and any(address_is_forbidden(a) for a in addresses):
-        raise WebhookUrlRefused(f"Refused: {host} resolves to a private address")
-    return WebhookTarget(
-        url=parts._replace(scheme=scheme), host=host, port=port, addresses=addresses
-    )
+        raise WebhookHostRefused()
+    if any(address_is_forbidden(a) for a in addresses) and not allow_private:
+        raise WebhookHostRefused()
+    return addresses
+
+
+def _lookup(host: str, port: int, timeout: float) -> tuple[str, ...]:
+    found: list[tuple[str, ...]] = []
+
+    def resolve() -> None:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return
+        found.append(tuple(dict.fromkeys(str(info[4][0]) for info in infos)))
+
+    thread = threading.Thread(target=resolve, name="webhook-dns", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return found[0] if found else ()

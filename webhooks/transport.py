@@ -1,22 +1,42 @@
-"""One outbound webhook request: SSRF-checked, no redirects, bounded by a timeout."""
+"""The one outbound HTTP primitive for webhooks (test sends and event deliveries).
+
+`webhook_post` parses the URL once (webhooks/urls.py, urllib3's parser), resolves the name
+once and checks every address (webhooks/ssrf.py), then connects to exactly a checked IP with
+urllib3's connection classes, handing them the parsed parts: the IP and port to connect to,
+the request target (path and query) for the request line, and for https the name for SNI
+and the certificate check. The Host header carries the name (and a non-default port). No
+redirect is followed, no proxy is used, the answer's body is never read.
+
+One wall-clock deadline (`timeout`) bounds the whole attempt: the name lookup, connecting,
+the TLS handshake, sending, and reading the status line and headers. Each socket operation
+waits at most the time left, and a watchdog shuts the socket down when the deadline passes,
+so a receiver that trickles one byte at a time is cut off at the deadline too.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
+import threading
 import time
 from dataclasses import dataclass
 
-import requests
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from webhooks.ssrf import WebhookTarget, WebhookUrlRefused, webhook_target_resolve
+from webhooks.ssrf import WebhookHostRefused, WebhookUrlRefused, webhook_addresses_resolve
+from webhooks.urls import WebhookUrl, webhook_url_parse
 
 USER_AGENT = "keyservice-webhooks/1"
 
 
 @dataclass(frozen=True)
 class AttemptResult:
-    kind: str  # "ok" (2xx) | "http" (other status) | "timeout" | "connection" | "refused"
+    # "ok" (2xx) | "http" (other status) | "timeout" | "connection" | "refused" (the URL may
+    # never be called) | "unresolved" (the name has no public address, now: retried)
+    kind: str
     status_code: int | None
     duration_ms: int
     error: str = ""
@@ -30,67 +50,175 @@ class AttemptResult:
         return self.kind != "ok"
 
 
+class _Deadline:
+    """The attempt's wall-clock budget; shuts down watched sockets when it runs out."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expires = time.monotonic() + seconds
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return max(self.expires - time.monotonic(), 0.001)
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut `sock` down at the deadline (a dup of the connection's socket: it survives
+        the TLS wrapper taking over the original)."""
+        watched = sock.dup()
+        with self._lock:
+            self._sockets.append(watched)
+            if self.expired:
+                _shutdown(watched)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._sockets:
+                _shutdown(sock)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Watched:
+    deadline: _Deadline
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()  # type: ignore[misc]
+        self.deadline.watch(sock)
+        return sock
+
+
+class _HTTP(_Watched, HTTPConnection):
+    pass
+
+
+class _HTTPS(_Watched, HTTPSConnection):
+    pass
+
+
 def webhook_post(
-    *, url: str, body: bytes, headers: dict[str, str], timeout: float, allow_private: bool
+    *,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    allow_private: bool,
+    ca_certs: str | None = None,
 ) -> AttemptResult:
-    """POST `body` to `url` once. Never raises for network trouble: it reports it."""
+    """POST `body` to `url` once, within `timeout` seconds in total. Never raises for network
+    trouble or a refused URL: it reports it. `ca_certs`: a CA bundle file (default: certifi's,
+    else the system's)."""
     started = time.monotonic()
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        target = webhook_target_resolve(url=url, allow_private=allow_private)
-        response = _post(target, body, {"User-Agent": USER_AGENT, **headers}, timeout)
+        target = webhook_url_parse(url)
     except WebhookUrlRefused as exc:
-        return AttemptResult("refused", None, elapsed(), str(exc))
-    except requests.Timeout:
-        return AttemptResult(
-            "timeout", None, elapsed(), f"Could not connect: timed out after {timeout:g} s"
+        return AttemptResult("refused", None, elapsed(), f"Refused: {exc}")
+    deadline = _Deadline(timeout)
+    try:
+        addresses = webhook_addresses_resolve(
+            url=target, allow_private=allow_private, timeout=deadline.remaining()
         )
-    except (requests.RequestException, OSError) as exc:
+        status, location = _post(target, addresses, body, headers, deadline, ca_certs)
+    except WebhookHostRefused as exc:
+        kind = "refused" if target.address is not None else "unresolved"
+        return AttemptResult(kind, None, elapsed(), str(exc))
+    except Exception as exc:  # every failure is reported, never raised
+        timed_out = isinstance(exc, (TimeoutError, Urllib3Timeout))
+        if deadline.expired or (timed_out and not isinstance(exc, NewConnectionError)):
+            message = f"Could not connect: timed out after {timeout:g} s"
+            return AttemptResult("timeout", None, elapsed(), message)
         return AttemptResult("connection", None, elapsed(), f"Could not connect: {_reason(exc)}")
-    with response:
-        status = response.status_code
-        duration = elapsed()
-        if 200 <= status < 300:
-            return AttemptResult("ok", status, duration)
-        error = f"HTTP {status}"
-        if response.is_redirect:
-            location = response.headers.get("Location", "")[:200]
-            error = f"HTTP {status}: redirect to {location!r} not followed"
-        return AttemptResult("http", status, duration, error)
+    finally:
+        deadline.close()
+    duration = elapsed()
+    if 200 <= status < 300:
+        return AttemptResult("ok", status, duration)
+    error = f"HTTP {status}"
+    if 300 <= status < 400 and location is not None:
+        error = f"HTTP {status}: redirect to {location[:200]!r} not followed"
+    return AttemptResult("http", status, duration, error)
 
 
-def _post(target: WebhookTarget, body: bytes, headers: dict, timeout: float) -> requests.Response:
-    session = requests.Session()
-    session.trust_env = False  # no proxy from the environment: we connect where we checked
-    if target.url.scheme == "https":
-        attempts = [(target.url.geturl(), headers)]
-    else:
-        pinned = {**headers, "Host": target.host_header}
-        attempts = [(target.pinned_url(address), pinned) for address in target.addresses]
-    with session:
-        for index, (url, request_headers) in enumerate(attempts):
+def _post(
+    target: WebhookUrl,
+    addresses: tuple[str, ...],
+    body: bytes,
+    headers: dict[str, str],
+    deadline: _Deadline,
+    ca_certs: str | None,
+) -> tuple[int, str | None]:
+    """Send to the first checked address that accepts a connection; (status, Location)."""
+    request_headers = {
+        "User-Agent": USER_AGENT,
+        **headers,
+        "Host": target.host_header,
+        "Content-Length": str(len(body)),
+    }
+    for index, address in enumerate(addresses):
+        conn = _connection(target, address, deadline, ca_certs)
+        try:
             try:
-                return session.post(
-                    url,
-                    data=body,
-                    headers=request_headers,
-                    timeout=timeout,
-                    allow_redirects=False,
-                    stream=True,  # the answer's body is never read
-                )
-            except requests.ConnectionError as exc:
-                # Like a client given the name: on "could not connect", try the next address.
-                if index == len(attempts) - 1 or not _not_connected(exc):
+                conn.connect()
+            except NewConnectionError:
+                # Like a client given the name: when one address refuses, try the next.
+                if index == len(addresses) - 1 or deadline.expired:
                     raise
-    raise AssertionError("unreachable")
+                continue
+            conn.request(
+                "POST", target.target, body=body, headers=request_headers, preload_content=False
+            )
+            response = conn.getresponse()
+            return response.status, response.headers.get("Location")
+        finally:
+            conn.close()
+    raise AssertionError("unreachable: addresses is never empty")
 
 
-def _not_connected(exc: requests.ConnectionError) -> bool:
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return isinstance(reason, NewConnectionError)
+def _connection(
+    target: WebhookUrl, address: str, deadline: _Deadline, ca_certs: str | None
+) -> HTTPConnection:
+    timeout = deadline.remaining()
+    if target.scheme == "https":
+        conn: HTTPConnection = _HTTPS(
+            address,
+            target.port,
+            timeout=timeout,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_certs or _default_ca_bundle(),
+            server_hostname=target.host,
+            assert_hostname=target.host,
+        )
+    else:
+        conn = _HTTP(address, target.port, timeout=timeout)
+    conn.deadline = deadline  # type: ignore[attr-defined]
+    return conn
+
+
+def _default_ca_bundle() -> str | None:
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi comes with requests
+        return None
+    return certifi.where()
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
@@ -99,9 +227,9 @@ _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
 def _reason(exc: BaseException) -> str:
     """A short reason ("Connection refused") instead of urllib3's nested exception text."""
     text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "doesn't match" in text:
+        return "TLS certificate verification failed"
     found = _ERRNO.search(text)
     if found:
         return found.group(1).strip()
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "TLS certificate verification failed"
     return type(exc).__name__

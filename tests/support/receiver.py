@@ -20,13 +20,14 @@ class ReceivedRequest:
 class WebhookReceiver:
     """Answers each request with the next queued status (then `default_status`)."""
 
-    def __init__(self, default_status: int = 200) -> None:
+    def __init__(self, default_status: int = 200, host: str = "127.0.0.1", port: int = 0) -> None:
         self.default_status = default_status
+        self.host = host
         self.delay_seconds = 0.0  # wait this long before answering (to provoke timeouts)
         self.requests: list[ReceivedRequest] = []
         self._statuses: deque[int] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -36,8 +37,8 @@ class WebhookReceiver:
     def port(self) -> int:
         return self._server.server_address[1]
 
-    def url(self, path: str = "/hooks/keyservice", host: str = "127.0.0.1") -> str:
-        return f"http://{host}:{self.port}{path}"
+    def url(self, path: str = "/hooks/keyservice", host: str | None = None) -> str:
+        return f"http://{host or self.host}:{self.port}{path}"
 
     def answer(self, *statuses: int) -> None:
         """Answer the next requests with these statuses, in order."""
