@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from django.db import connection
 
 from tests.support.services import ROOT, database_url, free_port, wait_for_port
 
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+# The gunicorn of the interpreter running the tests (any venv, any checkout).
+GUNICORN = [sys.executable, "-m", "gunicorn"]
 
 
 class Gunicorn:
@@ -37,7 +39,7 @@ class Gunicorn:
     def __enter__(self) -> Gunicorn:
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [str(GUNICORN), "-c", "gunicorn.conf.py", "keyservice.wsgi"],
+                [*GUNICORN, "-c", "gunicorn.conf.py", "keyservice.wsgi"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
