@@ -10,6 +10,8 @@ from teams import views as team_views
 # The admin has no login form of its own: its login URL never reads credentials. Operators
 # sign in through the same sign-in as everyone (allauth: Google, rate limits).
 admin.site.login = account_views.admin_login
+# Nor a password form of its own (an unthrottled old-password check): allauth's page instead.
+admin.site.password_change = account_views.admin_password_change
 
 
 def _not_offered(request, *args, **kwargs):

@@ -83,3 +83,23 @@ def test_an_offsite_next_is_not_followed(client, root):
     client.post("/accounts/login/", {"login": root.email, "password": PASSWORD})
     response = client.get(f"{ADMIN_LOGIN}?next=https://evil.example/")
     assert response["Location"] == "/admin/"
+
+
+def test_the_admin_password_change_form_is_never_served_nor_checks_an_old_password(client, root):
+    client.force_login(root)
+    page = client.get("/admin/password_change/")
+    guess = client.post(
+        "/admin/password_change/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "N3w-pass-456!",
+            "new_password2": "N3w-pass-456!",
+        },
+    )
+
+    assert page.status_code == 302
+    assert page["Location"] == "/accounts/password/change/"
+    assert b"old_password" not in page.content
+    assert guess.status_code == 302
+    root.refresh_from_db()
+    assert root.check_password(PASSWORD)  # the admin form changed nothing
