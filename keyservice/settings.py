@@ -314,6 +314,14 @@ KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = env.bool("KEYSERVICE_WEBHOOK_ALLOW_PRIVATE", 
 # Pending deliveries overdue by this much are re-enqueued by webhooks.tasks.webhook_sweep.
 KEYSERVICE_WEBHOOK_STALE_SECONDS = env.int("KEYSERVICE_WEBHOOK_STALE_SECONDS", default=120)
 
+# --- Client addresses ----------------------------------------------------------------------
+# Trusted proxies in front (compose: 1, the TLS proxy). One setting for every rate limit: the
+# client address is the N-th X-Forwarded-For entry from the right, for the API's limits (DRF
+# NUM_PROXIES) and for sign-in's (allauth), so behind the proxy one client's failures never
+# count against everyone.
+KEYSERVICE_NUM_PROXIES = env.int("KEYSERVICE_NUM_PROXIES", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = KEYSERVICE_NUM_PROXIES
+
 # --- REST API ------------------------------------------------------------------------------
 # Plain HTTP on the public API: for local development only (403 "HTTPS required" otherwise).
 KEYSERVICE_ALLOW_HTTP = env.bool("KEYSERVICE_ALLOW_HTTP", default=DEBUG)
@@ -328,7 +336,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     # Client address for throttling: REMOTE_ADDR, or behind N trusted proxies the N-th
     # X-Forwarded-For entry from the right (what the outermost trusted proxy saw).
-    "NUM_PROXIES": env.int("KEYSERVICE_NUM_PROXIES", default=0),
+    "NUM_PROXIES": KEYSERVICE_NUM_PROXIES,
     # Atomic counters in the cache (core.ratelimit); failing open when the cache is down.
     "DEFAULT_THROTTLE_RATES": {
         "upload": env.str("KEYSERVICE_THROTTLE_UPLOAD", default="1/120s"),
