@@ -107,6 +107,9 @@ if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
     CACHES["default"].setdefault("OPTIONS", {}).update(
         socket_connect_timeout=_cache_timeout, socket_timeout=_cache_timeout
     )
+    # Reads miss and writes are dropped while Redis is down: sign-in and the dashboard keep
+    # answering too (allauth's rate limits and Google's certs use the cache).
+    CACHES["default"]["BACKEND"] = "core.cache.FailSoftRedisCache"
 
 AUTH_USER_MODEL = "accounts.User"
 # allauth's backend; sessions only for accounts whose address is verified (accounts.backends).
