@@ -21,6 +21,7 @@ from teams.selectors import Access, project_access_for, projects_visible_to
 from webhooks.selectors import webhook_delivery_list
 from webhooks.services import (
     WebhookNotConfigured,
+    WebhookTestBusy,
     webhook_secret_rotate,
     webhook_settings_update,
     webhook_test_send,
@@ -117,6 +118,8 @@ def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
         result = webhook_test_send(project=project)
     except WebhookNotConfigured:
         messages.error(request, "Set a webhook URL first.")
+    except WebhookTestBusy as busy:
+        messages.error(request, f"{busy} (within {math.ceil(busy.retry_after)} s)")
     else:
         level = messages.success if result.success else messages.error
         code = f" (HTTP {result.status_code})" if result.status_code else ""

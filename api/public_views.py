@@ -18,7 +18,7 @@ from api.throttles import DistributeThrottle, TestWebhookThrottle, UploadThrottl
 from builds.selectors import upload_in_project, uploads_of
 from builds.services import upload_create, upload_distribute
 from teams.selectors import Access, projects_visible_to
-from webhooks.services import WebhookNotConfigured, webhook_test_send
+from webhooks.services import WebhookNotConfigured, WebhookTestBusy, webhook_test_send
 
 
 def _iso(value) -> str:
@@ -173,6 +173,8 @@ class TestWebhook(PublicApiView):
             result = webhook_test_send(project=project)
         except WebhookNotConfigured:
             raise ApiError(404, "No webhook URL configured") from None
+        except WebhookTestBusy as busy:
+            raise RateLimited(busy.retry_after) from None
         return Response(
             {"success": result.success, "message": result.message, "statusCode": result.status_code}
         )

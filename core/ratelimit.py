@@ -17,6 +17,8 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -55,10 +57,13 @@ def rate_parse(text: str) -> Rate:
     return Rate(count=int(match.group(1)), seconds=seconds)
 
 
+def _digest(ident: str) -> str:
+    return hashlib.sha256(str(ident).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def ratelimit_hit(*, scope: str, ident: str, rate: Rate) -> Decision:
     """Count one hit of `ident` against `scope`'s limit; whether it may proceed."""
-    digest = hashlib.sha256(str(ident).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    key = f"ratelimit:{scope}:{digest}"
+    key = f"ratelimit:{scope}:{_digest(ident)}"
     try:
         return _hit(key, rate, time.time())
     except Exception as exc:  # any cache failure: fail open
@@ -115,3 +120,24 @@ def _warn_unavailable(scope: str, exc: Exception) -> None:
             scope,
             type(exc).__name__,
         )
+
+
+@contextmanager
+def concurrency_slot(*, scope: str, ident: str, limit: int, ttl: int) -> Iterator[bool]:
+    """Whether one more of `ident`'s `scope` may run now, beside those already running: at most
+    `limit` at once across every process sharing the cache (atomic incr/decr). The slot is
+    given back when the block ends; `ttl` bounds how long a slot of a killed process is kept.
+    Fails open (True) when the cache is unavailable, like the rate limits."""
+    key = f"concurrency:{scope}:{_digest(ident)}"
+    try:
+        cache.add(key, 0, timeout=ttl)
+        running = cache.incr(key)
+    except Exception as exc:  # unavailable cache, or the key expired in between: fail open
+        _warn_unavailable(scope, exc)
+        yield True
+        return
+    try:
+        yield running <= limit
+    finally:
+        with suppress(Exception):  # expired meanwhile, or unavailable: nothing to give back
+            cache.decr(key)

@@ -302,6 +302,10 @@ KEYSERVICE_WEBHOOK_RETENTION_DAYS = env.int("KEYSERVICE_WEBHOOK_RETENTION_DAYS",
 # Seconds one webhook attempt may take in total: name lookup, connecting, TLS, sending and
 # reading the status line and headers together (no redirects are followed).
 KEYSERVICE_WEBHOOK_TIMEOUT = env.float("KEYSERVICE_WEBHOOK_TIMEOUT", default=10)
+# Test webhooks send inline, each holding a web worker up to the timeout: at most this many at
+# once across all projects (and one per project), so they can never hold every worker. Keep it
+# below GUNICORN_WORKERS.
+KEYSERVICE_WEBHOOK_TEST_CONCURRENCY = env.int("KEYSERVICE_WEBHOOK_TEST_CONCURRENCY", default=1)
 # CA bundle (PEM file) to verify https webhook receivers with; empty: certifi's bundle.
 KEYSERVICE_WEBHOOK_CA_BUNDLE = env.str("KEYSERVICE_WEBHOOK_CA_BUNDLE", default="")
 # Webhook deliveries run on their own Celery queue (compose: the worker-webhooks service), so

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Project, new_webhook_secret
+from core.ratelimit import concurrency_slot
 from keyservice.queued import retry_backoff, row_dispatch, rows_to_sweep
 from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
 from webhooks.models import WebhookAttempt, WebhookDelivery
@@ -27,6 +28,15 @@ from webhooks.transport import AttemptResult, webhook_post
 from webhooks.urls import webhook_url_check
 
 logger = logging.getLogger(__name__)
+
+
+class WebhookTestBusy(Exception):
+    """Test sends already hold as many web workers as allowed (this project's one, or
+    KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all): try again in `retry_after` seconds."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("A test webhook is already being sent: try again shortly.")
+        self.retry_after = retry_after
 
 
 class WebhookNotConfigured(Exception):
@@ -106,9 +116,31 @@ def webhook_deliver(*, delivery_id: int) -> WebhookOutcome:
 
 
 def webhook_test_send(*, project: Project) -> WebhookTestResult:
-    """Send `webhook.test` now (one attempt, no retry), recorded like any delivery."""
+    """Send `webhook.test` now (one attempt, no retry), recorded like any delivery.
+
+    The send runs in the caller's (web) worker for up to KEYSERVICE_WEBHOOK_TIMEOUT: one per
+    project and KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all may run at once, so slow receivers
+    can never hold every worker; past that WebhookTestBusy is raised and nothing is sent.
+    """
     if not project.webhook_url:
         raise WebhookNotConfigured()
+    deadline = settings.KEYSERVICE_WEBHOOK_TIMEOUT
+    ttl = int(deadline) + 30  # a slot of a killed worker is given back after this
+    with (
+        concurrency_slot(scope="webhook_test", ident=project.public_id, limit=1, ttl=ttl) as mine,
+        concurrency_slot(
+            scope="webhook_test",
+            ident="all projects",
+            limit=settings.KEYSERVICE_WEBHOOK_TEST_CONCURRENCY,
+            ttl=ttl,
+        ) as any_,
+    ):
+        if not (mine and any_):
+            raise WebhookTestBusy(retry_after=deadline)
+        return _test_send(project)
+
+
+def _test_send(project: Project) -> WebhookTestResult:
     delivery = _delivery_create(
         project=project,
         event=WEBHOOK_TEST_EVENT,

@@ -23,6 +23,22 @@ if TYPE_CHECKING:
     from webhooks.urls import WebhookUrl
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IANA's special-purpose registries (IPv4 and IPv6), written out rather than left to the
+# `ipaddress` tables of whichever Python runs us (3.11's miss 192.0.0.0/24, 192.88.99.0/24 and
+# 3fff::/20, among others): no webhook goes to any of these, globally reachable or not
+# (192.0.0.9/10 and the AS112/AMT anycast blocks are no receivers either).
+_SPECIAL_PURPOSE = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+        "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24",
+        "192.88.99.0/24", "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+        "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64",
+        "100:0:0:1::/64", "2001::/23", "2001:db8::/32", "2002::/16", "2620:4f:8000::/48",
+        "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+    )
+)  # fmt: skip
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 NOT_PUBLIC = "Refused: the host does not resolve to a public address"
 
@@ -54,6 +70,7 @@ def _forbidden(ip: IPAddress) -> bool:
         or ip.is_unspecified
         or getattr(ip, "is_site_local", False)
         or not ip.is_global
+        or any(ip.version == net.version and ip in net for net in _SPECIAL_PURPOSE)
     )
 
 
