@@ -43,6 +43,8 @@ def signature_verify(
     parsed = _signature_parse(header)
     if parsed is None or not isinstance(secret, str) or not isinstance(body, bytes):
         return False
+    if not secret.isascii():  # our secrets are hex; anything else cannot have signed it
+        return False
     timestamp, candidates = parsed
     current = time.time() if now is None else now
     if not abs(current - timestamp) <= tolerance_seconds:

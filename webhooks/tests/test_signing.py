@@ -82,3 +82,10 @@ def test_any_text_as_the_header_returns_a_bool_without_raising(header):
 def test_any_list_of_parts_returns_false_unless_it_is_the_real_signature(parts):
     header = ",".join(f"{key}={value}" for key, value in parts)
     assert signature_verify(secret=SECRET, header=header, body=BODY, now=NOW) is False
+
+
+def test_a_secret_that_is_not_ascii_is_not_valid_rather_than_raising():
+    body = b"{}"
+    header = signature_header(secret="ab" * 32, body=body)
+    assert signature_verify(secret="\ud800", header=header, body=body) is False
+    assert signature_verify(secret="é" * 8, header=header, body=body) is False

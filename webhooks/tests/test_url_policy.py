@@ -18,9 +18,10 @@ from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_settings_update, webhook_test_send
+from webhooks.ssrf import WebhookUrlRefused
 from webhooks.tests.conftest import PUBLIC_NAME
 from webhooks.transport import webhook_post
-from webhooks.urls import webhook_url_parse
+from webhooks.urls import MESSAGE_HOST, webhook_url_parse
 
 P = free_port()  # the receiver's port, known when the table is built
 LOOP = f"127.0.0.1:{P}"
@@ -262,3 +263,10 @@ def test_the_url_is_refused_by_the_admin_project_form(url, rf, project, owner):
     assert form.errors.get("webhook_url"), form.errors
     data["webhook_url"] = f"https://{PUBLIC_NAME}/hook"
     assert form_class(data=data, instance=project).is_valid()
+
+
+@pytest.mark.parametrize("url", ["http://[::ffff:127.0.0.1]:8080/", "http://[::ffff:1.2.3.4]/"])
+def test_an_ipv4_mapped_literal_with_dots_is_refused_as_a_host_not_a_port(url):
+    with pytest.raises(WebhookUrlRefused) as refused:
+        webhook_url_parse(url)
+    assert str(refused.value) == MESSAGE_HOST
