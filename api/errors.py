@@ -6,6 +6,7 @@ import logging
 import math
 
 from django.http import Http404, HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -70,6 +71,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     return Response({"message": message}, status=status, headers=headers)
 
 
+@csrf_exempt  # an unrouted POST must get this JSON too, never Django's HTML CSRF page
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Unknown paths under the API prefixes answer in the API's shape, not an HTML page."""
     return JsonResponse({"message": "Not found"}, status=404)

@@ -5,7 +5,9 @@ from api import internal_views, public_views
 from api.errors import not_found
 
 # Paths exactly as API.md writes them (no trailing slash); anything else under the prefix
-# answers 404 {"message": "Not found"}.
+# answers 404 {"message": "Not found"}: the catch-all matches every path, newlines included
+# ([\s\S], not "."), so no path under an API prefix ever reaches Django's HTML 404.
+CATCH_ALL = r"^[\s\S]*$"
 public = [
     path("projects", public_views.ProjectList.as_view(), name="api_projects"),
     path(
@@ -19,7 +21,7 @@ public = [
         public_views.ProjectDetail.as_view(),
         name="api_project_detail",
     ),
-    re_path(r"^.*$", not_found),
+    re_path(CATCH_ALL, not_found),
 ]
 
 internal = [
@@ -29,7 +31,7 @@ internal = [
         internal_views.RevokeLeaked.as_view(),
         name="internal_revoke_leaked",
     ),
-    re_path(r"^.*$", not_found),
+    re_path(CATCH_ALL, not_found),
 ]
 
 docs = [
