@@ -28,3 +28,47 @@ secure_scheme_headers = {"X-FORWARDED-PROTO": "https"} if _trust_proto else {}
 # Peers allowed to send those headers (and gunicorn's forwarder headers); loopback only
 # unless set, e.g. to the proxy's address.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# Honour no forwarder header from any peer (gunicorn's default lets allowed peers set
+# SCRIPT_NAME and PATH_INFO, which cut the front off the path Django routes): the app
+# routes exactly the path the proxy saw. Other underscore headers are dropped.
+forwarder_headers = ""
+header_map = "drop"
+
+# gunicorn's own loggers (errors, worker timeouts, invalid request lines, the access log)
+# go through the filter Django's logging uses (core.logs): no secret, one line per record.
+_log_format = _env.str("DJANGO_LOG_FORMAT", default="plain")
+_formatters = {
+    "plain": {
+        "format": "%(asctime)s [%(process)d] [%(levelname)s] %(message)s",
+        "datefmt": "[%Y-%m-%d %H:%M:%S %z]",
+    },
+    "access": {"format": "%(message)s"},
+    "json": {"()": "core.logs.JsonFormatter"},
+}
+_filter = {"()": "core.logs.RedactSecrets", "key_prefix": _env.str("KEYSERVICE_KEY_PREFIX", "")}
+
+
+def _handler(stream: str, formatter: str) -> dict:
+    return {
+        "class": "logging.StreamHandler",
+        "stream": stream,
+        "formatter": "json" if _log_format == "json" else formatter,
+        "filters": ["redact_secrets"],
+    }
+
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": _filter},
+    "formatters": _formatters,
+    "handlers": {
+        "error_console": _handler("ext://sys.stderr", "plain"),
+        "console": _handler("ext://sys.stdout", "access"),
+    },
+    "root": {"level": "INFO", "handlers": ["error_console"]},
+    "loggers": {
+        "gunicorn.error": {"handlers": ["error_console"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+    },
+}

@@ -5,10 +5,11 @@
 The credential is always checked first (one query; a malformed key none): a request with
 valid credentials is never refused by a failure budget. Only failed authentications count,
 per client address (DRF's get_ident: REMOTE_ADDR, or the NUM_PROXIES-th X-Forwarded-For
-entry from the right behind trusted proxies); past that flood limit a failure answers 429
-instead of 401. There is no per-userId budget: keys carry 256 random bits, so it would
-protect nothing, and it would turn a rotated-key integration's documented 401 into 429.
-On the internal API only wrong service tokens count (per client address).
+entry from the right behind trusted proxies, as one canonical IP: core.clientip); past
+that flood limit a failure answers 429 instead of 401. There is no per-userId budget: keys
+carry 256 random bits, so it would protect nothing, and it would turn a rotated-key
+integration's documented 401 into 429. On the internal API only wrong service tokens
+count (per client address).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from api.throttles import AuthFailureByClient
 from api.tokens import token_digest, token_is_well_formed
 from apikeys import crypto
 from apikeys.services import VerifyFailure, apikey_verify
+from core.clientip import client_address_normalize
 from teams.selectors import Access
 
 logger = logging.getLogger(__name__)
@@ -81,9 +83,10 @@ def _failed(request: Request, error: tuple[int, str], *, counted: bool = True) -
 
 
 def _client(request: Request) -> str:
-    """The client address as DRF's throttles see it (REMOTE_ADDR, or X-Forwarded-For behind
-    NUM_PROXIES trusted proxies); "" when the server gave none (some WSGI test clients)."""
-    return BaseThrottle().get_ident(request) or ""
+    """The client address: DRF's choice of entry (REMOTE_ADDR, or the NUM_PROXIES-th
+    X-Forwarded-For entry from the right behind trusted proxies), normalised to one
+    canonical IP however it is spelled (core.clientip); "" when the server gave none."""
+    return client_address_normalize(BaseThrottle().get_ident(request))
 
 
 def authorize_user(request: Request, *, api_key: str, user_id: str) -> Principal:

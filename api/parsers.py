@@ -8,14 +8,25 @@ from rest_framework.parsers import JSONParser
 _UNUSABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def _has_unusable_text(value, depth: int = 0) -> bool:
-    if isinstance(value, str):
-        return _UNUSABLE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_has_unusable_text(k) or _has_unusable_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_unusable_text(v) for v in value)
-    return False
+# No body of this API nests beyond a few levels; deeper is malformed, and is refused before
+# any code walks it.
+MAX_JSON_DEPTH = 32
+
+
+def _check_structure(value) -> None:
+    """ParseError if `value` nests beyond MAX_JSON_DEPTH or holds an unusable string (key or
+    value). An explicit stack, not recursion: any depth JSON's scanner accepts is safe here."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if _UNUSABLE.search(item) is not None:
+                raise ParseError("JSON text with NUL or unpaired surrogates")
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise ParseError("JSON nested too deeply")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
 
 
 class StrictJSONParser(JSONParser):
@@ -27,6 +38,5 @@ class StrictJSONParser(JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON nested too deeply") from None
-        if _has_unusable_text(data):
-            raise ParseError("JSON text with NUL or unpaired surrogates")
+        _check_structure(data)
         return data

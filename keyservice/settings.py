@@ -103,7 +103,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 if CACHES["default"]["BACKEND"].endswith(".RedisCache"):
     # A Redis that stops answering must not hang requests: past this the throttles fail
     # open (core.ratelimit) and the API keeps answering.
-    _cache_timeout = env.float("KEYSERVICE_CACHE_SOCKET_TIMEOUT", default=1.0)
+    _cache_timeout = env.float("KEYSERVICE_CACHE_SOCKET_TIMEOUT", default=0.25)
     CACHES["default"].setdefault("OPTIONS", {}).update(
         socket_connect_timeout=_cache_timeout, socket_timeout=_cache_timeout
     )
