@@ -1,4 +1,9 @@
-from allauth.account.models import EmailAddress
+from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
+from allauth.account.models import EmailAddress, EmailConfirmation
+from allauth.socialaccount.admin import SocialAccountAdmin as AllauthSocialAccountAdmin
+from allauth.socialaccount.admin import SocialAppAdmin as AllauthSocialAppAdmin
+from allauth.socialaccount.admin import SocialTokenAdmin as AllauthSocialTokenAdmin
+from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -12,6 +17,15 @@ from accounts.services import user_email_change, user_vouched_address_record
 # Only superusers see these as editable: a staff user with change_user cannot grant
 # themselves (or anyone) staff, superuser, groups or permissions.
 PERMISSION_FIELDS = ["is_staff", "is_superuser", "groups", "user_permissions"]
+
+
+def user_is_changeable_by(*, user: User | None, actor) -> bool:
+    """Whether `actor` may change or delete the account `user` in the admin (their model
+    permissions aside): other staff and superuser accounts only a superuser may. (Their own
+    account, staff may: its permission fields stay read-only to them.)"""
+    if user is None or actor.is_superuser or user.pk == actor.pk:
+        return True
+    return not (user.is_staff or user.is_superuser)
 
 
 class UserAdminChangeForm(UserChangeForm):
@@ -48,13 +62,16 @@ class UserAdmin(BaseUserAdmin):
         return fields
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        # A superuser account (its address, its password) is changed only by a superuser.
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        # A staff or superuser account (its address, its password — the admin's
+        # user_change_password view asks this too —, its permissions) is changed only by a
+        # superuser: change_user alone never reaches another operator's access.
+        if not user_is_changeable_by(user=obj, actor=request.user):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        # Also asked per object by the changelist's "delete selected" action.
+        if not user_is_changeable_by(user=obj, actor=request.user):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -69,7 +86,7 @@ class UserAdmin(BaseUserAdmin):
             new_email = obj.email
             obj.email = User.objects.values_list("email", flat=True).get(pk=obj.pk)
             super().save_model(request, obj, form, change)
-            user_email_change(user=obj, email=new_email, actor=request.user)
+            user_email_change(user=obj, email=new_email, actor=request.user, request=request)
             return
         super().save_model(request, obj, form, change)
 
@@ -82,3 +99,70 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "public_id", "owner__email", "owner__public_id"]
     readonly_fields = ["public_id", "created_at", "updated_at"]
     autocomplete_fields = ["owner"]
+
+
+# --- allauth's models: who signs in as whom ----------------------------------------------------
+# An address row (verified) or a social identity attached to an account is a way into it, and
+# the Google app's settings decide whose id_tokens are believed. Only superusers add, change or
+# delete them, or run their actions (allauth's "mark verified" has no permission of its own);
+# other staff view them at most, without secrets. Importing allauth's admin modules above
+# registered allauth's classes; they are replaced here.
+
+
+class SuperuserWritesAdmin(admin.ModelAdmin):
+    hidden_from_staff: tuple[str, ...] = ()
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return request.user.is_superuser and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        return super().get_actions(request) if request.user.is_superuser else {}
+
+    def get_exclude(self, request: HttpRequest, obj=None):
+        excluded = list(super().get_exclude(request, obj) or [])
+        return excluded if request.user.is_superuser else excluded + list(self.hidden_from_staff)
+
+    def get_list_display(self, request: HttpRequest):
+        shown = super().get_list_display(request)
+        if request.user.is_superuser:
+            return shown
+        return [f for f in shown if f not in self.hidden_from_staff]
+
+
+class EmailAddressAdmin(SuperuserWritesAdmin, AllauthEmailAddressAdmin):
+    pass
+
+
+class SocialAccountAdmin(SuperuserWritesAdmin, AllauthSocialAccountAdmin):
+    pass
+
+
+class SocialTokenAdmin(SuperuserWritesAdmin, AllauthSocialTokenAdmin):
+    hidden_from_staff = ("token", "token_secret", "truncated_token")
+
+
+class SocialAppAdmin(SuperuserWritesAdmin, AllauthSocialAppAdmin):
+    hidden_from_staff = ("secret", "key")
+
+
+class EmailConfirmationAdmin(SuperuserWritesAdmin):
+    list_display = ["email_address", "created", "sent"]
+    hidden_from_staff = ("key",)
+
+
+for _model, _admin_class in [
+    (EmailAddress, EmailAddressAdmin),
+    (SocialAccount, SocialAccountAdmin),
+    (SocialToken, SocialTokenAdmin),
+    (SocialApp, SocialAppAdmin),
+    (EmailConfirmation, EmailConfirmationAdmin),
+]:
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+        admin.site.register(_model, _admin_class)

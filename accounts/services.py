@@ -15,6 +15,8 @@ from apikeys.audit import keyevent_create
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_revoke
 
+WIPE_NOTE = " (password made unusable)"  # noted in the audit event of the change
+
 
 def user_create_or_update(
     *,
@@ -24,9 +26,10 @@ def user_create_or_update(
     public_id: str | None = None,
     password: str | None = None,
 ) -> tuple[User, bool, bool]:
-    """Create a user (keeping a given userId) or update `user`'s email case, name, password.
+    """Create a user (keeping a given userId) or update `user`'s email, name, password.
 
-    Returns (user, created, changed). A password is re-hashed only when it differs.
+    Returns (user, created, changed). A password is re-hashed only when it differs. A new
+    address goes through user_email_change (the old holder's access ends).
     """
     if user is None:
         extra = {"public_id": public_id} if public_id else {}
@@ -37,18 +40,21 @@ def user_create_or_update(
         user_vouched_address_record(user=user)
         return user, True, True
     changed = []
-    if name is not None and user.name != name:
-        user.name = name
-        changed.append("name")
-    if password is not None and not user.check_password(password):
-        user.set_password(password)
-        changed.append("password")
-    if changed:
-        user.save(update_fields=changed)
     if user.email != email:
+        # First: a new address ends the old holder's access (and password); a password the
+        # file gives is then the new holder's.
         user_email_change(user=user, email=email, actor=None, reason="directory import")
         changed.append("email")
-    return user, False, bool(changed)
+    fields = []
+    if name is not None and user.name != name:
+        user.name = name
+        fields.append("name")
+    if password is not None and not user.check_password(password):
+        user.set_password(password)
+        fields.append("password")
+    if fields:
+        user.save(update_fields=fields)
+    return user, False, bool(changed or fields)
 
 
 def user_vouched_address_record(*, user: User) -> EmailAddress:
@@ -62,20 +68,39 @@ def user_vouched_address_record(*, user: User) -> EmailAddress:
 
 @transaction.atomic
 def user_email_change(
-    *, user: User, email: str, actor: User | None, reason: str = "changed by an operator"
+    *,
+    user: User,
+    email: str,
+    actor: User | None,
+    reason: str = "changed by an operator",
+    request: HttpRequest | None = None,
 ) -> User:
     """Change the address a user is known by, made by an operator (admin, directory import).
 
     The old address goes entirely: every EmailAddress row of the user is removed and the new
     address becomes the only one, verified and primary. So whoever later holds the old
     address cannot sign in to this account with it (email authentication matches only
-    verified rows), and invitations to the new address can be accepted. Audited as
-    `email_changed`. Raises ValidationError when another account holds the address.
+    verified rows), and invitations to the new address can be accepted.
+
+    A new address is an identity change: the account may have changed hands, so whoever held
+    it under the old address loses every way in (user_access_end: password made unusable,
+    active API key revoked, every session ended, every sign-in identity detached), all in
+    this one transaction and audited (`email_changed` first). The new holder sets a password
+    through password reset or signs in with Google, and requests a new key. A change of case
+    only (or the same address) is no identity change: it only stores the lowercased spelling.
+    `request` (the operator's) keeps its own session when operators change their own address.
+    Raises ValidationError when another account holds the address.
     """
     email = User.objects.normalize_email(email).strip().lower()
     old = User.objects.select_for_update().values_list("email", flat=True).get(pk=user.pk)
     if not email:
         raise ValidationError({"email": "An email address is required."})
+    if old.strip().lower() == email:
+        if old != email:  # the same address, spelled in another case: store it lowercased
+            user.email = email
+            user.save(update_fields=["email"])
+            EmailAddress.objects.filter(user=user, email__iexact=email).update(email=email)
+        return user
     elsewhere = EmailAddress.objects.filter(email__iexact=email).exclude(user=user)
     if (
         User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
@@ -87,25 +112,82 @@ def user_email_change(
     user.save(update_fields=["email"])
     EmailAddress.objects.filter(user=user).delete()
     user_vouched_address_record(user=user)
-    if old != email:
-        keyevent_create(
-            kind=KeyEvent.Kind.EMAIL_CHANGED,
-            user=user,
-            actor=actor,
-            detail=f"{reason}: {old} -> {email}",
-        )
+    wiped = user_password_wipe(user=user)
+    keyevent_create(
+        kind=KeyEvent.Kind.EMAIL_CHANGED,
+        user=user,
+        actor=actor,
+        detail=f"{reason}{WIPE_NOTE if wiped else ''}: {old} -> {email}",
+    )
+    user_access_end(
+        user=user,
+        actor=actor,
+        because=f"address changed from {old}",
+        request=request,
+    )
     return user
+
+
+def user_password_wipe(*, user: User) -> bool:
+    """Make the password of `user` unusable (the rightful holder sets one through password
+    reset). Returns False when it already was. Callers record it in their audit event."""
+    if not user.has_usable_password():
+        return False
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return True
 
 
 def user_sessions_end(*, user: User, request: HttpRequest | None = None) -> None:
     """End every session of `user` at once (their session auth hash changes); the session of
     `request`, when it is this user's, stays signed in."""
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-    user.session_epoch = User.objects.values_list("session_epoch", flat=True).get(pk=user.pk)
+    epoch, password = User.objects.values_list("session_epoch", "password").get(pk=user.pk)
+    user.session_epoch, user.password = epoch, password
     current = getattr(request, "user", None) if request is not None else None
     if current is not None and current.is_authenticated and current.pk == user.pk:
-        current.session_epoch = user.session_epoch
+        current.session_epoch, current.password = epoch, password
         update_session_auth_hash(request, current)
+
+
+def user_access_end(
+    *,
+    user: User,
+    because: str,
+    actor: User | None = None,
+    keep_identity: tuple[str, str] | None = None,
+    request: HttpRequest | None = None,
+) -> None:
+    """Everything a previous holder of `user`'s access may have kept stops working: the
+    active API key is revoked, every session ends (but `request`'s own, when it is this
+    user's), every sign-in identity but `keep_identity` (provider, uid) is detached. Each
+    step is audited, with `because` as the reason. The caller wipes the password first
+    (user_password_wipe) and runs this inside its transaction."""
+    for key in ApiKey.objects.filter(user=user, revoked_at__isnull=True):
+        apikey_revoke(
+            api_key=key,
+            actor=actor,
+            detail=f"revoked: {because}; the account requests a new key",
+        )
+    user_sessions_end(user=user, request=request)
+    kept = request is not None and getattr(request.user, "pk", None) == user.pk
+    keyevent_create(
+        kind=KeyEvent.Kind.SESSIONS_ENDED,
+        user=user,
+        actor=actor,
+        detail=f"all {'other ' if kept else ''}sessions: {because}",
+    )
+    others = SocialAccount.objects.filter(user=user)
+    if keep_identity is not None:
+        others = others.exclude(provider=keep_identity[0], uid=keep_identity[1])
+    for other in others:
+        keyevent_create(
+            kind=KeyEvent.Kind.SOCIAL_DETACHED,
+            user=user,
+            actor=actor,
+            detail=f"{other.provider} identity {other.uid} detached: {because}",
+        )
+    others.delete()
 
 
 @transaction.atomic
@@ -114,27 +196,25 @@ def user_identity_merge(
 ) -> None:
     """A sign-in identity (provider, uid) is about to join the existing account `user`
     (email authentication or connecting): everything a previous holder of the account's
-    access may have kept stops working. The active API key is revoked, every other session
-    ends, every other sign-in identity is detached; each step is audited.
+    access may have kept stops working. The password is made unusable (whoever set it may be
+    a squatter whose sign-up the owner confirmed, or an operator who created the account;
+    the owner sets a new one through password reset), the active API key is revoked, every
+    other session ends, every other sign-in identity is detached; each step is audited.
 
     Called from the social account adapter's pre_social_login, before the identity is saved.
+    `user` is the very object allauth then signs in, so its new password hash and session
+    epoch are what the new session records.
     """
     label = f"{provider} identity {uid}"
-    keyevent_create(kind=KeyEvent.Kind.IDENTITY_MERGED, user=user, detail=f"{label} joined")
-    for key in ApiKey.objects.filter(user=user, revoked_at__isnull=True):
-        apikey_revoke(api_key=key, detail=f"revoked: the {label} joined this account")
-    user_sessions_end(user=user, request=request)
+    wiped = user_password_wipe(user=user)
     keyevent_create(
-        kind=KeyEvent.Kind.SESSIONS_ENDED, user=user, detail=f"all other sessions: {label} joined"
+        kind=KeyEvent.Kind.IDENTITY_MERGED,
+        user=user,
+        detail=f"{label} joined{WIPE_NOTE if wiped else ''}",
     )
-    others = SocialAccount.objects.filter(user=user).exclude(provider=provider, uid=uid)
-    for other in others:
-        keyevent_create(
-            kind=KeyEvent.Kind.SOCIAL_DETACHED,
-            user=user,
-            detail=f"{other.provider} identity {other.uid} detached: {label} joined",
-        )
-    others.delete()
+    user_access_end(
+        user=user, because=f"the {label} joined", keep_identity=(provider, uid), request=request
+    )
 
 
 def user_is_inert(*, user: User) -> bool:

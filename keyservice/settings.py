@@ -168,8 +168,8 @@ SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 # Email authentication matches only a verified local address, and an identity joining an
-# existing account revokes its key, ends its other sessions and detaches its other identities
-# (accounts.adapters.SocialAccountAdapter).
+# existing account makes its password unusable, revokes its key, ends its other sessions and
+# detaches its other identities (accounts.adapters.SocialAccountAdapter).
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
 GOOGLE_CLIENT_ID = env.str("GOOGLE_CLIENT_ID", default="")

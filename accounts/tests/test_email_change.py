@@ -1,6 +1,10 @@
-"""One service changes a user's address: the old one is gone, the new one verified, audited."""
+"""One service changes a user's address: the old one is gone, the new one verified, audited;
+whoever held the account under the old address loses every way in."""
 
 from __future__ import annotations
+
+import json
+import secrets
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -8,9 +12,12 @@ from allauth.socialaccount.models import SocialAccount
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from accounts import services
 from accounts.models import User
 from accounts.services import user_create_or_update, user_email_change
+from api.services import service_token_create
 from apikeys.models import KeyEvent
+from apikeys.services import apikey_issue
 from teams import invitations
 from teams.models import Membership
 from tests.support.google_flow import sign_in_with_google, signed_in_user
@@ -105,3 +112,161 @@ def test_an_email_change_runs_in_one_transaction(owner, outsider):
     assert owner.email == OLD
     assert_only_address(owner, OLD)
     assert not KeyEvent.objects.filter(kind="email_changed").exists()
+
+
+# --- A new address is an identity change: the old holder loses every way in --------------
+
+
+def verify_status(key: str, user: User, project) -> int:
+    token = service_token_create(name=f"gateway-{secrets.token_hex(4)}").plaintext
+    return (
+        Client()
+        .post(
+            "/internal/v1/verify",
+            json.dumps({"apiKey": key, "userId": user.public_id, "projectId": project.public_id}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        .status_code
+    )
+
+
+def password_signs_in(email: str, password: str) -> bool:
+    client = Client()
+    client.post("/accounts/login/", {"login": email, "password": password})
+    return signed_in_user(client) is not None
+
+
+@pytest.fixture
+def held(owner, showroom):
+    """What the holder under the old address has: a key, a session, a Google identity."""
+    key = apikey_issue(user=owner).plaintext
+    SocialAccount.objects.create(user=owner, provider="google", uid="alice-sub")
+    session = Client()
+    session.force_login(owner)
+    assert signed_in_user(session) == owner and verify_status(key, owner, showroom) == 200
+    return key, session
+
+
+def assert_old_holder_is_out(owner, showroom, key, session, actor):
+    owner.refresh_from_db()
+    assert signed_in_user(session) is None
+    assert verify_status(key, owner, showroom) == 401
+    assert not owner.has_usable_password()
+    assert not password_signs_in(NEW, "pw-owner-123")
+    assert not password_signs_in(OLD, "pw-owner-123")
+    assert not SocialAccount.objects.filter(user=owner).exists()
+    events = {e.kind: e for e in KeyEvent.objects.filter(user=owner)}
+    assert {"email_changed", "revoked", "sessions_ended", "social_detached"} <= events.keys()
+    assert {events[k].actor for k in ("email_changed", "sessions_ended", "social_detached")} == {
+        actor
+    }
+    assert "password made unusable" in events["email_changed"].detail
+    assert "address changed" in events["revoked"].detail
+    assert "new key" in events["revoked"].detail
+    assert "alice-sub" in events["social_detached"].detail
+
+
+def test_an_email_change_ends_the_old_holders_session_key_password_and_google_identity(
+    root, owner, showroom, held
+):
+    user_email_change(user=owner, email=NEW, actor=root)
+
+    assert_old_holder_is_out(owner, showroom, *held, actor=root)
+
+
+def test_the_admin_change_ends_the_old_holders_access_and_keeps_the_operators_session(
+    root, owner, showroom, held
+):
+    operator = Client()
+    operator.force_login(root)
+    response = operator.post(
+        f"/admin/accounts/user/{owner.pk}/change/",
+        {"email": NEW, "name": owner.name, "is_active": "on"},
+    )
+
+    assert response.status_code == 302
+    assert_old_holder_is_out(owner, showroom, *held, actor=root)
+    assert operator.get("/admin/").status_code == 200
+
+
+def test_the_new_holder_signs_in_with_google_and_requests_a_new_key(root, owner, held, google):
+    user_email_change(user=owner, email=NEW, actor=root)
+
+    google.login_as(NEW, "Olivia", sub="olivia-sub")
+    browser = Client()
+    sign_in_with_google(browser, google)
+
+    assert signed_in_user(browser) == owner
+    assert browser.get("/keys/request/").status_code == 200
+
+
+@pytest.mark.parametrize("same", [OLD, OLD.upper(), " Owner@Example.com "])
+def test_the_same_address_in_another_case_changes_nothing(root, owner, showroom, held, same):
+    key, session = held
+
+    user_email_change(user=owner, email=same, actor=root)
+
+    owner.refresh_from_db()
+    assert owner.email == OLD
+    assert_only_address(owner, OLD)
+    assert signed_in_user(session) == owner
+    assert verify_status(key, owner, showroom) == 200
+    assert password_signs_in(OLD, "pw-owner-123")
+    assert SocialAccount.objects.filter(user=owner, uid="alice-sub").exists()
+    assert not KeyEvent.objects.exclude(kind="issued").exists()
+
+
+def test_a_failure_late_in_the_change_undoes_all_of_it(root, owner, showroom, held, monkeypatch):
+    key, session = held
+    real = services.keyevent_create
+
+    def failing_at_the_last_step(**kwargs):
+        if kwargs["kind"] == KeyEvent.Kind.SOCIAL_DETACHED:
+            raise RuntimeError("database went away")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "keyevent_create", failing_at_the_last_step)
+
+    with pytest.raises(RuntimeError):
+        user_email_change(user=owner, email=NEW, actor=root)
+
+    owner = User.objects.get(pk=owner.pk)
+    assert owner.email == OLD and owner.check_password("pw-owner-123")
+    assert_only_address(owner, OLD)
+    assert signed_in_user(session) == owner
+    assert verify_status(key, owner, showroom) == 200
+    assert SocialAccount.objects.filter(user=owner).exists()
+    assert not KeyEvent.objects.exclude(kind="issued").exists()
+
+
+def test_a_directory_import_moving_an_account_sets_the_new_holders_password(owner, showroom, held):
+    key, session = held
+
+    user_create_or_update(user=owner, email=NEW, name=owner.name, password="new-holder-pass-1")
+
+    assert signed_in_user(session) is None
+    assert verify_status(key, owner, showroom) == 401
+    assert password_signs_in(NEW, "new-holder-pass-1")
+    assert not password_signs_in(NEW, "pw-owner-123")
+
+
+def test_an_operator_changing_their_own_address_keeps_only_the_session_that_did_it(root):
+    operator, elsewhere = Client(), Client()
+    operator.force_login(root)
+    elsewhere.force_login(root)
+
+    response = operator.post(
+        f"/admin/accounts/user/{root.pk}/change/",
+        {
+            "email": "root@new.example.com",
+            "name": "",
+            "is_active": "on",
+            "is_staff": "on",
+            "is_superuser": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    assert operator.get("/admin/").status_code == 200
+    assert signed_in_user(elsewhere) is None

@@ -128,11 +128,11 @@ def test_a_verified_google_address_signs_in_to_the_existing_account(client, goog
     assert signed_in_user(client) == owner
     assert SocialAccount.objects.filter(user=owner, provider="google").exists()
     assert User.objects.count() == 1
-    # The owner's address was verified (an operator vouched for it), so the password is the
-    # owner's own and keeps working; an unverified account never captures a Google identity
-    # (accounts/tests/test_prehijacking.py).
+    # Joining an existing account makes its password unusable: whoever set it may be a
+    # squatter or an operator; the owner sets one through password reset
+    # (accounts/tests/test_merge_ends_password.py).
     owner.refresh_from_db()
-    assert owner.check_password("pw-owner-123")
+    assert not owner.has_usable_password()
 
 
 # --- What is not trusted -------------------------------------------------------------------
