@@ -13,32 +13,28 @@ keyservice/settings.py uses this backend whenever CACHE_URL is a Redis URL.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import RedisError
 
+from core.quietlog import QuietWarning
+
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE = (RedisError, OSError)
-_WARN_EVERY_SECONDS = 60.0
 
 
-class _Warnings:
-    last = -_WARN_EVERY_SECONDS
+_quiet = QuietWarning(logger)
 
 
 def _unavailable(operation: str, exc: BaseException) -> None:
-    now = time.monotonic()
-    if now - _Warnings.last >= _WARN_EVERY_SECONDS:
-        _Warnings.last = now
-        logger.warning(
-            "cache unavailable (%s on %s): reads miss and writes are dropped",
-            type(exc).__name__,
-            operation,
-        )
+    _quiet.warn(
+        "cache unavailable (%s on %s): reads miss and writes are dropped",
+        type(exc).__name__,
+        operation,
+    )
 
 
 class FailSoftRedisCache(RedisCache):

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from core.quietlog import QuietWarning
+
 logger = logging.getLogger(__name__)
 
 _RATE = re.compile(r"^([0-9]+)/([0-9]*)([smhd])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_WARN_EVERY_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,19 +108,15 @@ def _remaining(key: str, rate: Rate, now: float) -> float:
     return min(float(rate.seconds), max(1.0, started + rate.seconds - now))
 
 
-class _Warnings:
-    last = -_WARN_EVERY_SECONDS
+_unavailable = QuietWarning(logger)
 
 
 def _warn_unavailable(scope: str, exc: Exception) -> None:
-    now = time.monotonic()
-    if now - _Warnings.last >= _WARN_EVERY_SECONDS:
-        _Warnings.last = now
-        logger.warning(
-            "rate limit %s not applied: the cache is unavailable (%s); failing open",
-            scope,
-            type(exc).__name__,
-        )
+    _unavailable.warn(
+        "rate limit %s not applied: the cache is unavailable (%s); failing open",
+        scope,
+        type(exc).__name__,
+    )
 
 
 @contextmanager

@@ -30,4 +30,4 @@ def redis_cache(settings, redis_server):
 @pytest.fixture
 def outage_warning_due(monkeypatch):
     """The fail-open warning is logged at most once a minute per process: due now."""
-    monkeypatch.setattr(ratelimit._Warnings, "last", -1e9)
+    ratelimit._unavailable.due_now()
