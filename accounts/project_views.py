@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,13 +13,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import ProjectRenameForm, WebhookForm
 from accounts.models import Project
 from accounts.services import project_rename
-from api.throttles import TestWebhookThrottle
 from builds.selectors import uploads_of
 from teams.selectors import Access, project_access_for, projects_visible_to
 from webhooks.selectors import webhook_delivery_list
 from webhooks.services import (
     WebhookNotConfigured,
-    WebhookTestBusy,
+    WebhookTestRefused,
     webhook_secret_rotate,
     webhook_settings_update,
     webhook_test_send,
@@ -109,17 +106,12 @@ def project_webhook(request: HttpRequest, project_id: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
     project, _ = _writable(request, project_id)
-    throttle = TestWebhookThrottle(project.public_id)  # one budget with the API's test-webhook
-    if not throttle.allow_request(request, None):
-        wait = math.ceil(throttle.wait() or 1)
-        messages.error(request, f"Too many test webhooks: try again in {wait} s.")
-        return redirect("project_detail", project_id=project.public_id)
     try:
         result = webhook_test_send(project=project)
     except WebhookNotConfigured:
         messages.error(request, "Set a webhook URL first.")
-    except WebhookTestBusy as busy:
-        messages.error(request, f"{busy} (within {math.ceil(busy.retry_after)} s)")
+    except WebhookTestRefused as refused:  # one budget with the API's test-webhook
+        messages.error(request, str(refused))
     else:
         level = messages.success if result.success else messages.error
         code = f" (HTTP {result.status_code})" if result.status_code else ""

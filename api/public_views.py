@@ -14,11 +14,11 @@ from api.auth import authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError, RateLimited
 from api.inputs import http_url, positive_int
-from api.throttles import DistributeThrottle, TestWebhookThrottle, UploadThrottle
+from api.throttles import DistributeThrottle, UploadThrottle
 from builds.selectors import upload_in_project, uploads_of
 from builds.services import upload_create, upload_distribute
 from teams.selectors import Access, projects_visible_to
-from webhooks.services import WebhookNotConfigured, WebhookTestBusy, webhook_test_send
+from webhooks.services import WebhookNotConfigured, WebhookTestRefused, webhook_test_send
 
 
 def _iso(value) -> str:
@@ -164,17 +164,12 @@ class TestWebhook(PublicApiView):
     @schema.test_webhook
     def post(self, request: Request) -> Response:
         _, principal = self.authorize_write(request)
-        project = Project.objects.get(pk=principal.project_pk)
-        if project.webhook_url:  # a send holds this worker: limited per project (429)
-            throttle = TestWebhookThrottle(project.public_id)
-            if not throttle.allow_request(request, self):
-                raise RateLimited(throttle.wait())
         try:
-            result = webhook_test_send(project=project)
+            result = webhook_test_send(project=Project.objects.get(pk=principal.project_pk))
         except WebhookNotConfigured:
             raise ApiError(404, "No webhook URL configured") from None
-        except WebhookTestBusy as busy:
-            raise RateLimited(busy.retry_after) from None
+        except WebhookTestRefused as refused:  # its budget, or too many sending at once
+            raise RateLimited(refused.retry_after) from None
         return Response(
             {"success": result.success, "message": result.message, "statusCode": result.status_code}
         )

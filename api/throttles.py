@@ -59,10 +59,3 @@ class AuthFailureByClient(_Throttle):
     """Failed authentications per client address: past it, failures answer 429, not 401."""
 
     scope = "auth_failures_client"
-
-
-class TestWebhookThrottle(_Throttle):
-    """Test webhooks per project (ident: the project's public id), API and dashboard together:
-    each one sends synchronously, holding a web worker for up to KEYSERVICE_WEBHOOK_TIMEOUT."""
-
-    scope = "test_webhook"

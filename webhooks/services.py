@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Project, new_webhook_secret
-from core.ratelimit import concurrency_slot
+from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
 from keyservice.queued import retry_backoff, row_dispatch, rows_to_sweep
 from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
 from webhooks.models import WebhookAttempt, WebhookDelivery
@@ -30,13 +31,22 @@ from webhooks.urls import webhook_url_check
 logger = logging.getLogger(__name__)
 
 
-class WebhookTestBusy(Exception):
-    """Test sends already hold as many web workers as allowed (this project's one, or
-    KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all): try again in `retry_after` seconds."""
+class WebhookTestRefused(Exception):
+    """The test webhook was not sent now; the message is for the user, `retry_after` seconds
+    until it may be tried again."""
 
-    def __init__(self, retry_after: float) -> None:
-        super().__init__("A test webhook is already being sent: try again shortly.")
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
         self.retry_after = retry_after
+
+
+class WebhookTestThrottled(WebhookTestRefused):
+    """The project's budget of test webhooks (REST_FRAMEWORK rate "test_webhook") is spent."""
+
+
+class WebhookTestBusy(WebhookTestRefused):
+    """Test sends already hold as many web workers as allowed (this project's one, or
+    KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all)."""
 
 
 class WebhookNotConfigured(Exception):
@@ -118,12 +128,22 @@ def webhook_deliver(*, delivery_id: int) -> WebhookOutcome:
 def webhook_test_send(*, project: Project) -> WebhookTestResult:
     """Send `webhook.test` now (one attempt, no retry), recorded like any delivery.
 
-    The send runs in the caller's (web) worker for up to KEYSERVICE_WEBHOOK_TIMEOUT: one per
-    project and KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all may run at once, so slow receivers
-    can never hold every worker; past that WebhookTestBusy is raised and nothing is sent.
+    The send runs in the caller's (web) worker for up to KEYSERVICE_WEBHOOK_TIMEOUT, so it is
+    limited here, for the API and the dashboard alike: a per-project budget (the "test_webhook"
+    rate, WebhookTestThrottled past it), and one per project and
+    KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all at once, so slow receivers can never hold every
+    worker (WebhookTestBusy). Refused sends send nothing.
     """
     if not project.webhook_url:
         raise WebhookNotConfigured()
+    rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get("test_webhook")
+    if rate is not None:
+        decision = ratelimit_hit(
+            scope="test_webhook", ident=project.public_id, rate=rate_parse(rate)
+        )
+        if not decision.allowed:
+            wait = math.ceil(decision.retry_after or 1)
+            raise WebhookTestThrottled(f"Too many test webhooks: try again in {wait} s.", wait)
     deadline = settings.KEYSERVICE_WEBHOOK_TIMEOUT
     ttl = int(deadline) + 30  # a slot of a killed worker is given back after this
     with (
@@ -136,7 +156,8 @@ def webhook_test_send(*, project: Project) -> WebhookTestResult:
         ) as any_,
     ):
         if not (mine and any_):
-            raise WebhookTestBusy(retry_after=deadline)
+            message = f"A test webhook is already being sent: try again in {deadline:g} s."
+            raise WebhookTestBusy(message, deadline)
         return _test_send(project)
 
 
