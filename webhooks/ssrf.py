@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from webhooks.urls import WebhookUrl
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # IANA's special-purpose registries (IPv4 and IPv6), written out rather than left to the
 # `ipaddress` tables of whichever Python runs us (3.11's miss 192.0.0.0/24, 192.88.99.0/24 and
 # 3fff::/20, among others): no webhook goes to any of these, globally reachable or not
@@ -57,7 +56,9 @@ class WebhookHostRefused(WebhookUrlRefused):
 def address_is_forbidden(address: str) -> bool:
     """True for any address that is not a public unicast address."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id
-    return any(_forbidden(candidate) for candidate in (ip, *_embedded_ipv4(ip)))
+    # IPv6 forms that embed an IPv4 address (mapped, 6to4, Teredo, NAT64) lie wholly in blocks
+    # of _SPECIAL_PURPOSE: refused whatever they embed.
+    return _forbidden(ip)
 
 
 def _forbidden(ip: IPAddress) -> bool:
@@ -72,17 +73,6 @@ def _forbidden(ip: IPAddress) -> bool:
         or not ip.is_global
         or any(ip.version == net.version and ip in net for net in _SPECIAL_PURPOSE)
     )
-
-
-def _embedded_ipv4(ip: IPAddress) -> list[IPAddress]:
-    if not isinstance(ip, ipaddress.IPv6Address):
-        return []
-    embedded: list[IPAddress] = [a for a in (ip.ipv4_mapped, ip.sixtofour) if a is not None]
-    if ip.teredo:
-        embedded.extend(ip.teredo)
-    if ip in _NAT64:
-        embedded.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-    return embedded
 
 
 def webhook_addresses_resolve(
