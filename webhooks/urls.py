@@ -32,7 +32,7 @@ MAX_LENGTH = 2048
 
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]*")
 _ENCODED_FORBIDDEN = re.compile(r"%(?:2f|3f|23|40|5c|25|[01][0-9a-f]|7f)", re.IGNORECASE)
-# A bracketed host may hold dots (`[::ffff:1.2.3.4]`): _host then refuses it with the host message.
+# A bracketed host may hold dots (`[::ffff:198.51.100.4]`): _host refuses it as a host.
 _AUTHORITY = re.compile(r"(?P<host>\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(?P<port>[1-9][0-9]{0,4}))?")
 _PORT_TAIL = re.compile(r":[^\]]*$")  # something after the host that is meant as a port
 _LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")

@@ -25,6 +25,7 @@ def test_blocks_pythons_tables_call_global_are_refused_when_saved_too(address):
         webhook_url_check(url=f"https://{literal}/hook", allow_private=False)
 
 
+# The only public literals in the webhook tests: a pure predicate, nothing connects anywhere.
 @pytest.mark.parametrize("address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"])
 def test_ordinary_public_addresses_are_not_refused(address):
     assert not address_is_forbidden(address)
