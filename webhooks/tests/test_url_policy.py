@@ -265,7 +265,9 @@ def test_the_url_is_refused_by_the_admin_project_form(url, rf, project, owner):
     assert form_class(data=data, instance=project).is_valid()
 
 
-@pytest.mark.parametrize("url", ["http://[::ffff:127.0.0.1]:8080/", "http://[::ffff:198.51.100.4]/"])
+@pytest.mark.parametrize(
+    "url", ["http://[::ffff:127.0.0.1]:8080/", "http://[::ffff:198.51.100.4]/"]
+)
 def test_an_ipv4_mapped_literal_with_dots_is_refused_as_a_host_not_a_port(url):
     with pytest.raises(WebhookUrlRefused) as refused:
         webhook_url_parse(url)
