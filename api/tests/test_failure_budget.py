@@ -51,11 +51,13 @@ def detail(client, project, *, api_key, user_id, xff=None, remote=PROXY):
     )
 
 
+def wrong_key(client, project, user_id, **where):
+    """A request with a well-formed key nobody holds (a failed authentication)."""
+    return detail(client, project, api_key=crypto.generate_key(), user_id=user_id, **where)
+
+
 def flood(client, project, user_id, xff, times=4):
-    return [
-        detail(client, project, api_key=crypto.generate_key(), user_id=user_id, xff=xff)
-        for _ in range(times)
-    ]
+    return [wrong_key(client, project, user_id, xff=xff) for _ in range(times)]
 
 
 def test_one_clients_flood_behind_the_proxy_leaves_other_clients_valid_and_invalid_requests_alone(
@@ -68,9 +70,7 @@ def test_one_clients_flood_behind_the_proxy_leaves_other_clients_valid_and_inval
     key = apikey_issue(user=owner).plaintext
     ok = detail(client, showroom, api_key=key, user_id=owner.public_id, xff=NEIGHBOUR)
     assert ok.status_code == 200
-    stale = detail(
-        client, showroom, api_key=crypto.generate_key(), user_id=outsider.public_id, xff=NEIGHBOUR
-    )
+    stale = wrong_key(client, showroom, outsider.public_id, xff=NEIGHBOUR)
     assert (stale.status_code, stale.json()) == (401, INVALID_KEY)
 
 
@@ -110,44 +110,25 @@ def test_a_spoofed_leftmost_x_forwarded_for_entry_does_not_dodge_the_limit(
     behind_proxy("3/120s")
     # The client sends its own X-Forwarded-For; the proxy appends the address it saw.
     statuses = [
-        detail(
-            client,
-            showroom,
-            api_key=crypto.generate_key(),
-            user_id=owner.public_id,
-            xff=f"192.0.2.{i}, 10.9.9.{i}, {FLOODER}",
-        ).status_code
+        wrong_key(client, showroom, owner.public_id, xff=f"192.0.2.{i}, 10.9.9.{i}, {FLOODER}")
         for i in range(6)
     ]
+    statuses = [response.status_code for response in statuses]
     assert statuses == [401, 401, 401, 429, 429, 429]
     # ... and cannot borrow a neighbour's budget by naming it either.
-    spoofed = detail(
-        client,
-        showroom,
-        api_key=crypto.generate_key(),
-        user_id=owner.public_id,
-        xff=f"{NEIGHBOUR}, {FLOODER}",
-    )
+    spoofed = wrong_key(client, showroom, owner.public_id, xff=f"{NEIGHBOUR}, {FLOODER}")
     assert spoofed.status_code == 429
-    neighbour = detail(
-        client, showroom, api_key=crypto.generate_key(), user_id=owner.public_id, xff=NEIGHBOUR
-    )
+    neighbour = wrong_key(client, showroom, owner.public_id, xff=NEIGHBOUR)
     assert neighbour.status_code == 401
 
 
 def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client, behind_proxy, owner, showroom):
     behind_proxy("2/120s", num_proxies=0)
     statuses = [
-        detail(
-            client,
-            showroom,
-            api_key=crypto.generate_key(),
-            user_id=owner.public_id,
-            xff=f"192.0.2.{i}",
-            remote=FLOODER,
-        ).status_code
+        wrong_key(client, showroom, owner.public_id, xff=f"192.0.2.{i}", remote=FLOODER)
         for i in range(3)
     ]
+    statuses = [response.status_code for response in statuses]
     assert statuses == [401, 401, 429]
 
 
