@@ -17,7 +17,8 @@ from pathlib import Path
 from apikeys.services import apikey_issue
 from outbox.models import OutboxEmail
 from outbox.services import outbox_sweep
-from tests.support.services import ROOT, free_port, require, wait_for_port
+from tests.support.gunicorn import Gunicorn
+from tests.support.services import ROOT, free_port, require
 from tests.support.waiting import wait_until
 
 
@@ -87,52 +88,37 @@ def _get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def test_postgres_restarted_under_the_web_server_fails_cleanly_then_recovers(tmp_path):
+def test_postgres_restarted_under_the_web_server_fails_cleanly_then_recovers():
     pg = PrivatePostgres()
     require(pg.pg_ctl is not None, "needs Debian's PostgreSQL server binaries")
     pg.init()
     pg.start()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "keyservice.settings_test",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{pg.port}/postgres",
-        "KEYSERVICE_ALLOW_HTTP": "true",
-    }
-    server = None
+    web = Gunicorn(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{pg.port}/postgres",
+        KEYSERVICE_ALLOW_HTTP="true",
+    )
     try:
         subprocess.run(
-            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=web.env, check=True
         )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1"]
-            + ["keyservice.wsgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=(tmp_path / "web.log").open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        assert wait_for_port(port, timeout=30)
-        base = f"http://127.0.0.1:{port}"
-        api = f"{base}/pixelStripeApi/projects?userId=0123456789abcdef01234567&apikey=spx_x"
-        assert _get(f"{base}/healthz")[0] == 200
+        with web:
+            base = f"http://127.0.0.1:{web.port}"
+            api = f"{base}/pixelStripeApi/projects?userId=0123456789abcdef01234567&apikey=spx_x"
+            assert _get(f"{base}/healthz")[0] == 200
 
-        pg.stop()
-        status, body = _get(f"{base}/healthz")
-        assert (status, json.loads(body)) == (503, {"status": "unavailable"})
-        key_status, key_body = _get(api.replace("spx_x", "spx_" + "A" * 49))
-        assert key_status in (401, 500)  # bad checksum needs no DB; else a clean 500
-        assert "Traceback" not in key_body
-        status, body = _get(f"{base}/accounts/login/")
-        assert status == 500 and "Traceback" not in body
+            pg.stop()
+            status, body = _get(f"{base}/healthz")
+            assert (status, json.loads(body)) == (503, {"status": "unavailable"})
+            key_status, key_body = _get(api.replace("spx_x", "spx_" + "A" * 49))
+            assert key_status in (401, 500)  # bad checksum needs no DB; else a clean 500
+            assert "Traceback" not in key_body
+            status, body = _get(f"{base}/accounts/login/")
+            assert status == 500 and "Traceback" not in body
 
-        pg.start()
-        assert wait_until(lambda: _get(f"{base}/healthz")[0] == 200, timeout=20)
-        status, body = _get(api)
-        assert (status, json.loads(body)) == (401, {"message": "Unauthorized: Invalid API Key"})
-        assert _get(f"{base}/accounts/login/")[0] == 200
+            pg.start()
+            assert wait_until(lambda: _get(f"{base}/healthz")[0] == 200, timeout=20)
+            status, body = _get(api)
+            assert (status, json.loads(body)) == (401, {"message": "Unauthorized: Invalid API Key"})
+            assert _get(f"{base}/accounts/login/")[0] == 200
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=15)
         pg.cleanup()

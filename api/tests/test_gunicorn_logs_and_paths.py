@@ -15,9 +15,8 @@ import pytest
 from django.db import connection
 
 from apikeys.services import apikey_issue
+from tests.support.gunicorn import Gunicorn
 from tests.support.services import database_url
-
-from .gunicorn import Gunicorn
 
 HTTPS = {"X-Forwarded-Proto": "https"}
 

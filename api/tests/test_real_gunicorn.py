@@ -9,8 +9,7 @@ import pytest
 
 from apikeys import crypto
 from apikeys.services import apikey_issue
-
-from .gunicorn import Gunicorn
+from tests.support.gunicorn import Gunicorn
 
 HTTPS_REQUIRED = {"message": "HTTPS required"}
 SCHEME_HEADERS = [
