@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 
 from api.models import DEFAULT_SCOPES, Scope, ServiceToken
 from api.services import service_token_create, service_token_revoke, service_token_set_scopes
+from core.admin import RevokePermissionMixin
 
 
 class ServiceTokenForm(forms.ModelForm):
@@ -30,7 +31,7 @@ class ServiceTokenForm(forms.ModelForm):
 
 
 @admin.register(ServiceToken)
-class ServiceTokenAdmin(admin.ModelAdmin):
+class ServiceTokenAdmin(RevokePermissionMixin, admin.ModelAdmin):
     """Tokens are created here or with `manage.py create_service_token NAME --scope …`; the
     plaintext is shown once on the page that follows creation and never stored. A token's
     scopes can be changed later (e.g. to grant `revoke-leaked`); revoking needs the
@@ -52,10 +53,6 @@ class ServiceTokenAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
-
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.revoke_servicetoken")
 
     def save_model(self, request: HttpRequest, obj: ServiceToken, form, change: bool) -> None:
         scopes = form.cleaned_data.get("scope_choices") or None
@@ -85,5 +82,6 @@ class ServiceTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset) -> None:
+        self.revoke_allowed(request)  # api.revoke_servicetoken, not just viewing
         count = sum(service_token_revoke(service_token=t) for t in queryset)
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_revoke
+from core.admin import RevokePermissionMixin
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -18,7 +18,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ReadOnlyAdmin):
+class ApiKeyAdmin(RevokePermissionMixin, ReadOnlyAdmin):
     """Hint, owner, dates and status only: never ciphertext, digest or plaintext."""
 
     fields = ["hint", "user", "kek_id", "created_at", "revoked_at"]
@@ -33,14 +33,9 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     def active(self, obj: ApiKey) -> bool:
         return obj.is_active
 
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        """Revoking needs its own permission (apikeys.revoke_apikey), not just viewing."""
-        return request.user.has_perm(f"{self.opts.app_label}.revoke_apikey")
-
     @admin.action(description="Revoke selected keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset) -> None:
-        if not self.has_revoke_permission(request):  # a POST naming the action directly
-            raise PermissionDenied
+        self.revoke_allowed(request)  # apikeys.revoke_apikey, not just viewing
         count = sum(
             apikey_revoke(api_key=key, actor=request.user, detail="revoked by an operator in admin")
             for key in queryset

@@ -1,0 +1,23 @@
+"""Admin mechanisms shared by the apps."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+
+class RevokePermissionMixin:
+    """For a ModelAdmin whose `revoke` action needs its own permission,
+    `<app>.revoke_<model>` (declared in the model's Meta), not just view or change:
+    `@admin.action(permissions=["revoke"])` and `revoke_allowed(request)` in the action."""
+
+    opts: object
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.revoke_{opts.model_name}")  # type: ignore[attr-defined]
+
+    def revoke_allowed(self, request: HttpRequest) -> None:
+        """Raise PermissionDenied without the permission (e.g. a POST naming the action)."""
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
