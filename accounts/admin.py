@@ -12,7 +12,12 @@ from django.http import HttpRequest
 
 from accounts.forms import ProjectAdminForm
 from accounts.models import Project, User
-from accounts.services import user_email_change, user_vouched_address_record
+from accounts.selectors import email_held_elsewhere
+from accounts.services import (
+    EMAIL_HELD_ELSEWHERE,
+    user_email_change,
+    user_vouched_address_record,
+)
 
 # Only superusers see these as editable: a staff user with change_user cannot grant
 # themselves (or anyone) staff, superuser, groups or permissions.
@@ -31,11 +36,8 @@ def user_is_changeable_by(*, user: User | None, actor) -> bool:
 class UserAdminChangeForm(UserChangeForm):
     def clean_email(self) -> str:
         email = (self.cleaned_data.get("email") or "").strip().lower()
-        elsewhere = EmailAddress.objects.filter(email__iexact=email, verified=True)
-        if self.instance.pk:
-            elsewhere = elsewhere.exclude(user_id=self.instance.pk)
-        if elsewhere.exists():
-            raise forms.ValidationError("Another account already uses that address.")
+        if email_held_elsewhere(email=email, user_pk=self.instance.pk):
+            raise forms.ValidationError(EMAIL_HELD_ELSEWHERE)
         return email
 
 

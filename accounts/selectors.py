@@ -23,3 +23,13 @@ def user_email_is_verified(*, user: User) -> bool:
 def user_holding_email(*, email: str) -> User | None:
     """The account known by `email` (case-insensitive), if any."""
     return User.objects.filter(email__iexact=email).first()
+
+
+def email_held_elsewhere(*, email: str, user_pk: int | None) -> bool:
+    """Whether an account other than `user_pk` is known by `email` or has verified it (the
+    check of accounts.services.user_email_change, and of the admin form before it)."""
+    others = User.objects.filter(email__iexact=email)
+    verified = EmailAddress.objects.filter(email__iexact=email, verified=True)
+    if user_pk is not None:
+        others, verified = others.exclude(pk=user_pk), verified.exclude(user_id=user_pk)
+    return others.exists() or verified.exists()

@@ -11,10 +11,13 @@ from django.db.models import F
 from django.http import HttpRequest
 
 from accounts.models import Project, User
+from accounts.selectors import email_held_elsewhere, user_email_is_verified
 from apikeys.audit import keyevent_create
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_revoke
+from teams.models import Membership
 
+EMAIL_HELD_ELSEWHERE = "Another account already uses that address."
 WIPE_NOTE = " (password made unusable)"  # noted in the audit event of the change
 
 
@@ -101,13 +104,10 @@ def user_email_change(
             user.save(update_fields=["email"])
             EmailAddress.objects.filter(user=user, email__iexact=email).update(email=email)
         return user
-    elsewhere = EmailAddress.objects.filter(email__iexact=email).exclude(user=user)
-    if (
-        User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
-        or elsewhere.filter(verified=True).exists()
-    ):
-        raise ValidationError({"email": "Another account already uses that address."})
-    elsewhere.delete()  # unproven claims of the address by other accounts
+    if email_held_elsewhere(email=email, user_pk=user.pk):
+        raise ValidationError({"email": EMAIL_HELD_ELSEWHERE})
+    # unproven claims of the address by other accounts
+    EmailAddress.objects.filter(email__iexact=email).exclude(user=user).delete()
     user.email = email
     user.save(update_fields=["email"])
     EmailAddress.objects.filter(user=user).delete()
@@ -219,8 +219,6 @@ def user_identity_merge(
 
 def user_is_inert(*, user: User) -> bool:
     """Whether the account holds nothing: no key ever, no project, no membership, no staff."""
-    from teams.models import Membership
-
     return not (
         user.is_staff
         or user.is_superuser
@@ -240,8 +238,6 @@ def user_unproven_remove(*, user: User, proven_by: str) -> bool:
     account could never sign in or request a key (accounts.backends), and now it is gone.
     Returns False (nothing done) for an account that is verified or holds anything.
     """
-    from accounts.selectors import user_email_is_verified
-
     user = User.objects.select_for_update().get(pk=user.pk)
     if user_email_is_verified(user=user) or not user_is_inert(user=user):
         return False
