@@ -13,16 +13,15 @@ import hmac
 import os
 import re
 import secrets
-import zlib
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 
-BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+from core.base62 import BASE62, CHECKSUM_CHARS, crc_checksum
+
 RANDOM_CHARS = 43  # 62**43 > 2**256
-CHECKSUM_CHARS = 6  # 62**6 > 2**32
 HINT_TAIL = 4
 
 
@@ -30,16 +29,10 @@ class DecryptionError(Exception):
     """The stored value could not be decrypted (tampered, malformed, or unknown KEK)."""
 
 
-def _base62(number: int, width: int) -> str:
-    chars = []
-    for _ in range(width):
-        number, rem = divmod(number, 62)
-        chars.append(BASE62[rem])
-    return "".join(reversed(chars))
-
-
 def checksum(body: str) -> str:
-    return _base62(zlib.crc32(body.encode()), CHECKSUM_CHARS)
+    """The key's last 6 characters: the base62 CRC32 of everything before them (core.base62,
+    the one definition the log filter recognises keys by too)."""
+    return crc_checksum(body)
 
 
 def key_prefix() -> str:

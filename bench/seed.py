@@ -28,6 +28,7 @@ import psycopg
 from django.db import connection
 
 from apikeys import crypto
+from core.base62 import base62
 
 CHUNK = 50_000  # a multiple of 4, so membership owners and members share a chunk
 
@@ -54,7 +55,7 @@ def _dsn() -> str:
 
 
 def _key() -> str:
-    body = crypto.key_prefix() + crypto._base62(secrets.randbelow(62**crypto.RANDOM_CHARS), 43)
+    body = crypto.key_prefix() + base62(secrets.randbelow(62**crypto.RANDOM_CHARS), 43)
     return body + crypto.checksum(body)
 
 

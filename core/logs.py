@@ -19,20 +19,20 @@ import json
 import logging
 import os
 import re
-import zlib
 from functools import lru_cache
 from urllib.parse import unquote_plus
 
+from core.base62 import CHECKSUM_CHARS, crc_checksum
+
 DEFAULT_KEY_PREFIX = "spx_"
 SERVICE_TOKEN_PREFIX = "kst_"  # noqa: S105  (a prefix, not a secret)
-_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-_KEY_CHARS, _CHECKSUM_CHARS = 43, 6  # apikeys.crypto's key shape
+_KEY_CHARS = 43  # apikeys.crypto.RANDOM_CHARS
 _MAX_PREFIX = 32
 # Percent-encoding is undone this many times at most (`%2561` is `%61` is `a`); text still
 # encoded after that is treated as hiding a secret.
 MAX_DECODE_ROUNDS = 4
 _ENCODED_TOKEN = re.compile(r"[^\s\"'&]*%[0-9A-Fa-f]{2}[^\s\"'&]*")
-_SHAPED = re.compile(rf"[0-9A-Za-z]{{{_KEY_CHARS + _CHECKSUM_CHARS},}}(?![0-9A-Za-z])")
+_SHAPED = re.compile(rf"[0-9A-Za-z]{{{_KEY_CHARS + CHECKSUM_CHARS},}}(?![0-9A-Za-z])")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
@@ -58,24 +58,16 @@ def _secret_pattern(key_prefix: str) -> re.Pattern[str]:
     )
 
 
-def _checksum(body: str) -> str:
-    number, chars = zlib.crc32(body.encode("utf-8", "surrogatepass")), []
-    for _ in range(_CHECKSUM_CHARS):
-        number, rem = divmod(number, 62)
-        chars.append(_BASE62[rem])
-    return "".join(reversed(chars))
-
-
 def _redact_shaped(text: str) -> str:
     """Keys under any prefix: 43+6 base62 characters whose last 6 are the CRC of the prefix
     (up to 32 characters before them) and the 43 (apikeys.crypto.checksum)."""
     spans = []
     for match in _SHAPED.finditer(text):
         end = match.end()
-        start = end - _KEY_CHARS - _CHECKSUM_CHARS
-        given, body_end = text[end - _CHECKSUM_CHARS : end], end - _CHECKSUM_CHARS
+        start = end - _KEY_CHARS - CHECKSUM_CHARS
+        given, body_end = text[end - CHECKSUM_CHARS : end], end - CHECKSUM_CHARS
         for begin in range(start, max(-1, start - _MAX_PREFIX - 1), -1):
-            if _checksum(text[begin:body_end]) == given:
+            if crc_checksum(text[begin:body_end]) == given:
                 spans.append((begin, end))
                 break
     for begin, end in reversed(spans):
