@@ -8,10 +8,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
 
+from accounts.hooks import address_invited
 from accounts.models import User
 from accounts.selectors import user_holding_email
 from accounts.services import user_identity_merge, user_unproven_remove
-from teams.invitations import invitation_pending_for
 
 SIGNUP_SENT_MESSAGE = "account/messages/email_confirmation_sent.txt"
 SIGNUP_IN_PROGRESS = "_keyservice_signup_in_progress"
@@ -23,7 +23,7 @@ def signup_allowed(email: str) -> bool:
     email = (email or "").strip().lower()
     if not email:
         return False
-    if invitation_pending_for(email=email):
+    if address_invited(email=email):
         return True
     if settings.KEYSERVICE_SIGNUP != "open":
         return False

@@ -10,12 +10,14 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 
+from accounts.hooks import (
+    IdentityEvent,
+    identity_event_record,
+    user_access_ended,
+    user_holds_anything,
+)
 from accounts.models import Project, User
 from accounts.selectors import email_held_elsewhere, user_email_is_verified
-from apikeys.audit import keyevent_create
-from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import apikey_revoke
-from teams.models import Membership
 
 EMAIL_HELD_ELSEWHERE = "Another account already uses that address."
 WIPE_NOTE = " (password made unusable)"  # noted in the audit event of the change
@@ -113,8 +115,8 @@ def user_email_change(
     EmailAddress.objects.filter(user=user).delete()
     user_vouched_address_record(user=user)
     wiped = user_password_wipe(user=user)
-    keyevent_create(
-        kind=KeyEvent.Kind.EMAIL_CHANGED,
+    identity_event_record(
+        kind=IdentityEvent.EMAIL_CHANGED,
         user=user,
         actor=actor,
         detail=f"{reason}{WIPE_NOTE if wiped else ''}: {old} -> {email}",
@@ -162,17 +164,13 @@ def user_access_end(
     active API key is revoked, every session ends (but `request`'s own, when it is this
     user's), every sign-in identity but `keep_identity` (provider, uid) is detached. Each
     step is audited, with `because` as the reason. The caller wipes the password first
-    (user_password_wipe) and runs this inside its transaction."""
-    for key in ApiKey.objects.filter(user=user, revoked_at__isnull=True):
-        apikey_revoke(
-            api_key=key,
-            actor=actor,
-            detail=f"revoked: {because}; the account requests a new key",
-        )
+    (user_password_wipe) and runs this inside its transaction. The key is revoked first, by
+    the apps' ACCESS_END hooks (accounts.hooks)."""
+    user_access_ended(user=user, actor=actor, because=because)
     user_sessions_end(user=user, request=request)
     kept = request is not None and getattr(request.user, "pk", None) == user.pk
-    keyevent_create(
-        kind=KeyEvent.Kind.SESSIONS_ENDED,
+    identity_event_record(
+        kind=IdentityEvent.SESSIONS_ENDED,
         user=user,
         actor=actor,
         detail=f"all {'other ' if kept else ''}sessions: {because}",
@@ -181,8 +179,8 @@ def user_access_end(
     if keep_identity is not None:
         others = others.exclude(provider=keep_identity[0], uid=keep_identity[1])
     for other in others:
-        keyevent_create(
-            kind=KeyEvent.Kind.SOCIAL_DETACHED,
+        identity_event_record(
+            kind=IdentityEvent.SOCIAL_DETACHED,
             user=user,
             actor=actor,
             detail=f"{other.provider} identity {other.uid} detached: {because}",
@@ -207,8 +205,8 @@ def user_identity_merge(
     """
     label = f"{provider} identity {uid}"
     wiped = user_password_wipe(user=user)
-    keyevent_create(
-        kind=KeyEvent.Kind.IDENTITY_MERGED,
+    identity_event_record(
+        kind=IdentityEvent.IDENTITY_MERGED,
         user=user,
         detail=f"{label} joined{WIPE_NOTE if wiped else ''}",
     )
@@ -218,15 +216,9 @@ def user_identity_merge(
 
 
 def user_is_inert(*, user: User) -> bool:
-    """Whether the account holds nothing: no key ever, no project, no membership, no staff."""
-    return not (
-        user.is_staff
-        or user.is_superuser
-        or ApiKey.objects.filter(user=user).exists()
-        or Project.objects.filter(owner=user).exists()
-        or Membership.objects.filter(member=user).exists()
-        or Membership.objects.filter(owner=user).exists()
-    )
+    """Whether the account holds nothing: no key ever, no project, no membership, no staff.
+    Keys, projects and memberships are asked of the apps (accounts.hooks.USER_HOLDINGS)."""
+    return not (user.is_staff or user.is_superuser or user_holds_anything(user=user))
 
 
 @transaction.atomic
@@ -241,8 +233,8 @@ def user_unproven_remove(*, user: User, proven_by: str) -> bool:
     user = User.objects.select_for_update().get(pk=user.pk)
     if user_email_is_verified(user=user) or not user_is_inert(user=user):
         return False
-    keyevent_create(
-        kind=KeyEvent.Kind.UNPROVEN_REMOVED,
+    identity_event_record(
+        kind=IdentityEvent.UNPROVEN_REMOVED,
         user=user,
         detail=f"unverified account removed: {proven_by} proved {user.email}",
     )

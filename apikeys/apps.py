@@ -1,6 +1,20 @@
 from django.apps import AppConfig
 
+from accounts import hooks
+
 
 class ApikeysConfig(AppConfig):
     name = "apikeys"
     verbose_name = "API keys"
+
+    def ready(self) -> None:
+        # Imported once the app registry is ready: these functions' modules import models.
+        from apikeys.account_hooks import (
+            apikey_held_by,
+            apikey_revoke_on_access_end,
+            keyevent_identity_create,
+        )
+
+        hooks.USER_HOLDINGS.register(apikey_held_by)
+        hooks.ACCESS_END.register(apikey_revoke_on_access_end)
+        hooks.IDENTITY_EVENT.register(keyevent_identity_create)

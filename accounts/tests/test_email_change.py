@@ -219,14 +219,14 @@ def test_the_same_address_in_another_case_changes_nothing(root, owner, showroom,
 
 def test_a_failure_late_in_the_change_undoes_all_of_it(root, owner, showroom, held, monkeypatch):
     key, session = held
-    real = services.keyevent_create
+    real = services.identity_event_record
 
     def failing_at_the_last_step(**kwargs):
         if kwargs["kind"] == KeyEvent.Kind.SOCIAL_DETACHED:
             raise RuntimeError("database went away")
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "keyevent_create", failing_at_the_last_step)
+    monkeypatch.setattr(services, "identity_event_record", failing_at_the_last_step)
 
     with pytest.raises(RuntimeError):
         user_email_change(user=owner, email=NEW, actor=root)

@@ -1,0 +1,116 @@
+"""The points of an account's life where the apps above accounts take part.
+
+accounts (users and sign-in) sits below apikeys and teams and imports neither. Where its
+services need them, they call a hook point here, and those apps fill the points in their
+`AppConfig.ready()`:
+
+- ADDRESS_INVITED: may this address sign up whatever the policy? (teams: a pending invitation)
+- USER_HOLDINGS: does this user hold anything? (apikeys: any key; teams: a membership, either
+  side; accounts: a project, registered in accounts' own ready(); it moves with Project)
+- ACCESS_END: the user's access ends (apikeys: the active key is revoked)
+- IDENTITY_EVENT: record an identity change (apikeys: a KeyEvent row)
+
+These are explicit calls, not signals: each hook runs in the caller's transaction, at the place
+in the caller's order of effects where the caller calls it, in the order the apps registered.
+A hook point that nothing filled raises HookNotRegistered when called. None of the four has an
+empty answer that is safe to assume: a user holding keys would look inert (and may be deleted),
+keys would survive an identity change, an audit event would be lost, an invited address would
+be refused.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class IdentityEvent(StrEnum):
+    """The identity changes accounts records (their values are apikeys' KeyEvent kinds)."""
+
+    EMAIL_CHANGED = "email_changed"
+    IDENTITY_MERGED = "identity_merged"
+    SOCIAL_DETACHED = "social_detached"
+    SESSIONS_ENDED = "sessions_ended"
+    UNPROVEN_REMOVED = "unproven_removed"
+
+
+class AddressInvited(Protocol):
+    def __call__(self, *, email: str) -> bool: ...
+
+
+class UserHoldings(Protocol):
+    def __call__(self, *, user: User) -> bool: ...
+
+
+class AccessEnd(Protocol):
+    def __call__(self, *, user: User, actor: User | None, because: str) -> None: ...
+
+
+class IdentityEventRecord(Protocol):
+    def __call__(
+        self, *, kind: IdentityEvent, user: User, actor: User | None, detail: str
+    ) -> None: ...
+
+
+class HookNotRegistered(ImproperlyConfigured):
+    """A hook point was called that no installed app filled."""
+
+
+H = TypeVar("H")
+
+
+class HookPoint(Generic[H]):
+    """The hooks registered at one point, in registration order."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._hooks: list[H] = []
+
+    def register(self, hook: H) -> None:
+        """Add `hook` (once: ready() may run again for a new app registry)."""
+        if hook not in self._hooks:
+            self._hooks.append(hook)
+
+    @property
+    def hooks(self) -> tuple[H, ...]:
+        if not self._hooks:
+            raise HookNotRegistered(
+                f"accounts hook point {self.name} has no hook: the app that fills it in its "
+                "AppConfig.ready() is not installed or did not register"
+            )
+        return tuple(self._hooks)
+
+
+ADDRESS_INVITED: HookPoint[AddressInvited] = HookPoint("ADDRESS_INVITED")
+USER_HOLDINGS: HookPoint[UserHoldings] = HookPoint("USER_HOLDINGS")
+ACCESS_END: HookPoint[AccessEnd] = HookPoint("ACCESS_END")
+IDENTITY_EVENT: HookPoint[IdentityEventRecord] = HookPoint("IDENTITY_EVENT")
+
+
+def address_invited(*, email: str) -> bool:
+    """Whether any app invited `email` (so it may sign up under any sign-up policy)."""
+    return any(hook(email=email) for hook in ADDRESS_INVITED.hooks)
+
+
+def user_holds_anything(*, user: User) -> bool:
+    """Whether any app says `user` holds something there (stops at the first yes)."""
+    return any(hook(user=user) for hook in USER_HOLDINGS.hooks)
+
+
+def user_access_ended(*, user: User, actor: User | None, because: str) -> None:
+    """Every app ends what `user` may still do through it, `because` being the reason."""
+    for hook in ACCESS_END.hooks:
+        hook(user=user, actor=actor, because=because)
+
+
+def identity_event_record(
+    *, kind: IdentityEvent, user: User, actor: User | None = None, detail: str
+) -> None:
+    """Record the identity change `kind` of `user` in the audit trail."""
+    for hook in IDENTITY_EVENT.hooks:
+        hook(kind=kind, user=user, actor=actor, detail=detail)

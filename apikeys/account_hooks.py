@@ -1,0 +1,33 @@
+"""What apikeys does at the points of an account's life (accounts.hooks), registered in
+ApikeysConfig.ready(): a key is a holding, an ended access revokes the active key, and the
+identity changes of accounts are recorded as KeyEvent rows."""
+
+from __future__ import annotations
+
+from accounts.hooks import IdentityEvent
+from accounts.models import User
+from apikeys.audit import keyevent_create
+from apikeys.models import ApiKey, KeyEvent
+from apikeys.services import apikey_revoke
+
+
+def apikey_held_by(*, user: User) -> bool:
+    """Whether `user` ever had a key (revoked ones count)."""
+    return ApiKey.objects.filter(user=user).exists()
+
+
+def apikey_revoke_on_access_end(*, user: User, actor: User | None, because: str) -> None:
+    """Revoke the active key of `user`, whose access ended `because`."""
+    for key in ApiKey.objects.filter(user=user, revoked_at__isnull=True):
+        apikey_revoke(
+            api_key=key,
+            actor=actor,
+            detail=f"revoked: {because}; the account requests a new key",
+        )
+
+
+def keyevent_identity_create(
+    *, kind: IdentityEvent, user: User, actor: User | None, detail: str
+) -> None:
+    """Record an identity change of accounts as the KeyEvent of the same kind."""
+    keyevent_create(kind=KeyEvent.Kind(kind), user=user, actor=actor, detail=detail)
