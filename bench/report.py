@@ -424,7 +424,7 @@ Reading them:
   `Accept` goes through DRF's negotiation as before (406 for `text/html`, `indent=` honoured).
 - No caching anywhere: every request reads the key, the membership and the service token as
   committed, so there is no stale-accept window to measure (the concurrent rotation and
-  member-removal test in tests/test_load.py keeps guarding that: 0 stale accepts).
+  member-removal test in tests/load/test_live_server.py keeps guarding that: 0 stale accepts).
 """
     )
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import pytest
 from apikeys import crypto
 from apikeys.services import apikey_issue
 from builds.models import Upload
-from tests.api_support import DETAIL, DISTRIBUTE, LIST, STATUS, UPLOAD, VALID_ZIP
+from tests.support.api import DETAIL, DISTRIBUTE, LIST, STATUS, UPLOAD, VALID_ZIP
 from tests.support.services import ROOT
 
 pytestmark = pytest.mark.django_db

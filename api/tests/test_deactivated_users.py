@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from api.services import service_token_create
 from apikeys.services import apikey_issue
-from tests.api_support import DETAIL, LIST, STATUS, UPLOAD, VALID_ZIP
+from tests.support.api import DETAIL, LIST, STATUS, UPLOAD, VALID_ZIP
 
 pytestmark = pytest.mark.django_db
 

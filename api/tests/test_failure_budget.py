@@ -12,7 +12,7 @@ from api.services import service_token_create
 from apikeys import crypto
 from apikeys.models import ApiKey
 from apikeys.services import apikey_issue
-from tests.api_support import DETAIL, LIST, UPLOAD, VALID_ZIP
+from tests.support.api import DETAIL, LIST, UPLOAD, VALID_ZIP
 from tests.support.services import ROOT
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from apikeys.services import apikey_issue
-from tests.api_support import TEST_WEBHOOK
+from tests.support.api import TEST_WEBHOOK
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
 from webhooks import ssrf

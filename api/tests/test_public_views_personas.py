@@ -6,7 +6,7 @@ import pytest
 from apikeys.services import apikey_issue
 from builds.models import Upload
 from teams.models import Membership
-from tests.api_support import DETAIL, DISTRIBUTE, PROJECT_ENDPOINTS, TEST_WEBHOOK, UPLOAD, VALID_ZIP
+from tests.support.api import DETAIL, DISTRIBUTE, PROJECT_ENDPOINTS, TEST_WEBHOOK, UPLOAD, VALID_ZIP
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import redis
 from apikeys.services import apikey_issue
 from builds.models import Upload
 from builds.services import uploads_hand_over_sweep
-from tests.api_support import DISTRIBUTE, UPLOAD, VALID_ZIP
+from tests.support.api import DISTRIBUTE, UPLOAD, VALID_ZIP
 from webhooks.models import WebhookDelivery
 
 

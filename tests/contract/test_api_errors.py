@@ -7,7 +7,7 @@ import pytest
 from apikeys import crypto
 from apikeys.services import apikey_issue
 from builds.models import Upload
-from tests.api_support import DISTRIBUTE, ENDPOINTS, PROJECT_ENDPOINTS, UPLOAD, VALID_ZIP
+from tests.support.api import DISTRIBUTE, ENDPOINTS, PROJECT_ENDPOINTS, UPLOAD, VALID_ZIP
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.test import Client
 
 from apikeys.services import apikey_issue
 from builds.models import Upload
-from tests.api_support import DISTRIBUTE, UPLOAD, VALID_ZIP
+from tests.support.api import DISTRIBUTE, UPLOAD, VALID_ZIP
 
 THREADS = 10
 

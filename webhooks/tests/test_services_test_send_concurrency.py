@@ -11,7 +11,7 @@ from django.db import connection
 
 from apikeys.services import apikey_issue
 from core.ratelimit import concurrency_slot
-from tests.api_support import TEST_WEBHOOK
+from tests.support.api import TEST_WEBHOOK
 from webhooks.services import WebhookTestBusy, webhook_test_send
 from webhooks.tests.servers import TrickleReceiver
 

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOGLE_APP = {"APPS": [{"client_id": "test-client-id.apps", "secret": "test-secret", "key": ""}]}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from apikeys.services import apikey_issue
-from tests.api_support import TEST_WEBHOOK
+from tests.support.api import TEST_WEBHOOK
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ VIEWER_ID = "663d0a1b2c3e4f5a6b7c8d9f"
 SHOWROOM = "67944b8a3f323be4b89a2272"
 CONFIGURATOR = "67944b8a3f323be4b89a2273"
 OTHER_ID = "0123456789abcdef01234567"
-DEMO_FILE = Path(__file__).resolve().parent.parent / "demo" / "directory.json"
+DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "directory.json"
 
 
 def directory() -> dict:

@@ -12,7 +12,7 @@ import pytest
 
 from apikeys.services import apikey_issue
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 INLINE_STYLE = re.compile(r"\sstyle=|<style", re.IGNORECASE)
 

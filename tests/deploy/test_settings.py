@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOD = {
     "DJANGO_SECRET_KEY": "s" * 50,
     "KEYSERVICE_ENCRYPTION_KEY": "cd" * 32,

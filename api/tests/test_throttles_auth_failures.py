@@ -7,7 +7,7 @@ import pytest
 
 from apikeys import crypto
 from apikeys.services import apikey_issue
-from tests.api_support import DETAIL
+from tests.support.api import DETAIL
 
 pytestmark = pytest.mark.django_db
 

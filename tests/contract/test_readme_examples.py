@@ -31,7 +31,7 @@ from webhooks.signing import SIGNATURE_HEADER
 # builds.services publishes with send_task, which eager Celery does not run (as intended).
 pytestmark = pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 MARKER = re.compile(r"<!-- example: ([\w.-]+) -->")
 EXAMPLE = re.compile(
     r"<!-- example: (?P<name>[\w.-]+) -->\n"

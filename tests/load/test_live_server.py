@@ -15,7 +15,7 @@ from apikeys.models import ApiKey
 from apikeys.services import apikey_issue, apikey_verify
 from teams.models import Membership
 
-REPORT = Path(__file__).resolve().parents[1] / "test-artifacts"
+REPORT = Path(__file__).resolve().parents[2] / "test-artifacts"
 KEY_IN_PAGE = re.compile(r'<code id="api-key">(spx_[0-9A-Za-z]+)</code>')
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')

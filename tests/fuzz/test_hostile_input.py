@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from api.models import Scope
 from api.services import service_token_create
 from apikeys import crypto
-from tests.api_support import ENDPOINTS
+from tests.support.api import ENDPOINTS
 
 POST_PATHS = [e.path for e in ENDPOINTS if e.method == "POST"] + ["/internal/v1/verify"]
 GET_PATHS = [e.path.replace("{projectId}", "0" * 24) for e in ENDPOINTS if e.method == "GET"]

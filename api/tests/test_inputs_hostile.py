@@ -8,7 +8,7 @@ import pytest
 from api.inputs import MAX_INT_DIGITS, http_url, positive_int
 from apikeys.services import apikey_issue
 from builds.models import Upload
-from tests.api_support import LIST, UPLOAD, VALID_ZIP
+from tests.support.api import LIST, UPLOAD, VALID_ZIP
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from api.models import ServiceToken
 from api.services import service_token_create, service_token_revoke
 from apikeys import crypto
 from apikeys.services import apikey_issue
-from tests.api_support import DETAIL, UPLOAD, VALID_ZIP
+from tests.support.api import DETAIL, UPLOAD, VALID_ZIP
 
 pytestmark = pytest.mark.django_db
 
