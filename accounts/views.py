@@ -1,4 +1,3 @@
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -7,22 +6,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from apikeys.selectors import apikey_current_for
-from teams.selectors import projects_visible_to
-
-
-@login_required
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "projects": projects_visible_to(user=request.user),
-            "current_key": apikey_current_for(user=request.user),
-        },
-    )
 
 
 @require_GET

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "builds",
     "webhooks",
     "api",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from api import urls as api_urls
+from dashboard import views as dashboard_views
 from teams import views as team_views
 
 # The admin has no login form of its own: its login URL never reads credentials. Operators
@@ -19,12 +20,12 @@ def _not_offered(request, *args, **kwargs):
 
 
 urlpatterns = [
-    path("", account_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
     path("healthz", account_views.healthz, name="healthz"),
     path("keys/", include("apikeys.urls")),
     path("team/", include("teams.urls")),
     path("invitations/<str:token>/", team_views.invitation_detail, name="invitation_detail"),
-    path("projects/", include("accounts.project_urls")),
+    path("projects/", include("dashboard.project_urls")),
     # A user's address changes only through accounts.services.user_email_change (operators):
     # allauth's own "manage email addresses" page is not offered.
     path("accounts/email/", _not_offered),

@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.forms import ProjectRenameForm, WebhookForm
 from accounts.models import Project
 from accounts.services import project_rename
 from builds.selectors import uploads_of
+from dashboard.forms import ProjectRenameForm, WebhookForm
 from teams.selectors import Access, project_access_for, projects_visible_to
 from webhooks.selectors import webhook_delivery_list
 from webhooks.services import (
@@ -43,7 +43,7 @@ def _writable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "accounts/project_list.html", {"projects": projects_visible_to(user=request.user)}
+        request, "dashboard/project_list.html", {"projects": projects_visible_to(user=request.user)}
     )
 
 
@@ -57,7 +57,7 @@ def _detail(request, project, access, *, rename=None, webhook=None, status=200):
         "uploads": uploads_of(project_id=project.pk, limit=10),
         "deliveries": webhook_delivery_list(project=project, limit=10),
     }
-    response = render(request, "accounts/project_detail.html", context, status=status)
+    response = render(request, "dashboard/project_detail.html", context, status=status)
     add_never_cache_headers(response)  # no-store: the page shows the webhook signing secret
     return response
 

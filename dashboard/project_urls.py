@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import project_views as views
+from dashboard import project_views as views
 
 urlpatterns = [
     path("", views.project_list, name="project_list"),

@@ -1,0 +1,32 @@
+from django import forms
+
+from webhooks.events import WEBHOOK_EVENTS
+
+
+class ProjectRenameForm(forms.Form):
+    name = forms.CharField(max_length=200, strip=True)
+
+
+class WebhookForm(forms.Form):
+    # A plain text field: the URL is checked by webhooks.services.webhook_settings_update
+    # (the check every send repeats), on exactly the string typed, never normalised first.
+    webhook_url = forms.CharField(
+        label="Webhook URL",
+        required=False,
+        strip=False,
+        max_length=2048,
+        help_text="An http:// or https:// URL. Deliveries are signed; leave empty to turn "
+        "webhooks off.",
+    )
+    webhook_events = forms.MultipleChoiceField(
+        label="Events",
+        required=False,
+        choices=[(e, e) for e in WEBHOOK_EVENTS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("webhook_url") and not data.get("webhook_events"):
+            self.add_error("webhook_events", "Choose at least one event when a URL is set.")
+        return data
