@@ -1,4 +1,4 @@
-"""The one verifier of API keys, for every surface (dashboard-free: the API and the tests).
+"""The one verifier of API keys (and of the service tokens internal callers relay them with).
 
 `apikey_verify` checks, in API.md's order: the service token's format (when the internal API
 relays a key), the key's format and checksum — both without touching the database — then one
