@@ -2,8 +2,11 @@
 
 2 credentials present → 3 active key → 4 key owner is `userId` → 5 project exists →
 6 access. Rows 1 (body) and 7-8 (endpoint fields, rate limits) belong to the views.
-The credential is always checked first (one query; a malformed key none): a request with
-valid credentials is never refused by a failure budget. Only failed authentications count,
+Rows 3-5 (and the internal API's service token) are checked by the one verifier,
+apikeys.credentials.apikey_verify; this module turns its outcome into API.md's answers,
+decides whether the access suffices, and counts failed authentications. The credential
+is always checked first (one query; a malformed key none): a request with valid
+credentials is never refused by a failure budget. Only failed authentications count,
 per client address (DRF's get_ident: REMOTE_ADDR, or the NUM_PROXIES-th X-Forwarded-For
 entry from the right behind trusted proxies, as one canonical IP: core.clientip); past
 that flood limit a failure answers 429 instead of 401. There is no per-userId budget: keys
@@ -14,7 +17,6 @@ count (per client address).
 
 from __future__ import annotations
 
-import hmac
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -22,13 +24,11 @@ from typing import Literal
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from accounts.ids import is_public_id
 from api.errors import ApiError, RateLimited
-from api.selectors import credential_lookup, service_token_identity
 from api.throttles import AuthFailureByClient
-from api.tokens import token_digest, token_is_well_formed
-from apikeys import crypto
-from apikeys.services import VerifyFailure, apikey_verify
+from apikeys.credentials import TokenCheck, Verification, VerifyFailure, apikey_verify
+from apikeys.selectors import service_token_identity
+from apikeys.tokens import token_digest, token_is_well_formed
 from core.clientip import client_address_normalize
 from teams.selectors import Access
 
@@ -39,9 +39,9 @@ Need = Literal["read", "write"]
 # (status, message) rows of API.md's error table; a fresh exception is raised each time.
 INVALID_KEY = (401, VerifyFailure.INVALID_KEY.value)
 INVALID_USER = (401, VerifyFailure.INVALID_USER.value)
-PROJECT_NOT_FOUND = (404, "Project not found")
+PROJECT_NOT_FOUND = (404, VerifyFailure.PROJECT_NOT_FOUND.value)
 FORBIDDEN = (403, "Forbidden")
-INVALID_TOKEN = (401, "Unauthorized: Invalid service token")
+INVALID_TOKEN = (401, VerifyFailure.INVALID_TOKEN.value)
 MISSING_TOKEN = (401, "Unauthorized: Missing service token")
 
 
@@ -89,12 +89,30 @@ def _client(request: Request) -> str:
     return client_address_normalize(BaseThrottle().get_ident(request))
 
 
+def _refused(
+    request: Request, result: Verification, *, scope: str = "verify", relayed: bool = False
+) -> ApiError:
+    """The answer to a refused credential (apikeys.credentials.VerifyFailure), once for all
+    endpoints. Key and owner failures relayed by an internal service are not counted."""
+    match result.failure:
+        case VerifyFailure.INVALID_TOKEN:
+            return _failed(request, INVALID_TOKEN)
+        case VerifyFailure.TOKEN_LACKS_SCOPE:
+            return ApiError(*missing_scope(scope))
+        case VerifyFailure.INVALID_KEY:
+            return _failed(request, INVALID_KEY, counted=not relayed)
+        case VerifyFailure.INVALID_USER:
+            return _failed(request, INVALID_USER, counted=not relayed)
+        case VerifyFailure.PROJECT_NOT_FOUND:
+            return ApiError(*PROJECT_NOT_FOUND)
+    raise AssertionError(f"not a refusal: {result!r}")
+
+
 def authorize_user(request: Request, *, api_key: str, user_id: str) -> Principal:
     """Rows 3-4 for endpoints without a project (lists): the key and its owner."""
     result = apikey_verify(key=api_key, user_public_id=user_id)
     if not result.ok:
-        error = INVALID_KEY if result.failure is VerifyFailure.INVALID_KEY else INVALID_USER
-        raise _failed(request, error)
+        raise _refused(request, result)
     return Principal(user_pk=result.user_pk, user_public_id=result.user_public_id)
 
 
@@ -110,39 +128,23 @@ def authorize_project(
     scope: str = "verify",
 ) -> Principal:
     """Rows 3-6 in one database round trip (and the service token, for the internal API)."""
-    token = None
-    if check_token:
-        if not token_is_well_formed(service_token):
-            raise _failed(request, INVALID_TOKEN)
-        token = token_digest(service_token)
-    relayed = check_token  # an internal service relays its users' keys
-    key_ok = crypto.is_well_formed(api_key)
-    if not key_ok and token is None:
-        raise _failed(request, INVALID_KEY)
-    found = credential_lookup(
-        key_digest=crypto.digest(api_key) if key_ok else None,
-        project_public_id=project_id if is_public_id(project_id) else None,
-        token_digest=token,
-        scope=scope,
+    result = apikey_verify(
+        key=api_key,
+        user_public_id=user_id,
+        project_public_id=project_id,
+        token=TokenCheck(token=service_token, scope=scope) if check_token else None,
     )
-    if not found.token_ok:
-        raise _failed(request, INVALID_TOKEN)
-    if not found.token_has_scope:
-        raise ApiError(*missing_scope(scope))
-    if not key_ok or not found.key_found:
-        raise _failed(request, INVALID_KEY, counted=not relayed)
-    if not hmac.compare_digest(found.user_public_id.encode(), user_id.encode()):
-        raise _failed(request, INVALID_USER, counted=not relayed)
-    if found.project_pk is None:
-        raise ApiError(*PROJECT_NOT_FOUND)
-    allowed = found.access.can_write if need == "write" else found.access.can_read
+    if not result.ok:
+        # an internal service relays its users' keys
+        raise _refused(request, result, scope=scope, relayed=check_token)
+    allowed = result.access.can_write if need == "write" else result.access.can_read
     if not allowed:
         raise ApiError(*FORBIDDEN)
     return Principal(
-        user_pk=found.user_pk,
-        user_public_id=found.user_public_id,
-        project_pk=found.project_pk,
-        access=found.access,
+        user_pk=result.user_pk,
+        user_public_id=result.user_public_id,
+        project_pk=result.project_pk,
+        access=result.access,
     )
 
 

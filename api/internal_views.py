@@ -14,8 +14,8 @@ from api.auth import (
 )
 from api.base import CREDENTIALS_MESSAGE, ApiView, field_error
 from api.errors import ApiError
-from api.models import Scope
 from apikeys.leaks import MAX_REPORTED, apikey_revoke_leaked
+from apikeys.models import Scope
 
 
 def bearer_token(request: Request) -> str | None:

@@ -1,13 +1,14 @@
-"""Writes and checks for API keys: issue (rotate), revoke, verify, decrypt."""
+"""Writes for API keys and service tokens: issue (rotate), revoke, decrypt, create tokens.
+Verification (a read) is apikeys.credentials.apikey_verify."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -17,7 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from apikeys import crypto
 from apikeys.audit import keyevent_create, keyevent_new
-from apikeys.models import ApiKey, KeyEvent
+from apikeys.models import ApiKey, KeyEvent, ServiceToken
+from apikeys.tokens import scopes_normalize, token_digest, token_generate, token_hint
 from keyservice.batches import queryset_delete_in_batches
 from outbox.services import outbox_api_key_email_create, outbox_prune
 from webhooks.models import WebhookDelivery
@@ -105,49 +107,43 @@ def apikey_revoke(*, api_key: ApiKey, actor: User | None = None, detail: str = "
     return bool(updated)
 
 
-class VerifyFailure(StrEnum):
-    INVALID_KEY = "Unauthorized: Invalid API Key"
-    INVALID_USER = "Invalid User"
-
-
 @dataclass(frozen=True)
-class Verification:
-    user_pk: int | None = None
-    user_public_id: str | None = None
-    failure: VerifyFailure | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.failure is None
+class IssuedToken:
+    service_token: ServiceToken
+    plaintext: str = field(repr=False)
 
 
-_INVALID_KEY = Verification(failure=VerifyFailure.INVALID_KEY)
-_INVALID_USER = Verification(failure=VerifyFailure.INVALID_USER)
+@transaction.atomic
+def service_token_create(*, name: str, scopes: Iterable[str] | None = None) -> IssuedToken:
+    """Create a token for an internal service; the plaintext exists only in the return value.
 
-
-def apikey_verify(*, key: object, user_public_id: object) -> Verification:
-    """Is `key` an active key of an active user, and does it belong to `user_public_id`?
-
-    A malformed key or a bad checksum is rejected without touching the database; otherwise
-    one indexed lookup by digest, then constant-time comparisons. A deactivated user's key
-    (User.is_active false) is an unknown key, like in api.selectors.credential_lookup.
-    """
-    if not crypto.is_well_formed(key):
-        return _INVALID_KEY
-    digest = crypto.digest(key)  # type: ignore[arg-type]
-    row = (
-        ApiKey.objects.filter(digest=digest, revoked_at__isnull=True, user__is_active=True)
-        .values_list("digest", "user_id", "user__public_id")
-        .first()
+    `scopes`: what it may call (apikeys.models.Scope); only `verify` when none is given.
+    Raises ValueError for an unknown scope."""
+    token = token_generate()
+    row = ServiceToken.objects.create(
+        name=name,
+        digest=token_digest(token),
+        hint=token_hint(token),
+        scopes=scopes_normalize(scopes),
     )
-    if row is None or not hmac.compare_digest(row[0], digest):
-        return _INVALID_KEY
-    _, user_pk, owner_public_id = row
-    if not isinstance(user_public_id, str) or not hmac.compare_digest(
-        owner_public_id.encode(), user_public_id.encode()
-    ):
-        return _INVALID_USER
-    return Verification(user_pk=user_pk, user_public_id=owner_public_id)
+    return IssuedToken(service_token=row, plaintext=token)
+
+
+def service_token_set_scopes(*, service_token: ServiceToken, scopes: Iterable[str]) -> str:
+    """Replace a token's scopes (e.g. grant `revoke-leaked` to an existing scanner's token);
+    effective on its next call. Returns the stored value."""
+    value = scopes_normalize(scopes)
+    ServiceToken.objects.filter(pk=service_token.pk).update(scopes=value)
+    service_token.scopes = value
+    return value
+
+
+def service_token_revoke(*, service_token: ServiceToken) -> bool:
+    return bool(
+        ServiceToken.objects.filter(pk=service_token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
 
 
 def apikey_decrypt(*, api_key: ApiKey, keyring: dict[str, bytes] | None = None) -> str:

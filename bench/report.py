@@ -380,7 +380,7 @@ Reading them:
         f"""- **The database round trip was two.** Django's `CONN_HEALTH_CHECKS=True`
   (keyservice/settings.py) sends {probe} before the first query of every request on a
   persistent connection — invisible to `CaptureQueriesContext`, visible in psycopg and in
-  PostgreSQL's transaction counter. `api/selectors.py` now lets the hot-path query be its own
+  PostgreSQL's transaction counter. `apikeys/credentials.py` now lets the hot-path query be its own
   health check (see below); the table above shows one round trip and PostgreSQL counts
   {_f(r["db_under_load"]["transactions_per_request"], 3)} statements per verify.
 - **Middleware the API does not need** runs on every request: django-csp builds the policy
@@ -410,7 +410,7 @@ Reading them:
 
 ## Changes made for the hot path
 
-- `api/selectors.py` `_fetch_one`: the credential query is read-only and idempotent, so with
+- `apikeys/credentials.py` `_fetch_one`: the credential query is read-only and idempotent, so with
   `CONN_HEALTH_CHECKS` on it serves as the connection's health check instead of Django's
   extra {probe}: on a reused connection it marks the check done and runs; if the
   connection turns out dead (the query fails and `is_usable()` confirms it), it closes it and

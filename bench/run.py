@@ -206,7 +206,7 @@ def pg_counters() -> dict[str, int]:
 
 
 def seed_small_and_peers() -> dict:
-    from api.services import service_token_create
+    from apikeys.services import service_token_create
     from bench.seed import seed_peers, seed_service, seed_uploads
 
     small_sample = set(random.sample(range(1, SMALL + 1), min(SAMPLE, SMALL)))
@@ -696,7 +696,11 @@ CPROFILE_FUNCTIONS = [
         "get_client",
     ),
     ("authorize_project (digests + the one query)", "api/auth.py", "authorize_project"),
-    ("  of which credential_lookup (SQL round trip)", "api/selectors.py", "credential_lookup"),
+    (
+        "  of which credential_lookup (SQL round trip)",
+        "apikeys/credentials.py",
+        "credential_lookup",
+    ),
     ("  of which HMAC digests (key, service token)", "hmac.py", "hexdigest"),
     ("DRF content negotiation", "rest_framework/views.py", "perform_content_negotiation"),
     (
@@ -771,7 +775,7 @@ FUNCTIONS = [
     ("DRF APIView.dispatch", "dispatch (rest_framework/views.py"),
     ("Verify.post (the view body)", "post (api/internal_views.py"),
     ("authorize_project", "authorize_project (api/auth.py"),
-    ("credential_lookup (one SQL query)", "credential_lookup (api/selectors.py"),
+    ("credential_lookup (one SQL query)", "credential_lookup (apikeys/credentials.py"),
     ("DB connection health check (SELECT 1)", "close_if_health_check_failed ("),
     ("HMAC digests (key and token)", "digest ("),
     (

@@ -212,12 +212,12 @@ def copy_service_tokens(*, source_dsn: str, target_dsn: str) -> None:
     """The same service tokens (digests) in another database."""
     with psycopg.connect(source_dsn) as src, psycopg.connect(target_dsn) as dst:
         rows = src.execute(
-            "SELECT name, digest, hint, created_at, revoked_at FROM api_servicetoken"
+            "SELECT name, digest, hint, scopes, created_at, revoked_at FROM apikeys_servicetoken"
         ).fetchall()
         with dst.cursor() as cur:
             cur.executemany(
-                "INSERT INTO api_servicetoken (name, digest, hint, created_at, revoked_at) "
-                "VALUES (%s, %s, %s, %s, %s)",
+                "INSERT INTO apikeys_servicetoken (name, digest, hint, scopes, created_at, "
+                "revoked_at) VALUES (%s, %s, %s, %s, %s, %s)",
                 rows,
             )
 

@@ -1,9 +1,16 @@
-"""Reads about teams. `project_access_for` is the one place that decides access."""
+"""Reads about teams. The access rule lives here, once: `membership_granting_access` (which
+membership gives a user a role on a project) and `access_rule` (owner, that role, or none).
+`project_access_for` (the ORM path) and the API's one-query hot path
+(apikeys.credentials.credential_lookup, which compiles `membership_granting_access` into its
+SQL) both decide access through them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from django.db.models import QuerySet
 
 from accounts.models import Project, User
 from teams.models import Membership
@@ -24,12 +31,30 @@ class Access(StrEnum):
         return self in (Access.OWNER, Access.FULL)
 
 
+def membership_granting_access(
+    *, user_id: Any, project_id: Any, project_owner_id: Any
+) -> QuerySet[Membership]:
+    """The membership that grants the user access to the project (at most one): the user's
+    membership in the project owner's account whose access list holds the project, of an
+    active user (a deactivated user is granted nothing, like their key is unknown).
+
+    The one definition of that rule. The arguments are values (the ORM path,
+    `project_access_for`) or SQL expressions naming the outer query's columns (the API's hot
+    path compiles this queryset into its one query)."""
+    return Membership.objects.filter(
+        owner_id=project_owner_id,
+        member_id=user_id,
+        member__is_active=True,
+        projects=project_id,
+    )
+
+
 def access_rule(*, user_id: int, project_owner_id: int, member_role: str | None) -> Access:
     """The one access rule (PRODUCT.md, "Access a key grants").
 
-    `member_role` is the role of the user's membership in the project owner's account *if*
-    that membership's access list holds the project, else None. Every surface, including the
-    one-query hot path of the API, decides access through this function.
+    `member_role` is the role of the membership that grants the user access to the project
+    (`membership_granting_access`), else None. Every surface, including the one-query hot
+    path of the API, decides access through this function.
     """
     if project_owner_id == user_id:
         return Access.OWNER
@@ -41,8 +66,8 @@ def project_access_for(*, user_id: int, project: Project) -> Access:
     role = None
     if project.owner_id != user_id:
         role = (
-            Membership.objects.filter(
-                owner_id=project.owner_id, member_id=user_id, projects=project
+            membership_granting_access(
+                user_id=user_id, project_id=project.pk, project_owner_id=project.owner_id
             )
             .values_list("role", flat=True)
             .first()

@@ -12,9 +12,8 @@ from django.contrib.auth import SESSION_KEY
 from django.test import Client
 
 from accounts.models import User
-from api.services import service_token_create
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import apikey_issue
+from apikeys.services import apikey_issue, service_token_create
 from tests.support.google_flow import sign_in_with_google, signed_in_user
 
 pytestmark = pytest.mark.django_db

@@ -49,6 +49,6 @@ def test_the_page_showing_a_new_api_key_is_no_store(client, owner):
 
 
 def test_the_admin_page_showing_a_new_service_token_is_no_store(admin_client):
-    response = admin_client.post("/admin/api/servicetoken/add/", {"name": "search"})
+    response = admin_client.post("/admin/apikeys/servicetoken/add/", {"name": "search"})
     assert 'id="service-token">kst_' in response.content.decode()
     assert no_store(response)

@@ -15,9 +15,8 @@ from django.test import Client
 from accounts import services
 from accounts.models import User
 from accounts.services import user_create_or_update, user_email_change
-from api.services import service_token_create
 from apikeys.models import KeyEvent
-from apikeys.services import apikey_issue
+from apikeys.services import apikey_issue, service_token_create
 from teams import invitations
 from teams.models import Membership
 from tests.support.google_flow import sign_in_with_google, signed_in_user

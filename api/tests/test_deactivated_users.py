@@ -11,8 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from api.services import service_token_create
-from apikeys.services import apikey_issue
+from apikeys.services import apikey_issue, service_token_create
 from tests.support.api import DETAIL, LIST, STATUS, UPLOAD, VALID_ZIP
 
 pytestmark = pytest.mark.django_db

@@ -7,11 +7,9 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from api.models import Scope
-from api.services import service_token_create
 from apikeys import crypto
-from apikeys.models import ApiKey
-from apikeys.services import apikey_issue
+from apikeys.models import ApiKey, Scope
+from apikeys.services import apikey_issue, service_token_create
 from tests.support.api import DETAIL, LIST, UPLOAD, VALID_ZIP
 from tests.support.services import ROOT
 

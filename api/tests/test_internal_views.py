@@ -8,10 +8,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api.models import ServiceToken
-from api.services import service_token_create, service_token_revoke
 from apikeys import crypto
-from apikeys.services import apikey_issue
+from apikeys.models import ServiceToken
+from apikeys.services import apikey_issue, service_token_create, service_token_revoke
 from tests.support.api import DETAIL, UPLOAD, VALID_ZIP
 
 pytestmark = pytest.mark.django_db
@@ -163,12 +162,12 @@ def test_create_service_token_prints_the_token_once_and_stores_only_its_digest()
 
 
 def test_admin_creates_a_token_shows_it_once_and_never_again(admin_client):
-    response = admin_client.post("/admin/api/servicetoken/add/", {"name": "search"})
+    response = admin_client.post("/admin/apikeys/servicetoken/add/", {"name": "search"})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     html = response.content.decode()
     token = html.split('<code id="service-token">')[1].split("<")[0]
     assert token.startswith("kst_")
     row = ServiceToken.objects.get(name="search")
-    change = admin_client.get(f"/admin/api/servicetoken/{row.pk}/change/").content.decode()
+    change = admin_client.get(f"/admin/apikeys/servicetoken/{row.pk}/change/").content.decode()
     assert token not in change and row.hint in change

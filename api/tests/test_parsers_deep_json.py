@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from api.models import Scope
 from api.parsers import MAX_JSON_DEPTH
-from api.services import service_token_create
+from apikeys.models import Scope
+from apikeys.services import service_token_create
 
 MALFORMED = {"message": "Malformed JSON body"}
 DEPTHS = [MAX_JSON_DEPTH + 1, 100, 400, 500, 700, 900, 990, 1500, 5000]

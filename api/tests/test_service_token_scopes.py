@@ -12,10 +12,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api.models import ServiceToken
-from api.services import service_token_create, service_token_set_scopes
-from apikeys.models import ApiKey
-from apikeys.services import apikey_issue
+from apikeys.models import ApiKey, ServiceToken
+from apikeys.services import apikey_issue, service_token_create, service_token_set_scopes
 from tests.support.accounts import verified_user
 
 pytestmark = pytest.mark.django_db
@@ -101,11 +99,11 @@ def test_the_command_grants_the_scopes_asked_for_and_verify_alone_by_default():
 
 
 def test_the_admin_add_form_offers_scopes_with_verify_preselected(admin_client):
-    page = admin_client.get("/admin/api/servicetoken/add/").content.decode()
+    page = admin_client.get("/admin/apikeys/servicetoken/add/").content.decode()
     assert 'value="verify"' in page and 'value="revoke-leaked"' in page
-    admin_client.post("/admin/api/servicetoken/add/", {"name": "default"})
+    admin_client.post("/admin/apikeys/servicetoken/add/", {"name": "default"})
     admin_client.post(
-        "/admin/api/servicetoken/add/", {"name": "scanner", "scope_choices": ["revoke-leaked"]}
+        "/admin/apikeys/servicetoken/add/", {"name": "scanner", "scope_choices": ["revoke-leaked"]}
     )
     assert ServiceToken.objects.get(name="default").scopes == "verify"
     assert ServiceToken.objects.get(name="scanner").scopes == "revoke-leaked"
@@ -114,7 +112,7 @@ def test_the_admin_add_form_offers_scopes_with_verify_preselected(admin_client):
 def test_the_admin_change_form_changes_only_the_scopes(admin_client):
     row = service_token_create(name="scanner").service_token
     admin_client.post(
-        f"/admin/api/servicetoken/{row.pk}/change/",
+        f"/admin/apikeys/servicetoken/{row.pk}/change/",
         {"name": "renamed", "scope_choices": ["verify", "revoke-leaked"]},
     )
     row.refresh_from_db()
@@ -129,7 +127,7 @@ def staff(*codenames: str):
 
 def revoke_through_admin(client, row: ServiceToken):
     return client.post(
-        "/admin/api/servicetoken/",
+        "/admin/apikeys/servicetoken/",
         {"action": "revoke", "_selected_action": [row.pk]},
         follow=True,
     )
@@ -138,7 +136,7 @@ def revoke_through_admin(client, row: ServiceToken):
 def test_a_view_only_staff_user_cannot_revoke_a_service_token(client):
     row = service_token_create(name="pipeline").service_token
     client.force_login(staff("view_servicetoken"))
-    page = client.get("/admin/api/servicetoken/")
+    page = client.get("/admin/apikeys/servicetoken/")
     assert page.status_code == 200
     assert 'value="revoke"' not in page.content.decode()
     revoke_through_admin(client, row)

@@ -9,11 +9,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from api.services import service_token_create, service_token_revoke
-from api.tokens import token_generate
 from apikeys import crypto
+from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import VerifyFailure, apikey_issue, apikey_verify
+from apikeys.services import apikey_issue, service_token_create, service_token_revoke
+from apikeys.tokens import token_generate
 from outbox.models import OutboxEmail
 
 pytestmark = pytest.mark.django_db

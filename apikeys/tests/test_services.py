@@ -6,14 +6,9 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apikeys import crypto
+from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import (
-    VerifyFailure,
-    apikey_decrypt,
-    apikey_issue,
-    apikey_revoke,
-    apikey_verify,
-)
+from apikeys.services import apikey_decrypt, apikey_issue, apikey_revoke
 from outbox.models import OutboxEmail
 
 pytestmark = pytest.mark.django_db

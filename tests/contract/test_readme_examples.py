@@ -22,8 +22,7 @@ from pathlib import Path
 import pytest
 
 from accounts.models import Project
-from api.services import service_token_create
-from apikeys.services import apikey_issue
+from apikeys.services import apikey_issue, service_token_create
 from builds.models import Upload
 from tests.support.services import require
 from webhooks.signing import SIGNATURE_HEADER

@@ -34,9 +34,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.models import Project, User
-from api.models import Scope
-from api.services import service_token_create
-from apikeys.services import apikey_issue
+from apikeys.models import Scope
+from apikeys.services import apikey_issue, service_token_create
 from builds.models import Upload
 from teams.models import Membership, Role
 

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.models import Scope
-from api.services import service_token_create
 from apikeys import crypto
+from apikeys.models import Scope
+from apikeys.services import service_token_create
 from tests.support.api import ENDPOINTS
 
 POST_PATHS = [e.path for e in ENDPOINTS if e.method == "POST"] + ["/internal/v1/verify"]

@@ -10,9 +10,9 @@ from pathlib import Path
 import requests
 from django.test import Client
 
-from api.services import service_token_create
+from apikeys.credentials import apikey_verify
 from apikeys.models import ApiKey
-from apikeys.services import apikey_issue, apikey_verify
+from apikeys.services import apikey_issue, service_token_create
 from teams.models import Membership
 
 REPORT = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
 
-from api.models import DEFAULT_SCOPES, Scope
-from api.services import service_token_create
+from apikeys.models import DEFAULT_SCOPES, Scope
+from apikeys.services import service_token_create
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 
-from api.models import DEFAULT_SCOPES, Scope
 from apikeys.crypto import BASE62
+from apikeys.models import DEFAULT_SCOPES, Scope
 
 PREFIX = "kst_"
 _TOKEN_RE = re.compile(r"^kst_[0-9A-Za-z]{43}$")

@@ -1,0 +1,245 @@
+"""The one verifier of API keys (and of the service tokens internal callers relay them with).
+
+`apikey_verify` checks, in API.md's order: the service token's format (when the internal API
+relays a key), the key's format and checksum — both without touching the database — then one
+SQL round trip (`credential_lookup`) answers "is the service token active and does it carry
+the scope, who owns this key, does the project exist, and what is the owner's relation to it",
+then constant-time comparisons. Access itself is decided by teams.selectors: its
+`membership_granting_access` is compiled into the query and `access_rule` applied to the row,
+like on every other surface.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+
+from django.db import InterfaceError, OperationalError, connection
+from django.db.models.expressions import RawSQL
+
+from accounts.ids import is_public_id
+from accounts.models import Project, User
+from apikeys import crypto
+from apikeys.models import SCOPE_NAME, ApiKey, Scope, ServiceToken
+from apikeys.tokens import token_digest, token_is_well_formed
+from teams.selectors import Access, access_rule, membership_granting_access
+
+
+class VerifyFailure(StrEnum):
+    """Why a credential was refused; the value is API.md's message for it (api.auth adds the
+    status and counts failed authentications)."""
+
+    # A malformed, unknown or revoked service token; a valid one without the scope asked for.
+    INVALID_TOKEN = "Unauthorized: Invalid service token"  # noqa: S105 (a message)
+    TOKEN_LACKS_SCOPE = "Forbidden"  # noqa: S105 (a message)
+    # A malformed key, a bad checksum, an unknown or revoked key, or its user is deactivated.
+    INVALID_KEY = "Unauthorized: Invalid API Key"
+    INVALID_USER = "Invalid User"  # an active key of another userId
+    PROJECT_NOT_FOUND = "Project not found"
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    user_pk: int | None = None
+    user_public_id: str | None = None
+    project_pk: int | None = None  # set when a project was asked about
+    access: Access = Access.NONE  # the key owner's access to that project
+    failure: VerifyFailure | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCheck:
+    """The service token an internal caller relays a key with, and the scope it needs."""
+
+    token: object
+    scope: str = Scope.VERIFY.value
+
+
+def apikey_verify(
+    *,
+    key: object,
+    user_public_id: object,
+    project_public_id: str | None = None,
+    token: TokenCheck | None = None,
+) -> Verification:
+    """Is `key` an active key of an active user, and does it belong to `user_public_id`?
+
+    With `project_public_id`, also: does the project exist, and what access does the key's
+    owner have to it (`Verification.access`; whether that suffices is the caller's call).
+    With `token`, first: is it an active service token carrying `token.scope`.
+
+    A malformed token, or a malformed key or bad checksum without a token, is refused without
+    touching the database; otherwise exactly one query, then constant-time comparisons. A
+    deactivated user's key (User.is_active false) is an unknown key.
+    """
+    if token is not None and not token_is_well_formed(token.token):
+        return Verification(failure=VerifyFailure.INVALID_TOKEN)
+    key_ok = crypto.is_well_formed(key)
+    if not key_ok and token is None:
+        return Verification(failure=VerifyFailure.INVALID_KEY)
+    found = credential_lookup(
+        key_digest=crypto.digest(key) if key_ok else None,  # type: ignore[arg-type]
+        project_public_id=(
+            project_public_id
+            if project_public_id is not None and is_public_id(project_public_id)
+            else None
+        ),
+        token_digest=None if token is None else token_digest(token.token),  # type: ignore[arg-type]
+        scope=Scope.VERIFY.value if token is None else token.scope,
+    )
+    if not found.token_ok:
+        return Verification(failure=VerifyFailure.INVALID_TOKEN)
+    if not found.token_has_scope:
+        return Verification(failure=VerifyFailure.TOKEN_LACKS_SCOPE)
+    if not key_ok or not found.key_found:
+        return Verification(failure=VerifyFailure.INVALID_KEY)
+    if not isinstance(user_public_id, str) or not hmac.compare_digest(
+        found.user_public_id.encode(),  # type: ignore[union-attr]
+        user_public_id.encode(),
+    ):
+        return Verification(failure=VerifyFailure.INVALID_USER)
+    if project_public_id is not None and found.project_pk is None:
+        return Verification(failure=VerifyFailure.PROJECT_NOT_FOUND)
+    return Verification(
+        user_pk=found.user_pk,
+        user_public_id=found.user_public_id,
+        project_pk=found.project_pk,
+        access=found.access,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialLookup:
+    token_ok: bool  # always True when no token was asked about
+    token_has_scope: bool  # the token carries the scope asked about (True when none was)
+    key_found: bool  # an active key of an active user
+    user_pk: int | None
+    user_public_id: str | None
+    project_pk: int | None
+    access: Access
+
+
+@cache
+def _sql(with_token: bool) -> str:
+    key, user, project = ApiKey._meta.db_table, User._meta.db_table, Project._meta.db_table
+    token = ServiceToken._meta.db_table
+    q = connection.ops.quote_name
+    # Only quoted table names from model metadata and SQL compiled by Django are
+    # interpolated; values are parameters.
+    # The token column: NULL = no such active token, 1 = active without the scope, 2 = with it.
+    token_col = (
+        f"""(SELECT CASE WHEN (' ' || t.scopes || ' ') LIKE %(scope)s THEN 2 ELSE 1 END
+               FROM {q(token)} t WHERE t.digest = %(token)s AND t.revoked_at IS NULL)"""  # noqa: S608
+        if with_token
+        else "2"
+    )
+    # A key of a deactivated user (is_active false) finds no user row: an unknown key.
+    return f"""
+        SELECT {token_col}, k.digest, u.id, u.public_id, p.id, p.owner_id,
+               ({_granted_role_sql()})
+          FROM (SELECT 1 AS one) AS one
+          LEFT JOIN {q(key)} k ON k.digest = %(digest)s AND k.revoked_at IS NULL
+          LEFT JOIN {q(user)} u ON u.id = k.user_id AND u.is_active
+          LEFT JOIN {q(project)} p ON p.public_id = %(project)s
+    """  # noqa: S608
+
+
+def _granted_role_sql() -> str:
+    """teams' rule (`membership_granting_access`) as a scalar subquery over the outer row's
+    user `u` and project `p`: the role of the membership that grants access, or NULL."""
+    granting = membership_granting_access(
+        user_id=RawSQL("u.id", ()),
+        project_id=RawSQL("p.id", ()),
+        project_owner_id=RawSQL("p.owner_id", ()),
+    ).values("role")[:1]
+    sql, params = granting.query.get_compiler(connection=connection).as_sql()
+    if params or "%" in sql:  # it is interpolated into a query with named parameters
+        raise ValueError("the membership rule must compile to SQL without parameters")
+    return sql
+
+
+def credential_lookup(
+    *,
+    key_digest: str | None,
+    project_public_id: str | None,
+    token_digest: str | None = None,
+    scope: str = Scope.VERIFY.value,
+) -> CredentialLookup:
+    """One query. Pass key_digest=None to check only the token (the key was malformed).
+
+    With a token_digest, the token must be active, and `token_has_scope` says whether it
+    carries `scope`."""
+    params = {
+        "digest": key_digest,
+        "project": project_public_id,
+        "token": token_digest,
+        "scope": _scope_pattern(scope),
+    }
+    token_state, row_digest, user_pk, user_public_id, project_pk, owner_pk, role = _fetch_one(
+        _sql(token_digest is not None), params
+    )
+    key_found = (
+        user_pk is not None
+        and key_digest is not None
+        and hmac.compare_digest(row_digest, key_digest)
+    )
+    if not key_found:
+        user_pk = user_public_id = None
+    access = Access.NONE
+    if user_pk is not None and project_pk is not None:
+        access = access_rule(user_id=user_pk, project_owner_id=owner_pk, member_role=role)
+    return CredentialLookup(
+        token_ok=token_state is not None,
+        token_has_scope=token_state == 2,
+        key_found=key_found,
+        user_pk=user_pk,
+        user_public_id=user_public_id,
+        project_pk=project_pk,
+        access=access,
+    )
+
+
+def _fetch_one(sql: str, params: dict) -> tuple:
+    """Run a read-only query in one database round trip, health check included.
+
+    With CONN_HEALTH_CHECKS on, Django sends `SELECT 1` before the first query of every
+    request on a reused connection: a second round trip on the hot path (measured in
+    docs/performance.md). This query is read-only and idempotent, so it is its own health
+    check: if the reused connection turns out to be dead, it is closed and the query runs once
+    more on a new connection — what Django's check would have done, without its cost when
+    the connection is fine. Inside a transaction, or when Django already checked, nothing
+    changes.
+    """
+    checks_itself = (
+        connection.connection is not None
+        and connection.health_check_enabled
+        and not connection.health_check_done
+        and not connection.in_atomic_block
+    )
+    if checks_itself:
+        connection.health_check_done = True  # this query is the check
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    except (OperationalError, InterfaceError):
+        if not checks_itself or connection.is_usable():
+            raise  # not a dead connection: a real error
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+
+
+def _scope_pattern(scope: str) -> str:
+    """A LIKE pattern matching `scope` as one word of a token's space-separated scopes.
+    Scope names are validated lowercase words and hyphens: no LIKE wildcard can occur."""
+    if not SCOPE_NAME.fullmatch(scope):
+        raise ValueError(f"not a scope name: {scope!r}")
+    return f"% {scope} %"
