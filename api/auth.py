@@ -22,7 +22,6 @@ from typing import Literal
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from accounts.ids import is_public_id
 from api.errors import ApiError, RateLimited
 from api.selectors import credential_lookup, service_token_identity
 from api.throttles import AuthFailureByClient
@@ -30,6 +29,7 @@ from api.tokens import token_digest, token_is_well_formed
 from apikeys import crypto
 from apikeys.services import VerifyFailure, apikey_verify
 from core.clientip import client_address_normalize
+from core.ids import is_public_id
 from teams.selectors import Access
 
 logger = logging.getLogger(__name__)

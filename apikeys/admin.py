@@ -3,18 +3,7 @@ from django.http import HttpRequest
 
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_revoke
-from core.admin import RevokePermissionMixin
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from core.admin import ReadOnlyAdmin, RevokePermissionMixin
 
 
 @admin.register(ApiKey)

@@ -18,7 +18,7 @@ from accounts.models import User
 from apikeys import crypto
 from apikeys.audit import keyevent_create, keyevent_new
 from apikeys.models import ApiKey, KeyEvent
-from keyservice.batches import queryset_delete_in_batches
+from core.batches import queryset_delete_in_batches
 from outbox.services import outbox_api_key_email_create, outbox_prune
 from webhooks.models import WebhookDelivery
 

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from api import urls as api_urls
+from core import health
 from teams import views as team_views
 
 # The admin has no login form of its own: its login URL never reads credentials. Operators
@@ -20,7 +21,7 @@ def _not_offered(request, *args, **kwargs):
 
 urlpatterns = [
     path("", account_views.home, name="home"),
-    path("healthz", account_views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("keys/", include("apikeys.urls")),
     path("team/", include("teams.urls")),
     path("invitations/<str:token>/", team_views.invitation_detail, name="invitation_detail"),

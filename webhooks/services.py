@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Project, new_webhook_secret
+from core.queued import retry_backoff, row_dispatch, rows_to_sweep
 from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
-from keyservice.queued import retry_backoff, row_dispatch, rows_to_sweep
 from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.selectors import webhook_is_subscribed
