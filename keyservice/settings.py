@@ -260,7 +260,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Daily: delete key events, outbox emails and webhook deliveries past their retention.
     "history-prune": {
-        "task": "apikeys.tasks.history_prune",
+        "task": "core.tasks.retention_prune",
         "schedule": timedelta(days=1),
     },
 }
