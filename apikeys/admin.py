@@ -10,18 +10,7 @@ from apikeys.services import (
     service_token_revoke,
     service_token_set_scopes,
 )
-from core.admin import RevokePermissionMixin
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from core.admin import ReadOnlyAdmin, RevokePermissionMixin
 
 
 @admin.register(ApiKey)

@@ -18,3 +18,13 @@ class ApikeysConfig(AppConfig):
         hooks.USER_HOLDINGS.register(apikey_held_by)
         hooks.ACCESS_END.register(apikey_revoke_on_access_end)
         hooks.IDENTITY_EVENT.register(keyevent_identity_create)
+
+        from apikeys.services import keyevent_prune
+        from core.retention import pruner_register
+
+        pruner_register(
+            name="key_events",
+            setting_name="KEYSERVICE_AUDIT_RETENTION_DAYS",
+            noun="key event(s)",
+            prune=keyevent_prune,
+        )

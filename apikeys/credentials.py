@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
+from accounts.ids import is_public_id
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models.expressions import RawSQL
 
-from accounts.ids import is_public_id
 from accounts.models import Project, User
 from apikeys import crypto
 from apikeys.models import SCOPE_NAME, ApiKey, Scope, ServiceToken

@@ -8,10 +8,8 @@ import hmac
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,9 +18,8 @@ from apikeys import crypto
 from apikeys.audit import keyevent_create, keyevent_new
 from apikeys.models import ApiKey, KeyEvent, ServiceToken
 from apikeys.tokens import scopes_normalize, token_digest, token_generate, token_hint
-from keyservice.batches import queryset_delete_in_batches
-from outbox.services import outbox_api_key_email_create, outbox_prune
-from webhooks.models import WebhookDelivery
+from core.batches import queryset_delete_in_batches
+from outbox.services import outbox_api_key_email_create
 
 logger = logging.getLogger(__name__)
 
@@ -161,54 +158,8 @@ def apikey_decrypt(*, api_key: ApiKey, keyring: dict[str, bytes] | None = None) 
     return plaintext
 
 
-PRUNE_BATCH_SIZE = 1000
-
-
-@dataclass(frozen=True)
-class Pruned:
-    key_events: int
-    outbox_emails: int
-    webhook_deliveries: int
-
-
-def history_prune(*, now: datetime | None = None, batch_size: int = PRUNE_BATCH_SIZE) -> Pruned:
-    """Delete history past its retention (KEYSERVICE_*_RETENTION_DAYS), in batches: key events,
-    sent/skipped outbox emails, delivered webhook deliveries (with their attempts). Pending
-    and failed emails and deliveries are never deleted."""
-    now = now or timezone.now()
-    pruned = Pruned(
-        key_events=keyevent_prune(
-            before=_cutoff(now, "KEYSERVICE_AUDIT_RETENTION_DAYS"), batch_size=batch_size
-        ),
-        outbox_emails=outbox_prune(
-            before=_cutoff(now, "KEYSERVICE_OUTBOX_RETENTION_DAYS"), batch_size=batch_size
-        ),
-        webhook_deliveries=queryset_delete_in_batches(
-            WebhookDelivery.objects.filter(
-                state=WebhookDelivery.State.DELIVERED,
-                created_at__lt=_cutoff(now, "KEYSERVICE_WEBHOOK_RETENTION_DAYS"),
-            ),
-            batch_size=batch_size,
-        ),
-    )
-    logger.info(
-        "pruned %s key event(s), %s outbox email(s), %s webhook delivery(ies)",
-        pruned.key_events,
-        pruned.outbox_emails,
-        pruned.webhook_deliveries,
-    )
-    return pruned
-
-
-def keyevent_prune(*, before: datetime, batch_size: int = PRUNE_BATCH_SIZE) -> int:
+def keyevent_prune(*, before: datetime, batch_size: int = 1000) -> int:
     """Delete key audit events created before `before`, in batches."""
     return queryset_delete_in_batches(
         KeyEvent.objects.filter(created_at__lt=before), batch_size=batch_size
     )
-
-
-def _cutoff(now: datetime, setting: str) -> datetime:
-    days = getattr(settings, setting)
-    if not isinstance(days, int) or days < 1:
-        raise ImproperlyConfigured(f"{setting} must be a whole number of days, at least 1.")
-    return now - timedelta(days=days)

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from accounts.ids import new_public_id
+from core.ids import new_public_id
 
 
 class Upload(models.Model):

@@ -15,13 +15,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Project, User
 from builds.models import Upload
-from keyservice.celery import app as celery_app
 from webhooks.services import webhook_fire
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,9 @@ def uploads_hand_over_sweep() -> int:
 
 def _publish(task_name: str, payload: dict) -> bool:
     try:
-        celery_app.send_task(task_name, kwargs=payload, queue=settings.KEYSERVICE_BUILDS_QUEUE)
+        # The project's Celery app (keyservice/celery.py, loaded with the project): apps do
+        # not import the project package.
+        current_app.send_task(task_name, kwargs=payload, queue=settings.KEYSERVICE_BUILDS_QUEUE)
     except Exception as exc:  # kombu raises several types for an unreachable broker
         logger.warning("%s for upload %s not published (%s)", task_name, payload["uploadId"], exc)
         return False

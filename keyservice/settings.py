@@ -61,7 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "keyservice.request_id.RequestIdMiddleware",
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -261,7 +261,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Daily: delete key events, outbox emails and webhook deliveries past their retention.
     "history-prune": {
-        "task": "apikeys.tasks.history_prune",
+        "task": "core.tasks.retention_prune",
         "schedule": timedelta(days=1),
     },
 }
@@ -412,11 +412,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "keyservice.logging.JsonFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
     },
     "filters": {
-        "redact_secrets": {"()": "keyservice.logging.RedactSecrets"},
-        "request_id": {"()": "keyservice.request_id.RequestIdFilter"},
+        "redact_secrets": {"()": "core.logs.RedactSecrets"},
+        "request_id": {"()": "core.request_id.RequestIdFilter"},
     },
     "handlers": {
         "console": {

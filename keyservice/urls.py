@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from api import urls as api_urls
+from core import health
 from dashboard import views as dashboard_views
 from teams import views as team_views
 
@@ -21,7 +22,7 @@ def _not_offered(request, *args, **kwargs):
 
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
-    path("healthz", account_views.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("keys/", include("apikeys.urls")),
     path("team/", include("teams.urls")),
     path("invitations/<str:token>/", team_views.invitation_detail, name="invitation_detail"),

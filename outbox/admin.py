@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apikeys.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from outbox.models import OutboxEmail
 
 

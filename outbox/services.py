@@ -16,8 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys.crypto import DecryptionError
-from keyservice.batches import queryset_delete_in_batches
-from keyservice.queued import retry_backoff, row_dispatch, rows_to_sweep
+from core.batches import queryset_delete_in_batches
+from core.queued import retry_backoff, row_dispatch, rows_to_sweep
 from outbox.messages import COMPOSERS
 from outbox.models import OutboxEmail
 

@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
 
-from accounts.ids import is_public_id
 from accounts.models import Project, User
+from core.ids import is_public_id
 from teams.models import Role
 
 SECTIONS = ("users", "projects", "memberships")

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from apikeys.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin
 from webhooks.models import WebhookAttempt, WebhookDelivery
 
 

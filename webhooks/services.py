@@ -10,7 +10,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Project, new_webhook_secret
+from core.batches import queryset_delete_in_batches
+from core.queued import retry_backoff, row_dispatch, rows_to_sweep
 from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
-from keyservice.queued import retry_backoff, row_dispatch, rows_to_sweep
 from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.selectors import webhook_is_subscribed
@@ -305,3 +306,12 @@ def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool
         f" ({delivery.last_error})" if delivery.last_error else "",
     )
     return outcome
+
+
+def webhookdelivery_prune(*, before: datetime, batch_size: int = 1000) -> int:
+    """Delete delivered deliveries (with their attempts) created before `before`, in batches.
+    Pending and failed deliveries are kept whatever their age: operators act on those."""
+    delivered = WebhookDelivery.objects.filter(
+        state=WebhookDelivery.State.DELIVERED, created_at__lt=before
+    )
+    return queryset_delete_in_batches(delivered, batch_size=batch_size)

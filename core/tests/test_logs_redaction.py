@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from apikeys import crypto
-from keyservice.logging import RedactSecrets, redact
+from core.logs import RedactSecrets, redact
 
 
 def test_redact_removes_keys_query_parameters_and_bearer_tokens():

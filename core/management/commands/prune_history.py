@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from apikeys.services import history_prune
+from core.retention import pruned_describe, retention_prune
 
 
 class Command(BaseCommand):
@@ -10,8 +10,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options) -> None:
-        pruned = history_prune()
-        self.stdout.write(
-            f"Deleted {pruned.key_events} key event(s), {pruned.outbox_emails} outbox email(s) "
-            f"and {pruned.webhook_deliveries} webhook delivery(ies)."
-        )
+        pruned = retention_prune()
+        self.stdout.write(f"Deleted {pruned_describe(pruned=pruned)}.")

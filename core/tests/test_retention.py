@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apikeys.models import KeyEvent
-from apikeys.services import Pruned, history_prune
-from apikeys.tasks import history_prune as history_prune_task
+from core.retention import pruners, retention_prune
+from core.tasks import retention_prune as retention_prune_task
 from outbox.models import OutboxEmail
 from webhooks.models import WebhookAttempt, WebhookDelivery
 
@@ -84,9 +84,9 @@ def history(owner, showroom):
 def test_history_past_its_retention_is_deleted_and_recent_history_is_kept(history):
     old, kept = history
 
-    pruned = history_prune()
+    pruned = retention_prune()
 
-    assert pruned == Pruned(key_events=2, outbox_emails=2, webhook_deliveries=1)
+    assert pruned == {"key_events": 2, "outbox_emails": 2, "webhook_deliveries": 1}
     assert ids(KeyEvent) == kept["events"]
     assert ids(OutboxEmail) == kept["emails"]
     assert ids(WebhookDelivery) == kept["deliveries"]
@@ -98,7 +98,7 @@ def test_pending_and_failed_emails_and_deliveries_are_kept_however_old(owner, sh
     kept = {email("pending", 5000).pk, email("failed", 5000).pk}
     kept_deliveries = {delivery(showroom, s, 5000).pk for s in ("pending", "failed")}
 
-    history_prune()
+    retention_prune()
 
     assert ids(OutboxEmail) == kept
     assert ids(WebhookDelivery) == kept_deliveries
@@ -112,7 +112,7 @@ def test_retention_periods_come_from_the_settings(settings, owner, showroom):
     event(owner, 8)
     email("sent", 3)
 
-    assert history_prune() == Pruned(key_events=1, outbox_emails=1, webhook_deliveries=0)
+    assert retention_prune() == {"key_events": 1, "outbox_emails": 1, "webhook_deliveries": 0}
     assert recent == ids(KeyEvent) | ids(OutboxEmail) | ids(WebhookDelivery)
 
 
@@ -120,7 +120,7 @@ def test_retention_periods_come_from_the_settings(settings, owner, showroom):
 def test_a_retention_below_one_day_is_refused(settings, days):
     settings.KEYSERVICE_OUTBOX_RETENTION_DAYS = days
     with pytest.raises(ImproperlyConfigured, match="KEYSERVICE_OUTBOX_RETENTION_DAYS"):
-        history_prune()
+        retention_prune()
 
 
 def test_rows_are_deleted_in_batches(owner):
@@ -128,10 +128,10 @@ def test_rows_are_deleted_in_batches(owner):
         event(owner, 400)
 
     with CaptureQueriesContext(connection) as queries:
-        pruned = history_prune(batch_size=2)
+        pruned = retention_prune(batch_size=2)
 
     deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
-    assert pruned.key_events == 5
+    assert pruned["key_events"] == 5
     assert len(deletes) == 3
     assert not KeyEvent.objects.exists()
 
@@ -146,9 +146,17 @@ def test_the_prune_history_command_reports_what_it_deleted(history):
 
 def test_a_daily_beat_task_prunes_history(settings, history):
     entry = settings.CELERY_BEAT_SCHEDULE["history-prune"]
-    assert entry == {"task": history_prune_task.name, "schedule": timedelta(days=1)}
+    assert entry == {"task": retention_prune_task.name, "schedule": timedelta(days=1)}
 
-    result = history_prune_task.apply().get()
+    result = retention_prune_task.apply().get()
 
     assert result == {"key_events": 2, "outbox_emails": 2, "webhook_deliveries": 1}
     assert ids(KeyEvent) == history[1]["events"]
+
+
+def test_each_app_registers_its_own_pruner():
+    assert [(p.name, p.setting_name, p.prune.__module__) for p in pruners()] == [
+        ("key_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "apikeys.services"),
+        ("outbox_emails", "KEYSERVICE_OUTBOX_RETENTION_DAYS", "outbox.services"),
+        ("webhook_deliveries", "KEYSERVICE_WEBHOOK_RETENTION_DAYS", "webhooks.services"),
+    ]
