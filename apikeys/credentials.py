@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
 
-from accounts.ids import is_public_id
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models.expressions import RawSQL
 
@@ -24,6 +23,7 @@ from accounts.models import Project, User
 from apikeys import crypto
 from apikeys.models import SCOPE_NAME, ApiKey, Scope, ServiceToken
 from apikeys.tokens import token_digest, token_is_well_formed
+from core.ids import is_public_id
 from teams.selectors import Access, access_rule, membership_granting_access
 
 
