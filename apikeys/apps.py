@@ -28,3 +28,8 @@ class ApikeysConfig(AppConfig):
             noun="key event(s)",
             prune=keyevent_prune,
         )
+
+        # Imported here: apikeys.emails imports models, loadable only once the apps are ready.
+        from apikeys.emails import apikey_composers_register
+
+        apikey_composers_register()

@@ -15,7 +15,8 @@ from django.utils import timezone
 from apikeys import crypto
 from apikeys.audit import keyevent_new
 from apikeys.models import ApiKey, KeyEvent
-from outbox.services import outbox_leak_notice_email_create
+from outbox.models import OutboxEmail
+from outbox.services import outbox_email_create
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def apikey_revoke_leaked(*, keys: Sequence[str], reported_by: str) -> list[str]:
             for k in found
         )
         for api_key in found:
-            outbox_leak_notice_email_create(api_key=api_key)
+            apikey_leak_notice_enqueue(api_key=api_key)
         logger.warning(
             "%s leaked key(s) revoked, reported by %s: %s",
             len(found),
@@ -57,3 +58,11 @@ def apikey_revoke_leaked(*, keys: Sequence[str], reported_by: str) -> list[str]:
         )
     revoked = {k.digest for k in found}
     return [key for digest, key in by_digest.items() if digest in revoked]
+
+
+def apikey_leak_notice_enqueue(*, api_key: ApiKey) -> OutboxEmail:
+    """Queue the "your key was reported leaked and revoked" notice to the key's owner (hint
+    only, never the key; apikeys.emails composes it at send time)."""
+    return outbox_email_create(
+        kind=ApiKey.EmailKind.LEAK_NOTICE, recipient=api_key.user.email, subject_id=api_key.pk
+    )

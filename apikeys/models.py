@@ -7,6 +7,12 @@ from django.db import models
 class ApiKey(models.Model):
     """One issued key. Only ciphertext, digest and a display hint are stored, never plaintext."""
 
+    class EmailKind(models.TextChoices):
+        """The outbox emails about a key (subject: the key), composed by apikeys.emails."""
+
+        NEW_KEY = "api_key", "New API key"
+        LEAK_NOTICE = "leak_notice", "Leaked key notice"
+
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
     )

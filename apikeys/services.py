@@ -19,7 +19,8 @@ from apikeys.audit import keyevent_create, keyevent_new
 from apikeys.models import ApiKey, KeyEvent, ServiceToken
 from apikeys.tokens import scopes_normalize, token_digest, token_generate, token_hint
 from core.batches import queryset_delete_in_batches
-from outbox.services import outbox_api_key_email_create
+from outbox.models import OutboxEmail
+from outbox.services import outbox_email_create
 
 logger = logging.getLogger(__name__)
 
@@ -69,9 +70,17 @@ def apikey_issue(
         request_digest=request_digest,
     )
     keyevent_create(kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor)
-    outbox_api_key_email_create(api_key=api_key, recipient=user.email)
+    apikey_email_enqueue(api_key=api_key, recipient=user.email)
     logger.info("api key %s (%s) issued for user %s", api_key.pk, api_key.hint, user.public_id)
     return IssuedKey(api_key=api_key, plaintext=plaintext)
+
+
+def apikey_email_enqueue(*, api_key: ApiKey, recipient: str) -> OutboxEmail:
+    """Queue the "your new API key" email (apikeys.emails composes it at send time); it is
+    handed to Celery when the transaction commits."""
+    return outbox_email_create(
+        kind=ApiKey.EmailKind.NEW_KEY, recipient=recipient, subject_id=api_key.pk
+    )
 
 
 def _revoke_active(*, user: User, actor: User | None, detail: str) -> int:

@@ -1,17 +1,18 @@
 from django.db import models
 
+from outbox.composers import kind_choices
+
 
 class OutboxEmail(models.Model):
     """An email to send. The Celery message carries only this row's id.
 
     States: pending → sent | failed | skipped. Sending is idempotent: a row leaves `pending`
     once, under a row lock, so a retried or duplicated task never sends twice.
-    """
 
-    class Kind(models.TextChoices):
-        API_KEY = "api_key", "New API key"
-        INVITATION = "invitation", "Team invitation"
-        LEAK_NOTICE = "leak_notice", "Leaked key notice"
+    What the email is about is named by `kind` (registered by the app that composes it,
+    outbox.composers) and `subject_id` (that app's row id, e.g. the key's): no reference to
+    an app's model. A subject deleted meanwhile makes its composer skip the row.
+    """
 
     class State(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -19,14 +20,9 @@ class OutboxEmail(models.Model):
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
 
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    kind = models.CharField(max_length=32, choices=kind_choices)
     recipient = models.EmailField()
-    api_key = models.ForeignKey(
-        "apikeys.ApiKey", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
-    )
-    invitation = models.ForeignKey(
-        "teams.Invitation", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
-    )
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
     state = models.CharField(
         max_length=16, choices=State.choices, default=State.PENDING, db_index=True
     )

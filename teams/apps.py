@@ -14,3 +14,8 @@ class TeamsConfig(AppConfig):
 
         hooks.ADDRESS_INVITED.register(invitation_pending_for)
         hooks.USER_HOLDINGS.register(membership_held_by)
+
+        # Imported here: teams.emails imports models, loadable only once the apps are ready.
+        from teams.emails import invitation_composer_register
+
+        invitation_composer_register()

@@ -10,12 +10,12 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Project, User
 from core.ratelimit import Rate, ratelimit_hit
-from outbox.services import outbox_invitation_email_create
+from outbox.models import OutboxEmail
+from outbox.services import outbox_email_create
 from teams.models import Invitation, Membership, Role
 from teams.services import membership_upsert
 
@@ -24,11 +24,6 @@ _SALT = "keyservice.invitation"
 
 def invitation_token(*, invitation: Invitation) -> str:
     return signing.dumps(invitation.pk, salt=_SALT)
-
-
-def invitation_link(*, invitation: Invitation) -> str:
-    path = reverse("invitation_detail", args=[invitation_token(invitation=invitation)])
-    return invitation.base_url.rstrip("/") + path
 
 
 def invitation_from_token(*, token: str) -> Invitation | None:
@@ -149,7 +144,15 @@ def invitation_create(
 
 def _send(invitation: Invitation) -> None:
     Invitation.objects.filter(pk=invitation.pk).update(sent_count=invitation.sent_count + 1)
-    outbox_invitation_email_create(invitation=invitation)
+    invitation_email_enqueue(invitation=invitation)
+
+
+def invitation_email_enqueue(*, invitation: Invitation) -> OutboxEmail:
+    """Queue an invitation email (teams.emails composes it, with its signed link, at send
+    time); it is handed to Celery when the transaction commits."""
+    return outbox_email_create(
+        kind=Invitation.EmailKind.INVITATION, recipient=invitation.email, subject_id=invitation.pk
+    )
 
 
 @transaction.atomic

@@ -49,6 +49,11 @@ class Invitation(models.Model):
         ACCEPTED = "accepted", "Accepted"
         REVOKED = "revoked", "Revoked"
 
+    class EmailKind(models.TextChoices):
+        """The outbox email about an invitation (subject: it), composed by teams.emails."""
+
+        INVITATION = "invitation", "Team invitation"
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations_sent"
     )

@@ -33,7 +33,7 @@ def report(client, token, body, **extra):
 
 
 def leak_notices() -> int:
-    return OutboxEmail.objects.filter(kind=OutboxEmail.Kind.LEAK_NOTICE).count()
+    return OutboxEmail.objects.filter(kind=ApiKey.EmailKind.LEAK_NOTICE).count()
 
 
 def test_a_reported_active_key_is_revoked_and_listed(client, scanner, owner):
@@ -69,8 +69,8 @@ def test_the_owner_is_emailed_a_notice_naming_the_hint_but_never_the_key(
     assert issued.plaintext not in email.body
     assert issued.plaintext[4:-6] not in email.body
     assert "Request API Key" in email.body
-    row = OutboxEmail.objects.get(kind=OutboxEmail.Kind.LEAK_NOTICE)
-    assert (row.api_key, row.recipient, row.state) == (issued.api_key, owner.email, "sent")
+    row = OutboxEmail.objects.get(kind=ApiKey.EmailKind.LEAK_NOTICE)
+    assert (row.subject_id, row.recipient, row.state) == (issued.api_key.pk, owner.email, "sent")
     assert KeyEvent.objects.filter(
         key=issued.api_key, kind=KeyEvent.Kind.EMAILED, detail="leak notice"
     ).exists()

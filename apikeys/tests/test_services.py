@@ -9,7 +9,7 @@ from apikeys import crypto
 from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_decrypt, apikey_issue, apikey_revoke
-from outbox.models import OutboxEmail
+from tests.support.outbox import key_emails
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_rotation_is_recorded_in_the_audit_trail(owner):
 
 def test_each_request_queues_one_email_for_the_new_key(owner):
     issued = apikey_issue(user=owner)
-    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    row = key_emails(issued.api_key).get()
     assert row.recipient == owner.email
 
 

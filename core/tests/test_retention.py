@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apikeys.models import KeyEvent
+from apikeys.models import ApiKey, KeyEvent
 from core.retention import pruners, retention_prune
 from core.tasks import retention_prune as retention_prune_task
 from outbox.models import OutboxEmail
@@ -33,7 +33,7 @@ def event(user, days: int) -> KeyEvent:
 
 def email(state: str, days: int) -> OutboxEmail:
     row = OutboxEmail.objects.create(
-        kind=OutboxEmail.Kind.API_KEY, recipient="someone@example.com", state=state
+        kind=ApiKey.EmailKind.NEW_KEY, recipient="someone@example.com", state=state
     )
     return aged(row, days)
 

@@ -8,15 +8,15 @@ from django.core.management import call_command
 
 from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue
-from outbox.models import OutboxEmail
 from outbox.services import outbox_deliver
+from tests.support.outbox import key_emails
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_duplicated_send_never_emails_twice(owner):
     issued = apikey_issue(user=owner)  # the test transaction holds back on_commit: not sent
-    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    row = key_emails(issued.api_key).get()
     assert outbox_deliver(email_id=row.pk).outcome == "sent"
     assert outbox_deliver(email_id=row.pk).outcome == "noop"
     assert len(mail.outbox) == 1
@@ -30,7 +30,7 @@ def test_an_unknown_outbox_row_is_ignored(db):
 def test_an_email_whose_key_cannot_be_decrypted_fails_visibly_without_sending(owner):
     issued = apikey_issue(user=owner)
     issued.api_key.__class__.objects.filter(pk=issued.api_key.pk).update(kek_id="deadbeef")
-    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    row = key_emails(issued.api_key).get()
 
     assert outbox_deliver(email_id=row.pk).outcome == "failed"
     row.refresh_from_db()
@@ -51,7 +51,7 @@ def test_in_process_mode_does_not_retry_inside_the_request_and_the_sweep_sends_l
 
     with django_capture_on_commit_callbacks(execute=True):
         issued = apikey_issue(user=owner)
-    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    row = key_emails(issued.api_key).get()
     assert (row.state, row.attempts, smtp.handler.refused) == ("pending", 1, 1)
     assert "451" in row.last_error
 

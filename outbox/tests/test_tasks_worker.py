@@ -9,6 +9,7 @@ from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue
 from outbox.models import OutboxEmail
 from outbox.services import outbox_sweep
+from tests.support.outbox import key_emails
 from tests.support.services import RedisServer, require, use_broker
 from tests.support.waiting import wait_until
 
@@ -27,7 +28,7 @@ def test_a_real_worker_emails_the_new_key_through_smtp(
     assert message["To"] == owner.email
     assert message["Subject"] == "Your new keyservice API key"
     assert issued.plaintext in body_text(message)
-    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    row = key_emails(issued.api_key).get()
     assert wait_until(lambda: OutboxEmail.objects.get(pk=row.pk).state == "sent")
     assert KeyEvent.objects.filter(key=issued.api_key, kind="emailed").count() == 1
 
@@ -43,7 +44,7 @@ def test_the_raw_broker_message_carries_only_the_outbox_row_id(owner, celery_bro
     raw = raw_messages[0]
     envelope = json.loads(raw)
     body = base64.b64decode(envelope["body"])
-    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    row = key_emails(issued.api_key).get()
     assert json.loads(body)[0] == [row.pk]
     for secret in (issued.plaintext, issued.api_key.ciphertext, issued.api_key.digest):
         assert secret.encode() not in raw
@@ -62,7 +63,7 @@ def test_a_key_rotated_before_its_email_is_sent_is_never_emailed(
     assert len(messages) == 1
     assert second.plaintext in body_text(messages[0])
     assert first.plaintext not in body_text(messages[0])
-    assert OutboxEmail.objects.get(api_key=first.api_key).state == "skipped"
+    assert key_emails(first.api_key).get().state == "skipped"
 
 
 def test_with_the_broker_down_the_key_is_issued_and_emailed_once_the_broker_is_back(
@@ -102,7 +103,7 @@ def test_an_smtp_server_refusing_mail_is_retried_until_it_accepts(
     [message] = smtp.wait_for_messages(1)
     assert issued.plaintext in body_text(message)
     assert smtp.handler.refused == 2
-    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    row = key_emails(issued.api_key).get()
     assert wait_until(lambda: OutboxEmail.objects.get(pk=row.pk).state == "sent")
     row.refresh_from_db()
     assert row.attempts == 3
@@ -120,8 +121,8 @@ def test_after_the_last_retry_the_email_is_marked_failed_for_operators(
     )
     issued = apikey_issue(user=owner)
 
-    assert wait_until(lambda: OutboxEmail.objects.get(api_key=issued.api_key).state == "failed")
-    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    assert wait_until(lambda: key_emails(issued.api_key).get().state == "failed")
+    row = key_emails(issued.api_key).get()
     assert row.attempts == 3
     assert "451" in row.last_error
     assert smtp.messages == []

@@ -167,13 +167,13 @@ def test_an_unverified_google_address_creates_no_account(client, google):
 def test_only_a_google_verified_address_accepts_an_invitation_to_it(
     client, google, owner, showroom, email_verified
 ):
-    from teams import invitations
+    from teams import emails, invitations
     from teams.models import Membership
 
     invitation = invitations.invitation_create(
         owner=owner, email="new@example.com", role="FULL", projects=[showroom], base_url="/"
     )
-    link = urlsplit(invitations.invitation_link(invitation=invitation)).path
+    link = urlsplit(emails.invitation_link(invitation=invitation)).path
     google.login_as("New@Example.com", "New Person", email_verified=email_verified)
 
     signed_in = sign_in_with_google(client, google, next=link)

@@ -18,6 +18,7 @@ from apikeys.services import apikey_issue
 from outbox.models import OutboxEmail
 from outbox.services import outbox_sweep
 from tests.support.gunicorn import Gunicorn
+from tests.support.outbox import key_emails
 from tests.support.services import ROOT, free_port, require
 from tests.support.waiting import wait_until
 
@@ -32,7 +33,7 @@ def test_a_worker_killed_in_the_middle_of_a_send_delivers_after_a_restart(
     first.proc.send_signal(signal.SIGKILL)  # no goodbye: acks_late, row lock dies with it
     first.proc.wait(timeout=10)
 
-    row = OutboxEmail.objects.get(api_key=issued.api_key)
+    row = key_emails(issued.api_key).get()
     assert wait_until(lambda: smtp.handler.dropped == 1, timeout=15)
     assert OutboxEmail.objects.get(pk=row.pk).state == "pending"
 

@@ -8,7 +8,9 @@ import re
 import redis
 from django.db import connection
 
+from apikeys.models import ApiKey
 from outbox.models import OutboxEmail
+from tests.support.outbox import key_emails
 from tests.support.waiting import wait_until
 
 KEY_IN_PAGE = re.compile(r'<code id="api-key">(spx_[0-9A-Za-z]+)</code>')
@@ -64,7 +66,7 @@ def test_a_full_journey_leaves_each_key_only_on_its_page_and_in_its_email(
 
     # The current key's email arrives; the first key's was sent or skipped (rotated).
     assert wait_until(lambda: OutboxEmail.objects.filter(state="pending").count() == 0)
-    assert OutboxEmail.objects.get(api_key__revoked_at__isnull=True).state == "sent"
+    assert key_emails(ApiKey.objects.get(revoked_at__isnull=True)).get().state == "sent"
     bodies = [m.get_body(preferencelist=("plain",)).get_content() for m in smtp.messages]
     worker_log = worker.output()
     logs = "\n".join(f"{r.getMessage()} {r.exc_text or ''}" for r in caplog.records)

@@ -1,0 +1,114 @@
+"""The emails about a key: the new-key email and the leak notice (outbox composers), and
+their outcomes in the key's audit trail.
+
+Queued by apikeys.services.apikey_email_enqueue and apikeys.leaks.apikey_leak_notice_enqueue
+(the row names the key by id only); composed here at send time, in the worker: the key is
+decrypted only here, and only when KEYSERVICE_EMAIL_INCLUDES_KEY is on.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+
+from apikeys.audit import keyevent_create
+from apikeys.crypto import DecryptionError
+from apikeys.models import ApiKey, KeyEvent
+from apikeys.services import apikey_decrypt
+from outbox.composers import ComposeFailed, Outcome, composer_register
+from outbox.models import OutboxEmail
+
+_EVENT_KIND = {
+    Outcome.SENT: KeyEvent.Kind.EMAILED,
+    Outcome.FAILED: KeyEvent.Kind.EMAIL_FAILED,
+    Outcome.SKIPPED: KeyEvent.Kind.EMAIL_SKIPPED,
+}
+
+
+def _key(row: OutboxEmail) -> ApiKey | None:
+    """The row's key, or None when it was deleted."""
+    if row.subject_id is None:
+        return None
+    return ApiKey.objects.select_related("user").filter(pk=row.subject_id).first()
+
+
+def _key_event(row: OutboxEmail, outcome: Outcome, detail: str) -> None:
+    """Record a key email's outcome in the key's audit trail."""
+    key = _key(row)
+    if key is not None:
+        keyevent_create(kind=_EVENT_KIND[outcome], key=key, user=key.user, detail=detail)
+
+
+class _KeyEmail:
+    def subject_label(self, row: OutboxEmail) -> str:
+        key = _key(row)
+        return str(key) if key is not None else "(deleted key)"
+
+
+class ApiKeyEmail(_KeyEmail):
+    subject = "Your new keyservice API key"
+
+    def skip_reason(self, row: OutboxEmail) -> str | None:
+        key = _key(row)
+        if key is None or key.revoked_at is not None:
+            return "the key was rotated or revoked before sending"
+        return None
+
+    def message(self, row: OutboxEmail) -> EmailMessage:
+        key = _key(row)
+        if key is None:
+            raise ComposeFailed("the key no longer exists")
+        include_key = settings.KEYSERVICE_EMAIL_INCLUDES_KEY
+        try:
+            plaintext = apikey_decrypt(api_key=key) if include_key else None
+        except DecryptionError as exc:  # e.g. its encryption key was dropped from the config
+            raise ComposeFailed(f"cannot decrypt the key: {exc}") from exc
+        context = {
+            "user": key.user,
+            "hint": key.hint,
+            "created_at": key.created_at,
+            "include_key": include_key,
+            "api_key": plaintext,
+        }
+        body = render_to_string("apikeys/email/new_key.txt", context)
+        return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
+
+    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+        _key_event(row, outcome, detail)
+
+
+class LeakNoticeEmail(_KeyEmail):
+    """ "Your key was reported leaked and revoked": names the key by its hint only."""
+
+    subject = "Your keyservice API key was exposed and has been revoked"
+
+    def skip_reason(self, row: OutboxEmail) -> str | None:
+        if _key(row) is None:
+            return "the key no longer exists"
+        return None
+
+    def message(self, row: OutboxEmail) -> EmailMessage:
+        key = _key(row)
+        if key is None:
+            raise ComposeFailed("the key no longer exists")
+        context = {
+            "user": key.user,
+            "hint": key.hint,
+            "created_at": key.created_at,
+            "revoked_at": key.revoked_at,
+        }
+        body = render_to_string("apikeys/email/leak_notice.txt", context)
+        return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
+
+    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+        _key_event(row, outcome, f"leak notice: {detail}" if detail else "leak notice")
+
+
+def apikey_composers_register() -> None:
+    """Register the key emails' composers with the outbox (from ApikeysConfig.ready)."""
+    for kind, composer in (
+        (ApiKey.EmailKind.NEW_KEY, ApiKeyEmail()),
+        (ApiKey.EmailKind.LEAK_NOTICE, LeakNoticeEmail()),
+    ):
+        composer_register(kind=kind.value, label=kind.label, composer=composer)
