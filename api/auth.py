@@ -30,7 +30,6 @@ from apikeys.credentials import TokenCheck, Verification, VerifyFailure, apikey_
 from apikeys.selectors import service_token_identity
 from apikeys.tokens import token_digest, token_is_well_formed
 from core.clientip import client_address_normalize
-from core.ids import is_public_id
 from teams.selectors import Access
 
 logger = logging.getLogger(__name__)
