@@ -1,4 +1,4 @@
-"""Writes for users and projects, including every identity change (each one audited)."""
+"""Writes for users, including every identity change (each one audited)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 
-from accounts.models import Project, User
+from accounts.models import User
 from accounts.selectors import email_held_elsewhere, user_email_is_verified
 from apikeys.audit import keyevent_create
 from apikeys.models import ApiKey, KeyEvent
@@ -223,7 +223,7 @@ def user_is_inert(*, user: User) -> bool:
         user.is_staff
         or user.is_superuser
         or ApiKey.objects.filter(user=user).exists()
-        or Project.objects.filter(owner=user).exists()
+        or user.projects.exists()
         or Membership.objects.filter(member=user).exists()
         or Membership.objects.filter(owner=user).exists()
     )
@@ -248,26 +248,3 @@ def user_unproven_remove(*, user: User, proven_by: str) -> bool:
     )
     user.delete()
     return True
-
-
-def project_create_or_update(
-    *, project: Project | None, owner: User, name: str | None, public_id: str | None = None
-) -> tuple[Project, bool, bool]:
-    """Create a project for `owner` (keeping a given projectId) or rename `project`.
-
-    Returns (project, created, changed).
-    """
-    if project is None:
-        extra = {"public_id": public_id} if public_id else {}
-        return Project.objects.create(owner=owner, name=name, **extra), True, True
-    if name is None or project.name == name:
-        return project, False, False
-    project.name = name
-    project.save(update_fields=["name", "updated_at"])
-    return project, False, True
-
-
-def project_rename(*, project: Project, name: str) -> Project:
-    project.name = name.strip()
-    project.save(update_fields=["name", "updated_at"])
-    return project

@@ -9,9 +9,10 @@ from functools import cache
 
 from django.db import InterfaceError, OperationalError, connection
 
-from accounts.models import Project, User
+from accounts.models import User
 from api.models import SCOPE_NAME, ServiceToken
 from apikeys.models import ApiKey
+from projects.models import Project
 from teams.models import Membership
 from teams.selectors import Access, access_rule
 

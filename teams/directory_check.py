@@ -14,7 +14,8 @@ from django.core.validators import validate_email
 from django.db.models.functions import Lower
 
 from accounts.ids import is_public_id
-from accounts.models import Project, User
+from accounts.models import User
+from projects.models import Project
 from teams.models import Role
 
 SECTIONS = ("users", "projects", "memberships")

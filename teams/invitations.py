@@ -13,9 +13,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Project, User
+from accounts.models import User
 from core.ratelimit import Rate, ratelimit_hit
 from outbox.services import outbox_invitation_email_create
+from projects.models import Project
 from teams.models import Invitation, Membership, Role
 from teams.services import membership_upsert
 

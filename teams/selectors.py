@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from accounts.models import Project, User
+from accounts.models import User
+from projects.models import Project
 from teams.models import Membership
 
 
