@@ -77,7 +77,7 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
             plaintext[i] = key
         users.write(
             f"{i}\t!{secrets.token_hex(20)}\t\\N\tf\tf\tt\t{now}\t"
-            f"bench-{i}@bench.invalid\tBench user {i}\t{public[i]}\n"
+            f"bench-{i}@bench.invalid\tBench user {i}\t{public[i]}\t0\n"
         )
         projects.write(f"{i}\t{project_public[i]}\tProject {i}\tactive\t{now}\t{now}\t{i}\n")
         hooks.write(f"{i}\t{i}\t\t[]\t{secrets.token_hex(32)}\n")  # no URL, its own secret
@@ -95,7 +95,7 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
             (
                 "accounts_user",
                 "id, password, last_login, is_superuser, is_staff, is_active, date_joined, "
-                "email, name, public_id",
+                "email, name, public_id, session_epoch",
                 users,
             ),
             (
