@@ -11,7 +11,8 @@ from django.core.cache import cache
 from django.db import connection
 
 from accounts.google import GoogleProvider
-from accounts.models import Project, User
+from accounts.models import User
+from projects.models import Project
 from teams.models import Membership, Role
 from tests.e2e.fake_google import FakeGoogle
 from tests.support.accounts import verified_user

@@ -10,8 +10,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
-from accounts.forms import ProjectAdminForm
-from accounts.models import Project, User
+from accounts.models import User
 from accounts.selectors import email_held_elsewhere
 from accounts.services import (
     EMAIL_HELD_ELSEWHERE,
@@ -91,16 +90,6 @@ class UserAdmin(BaseUserAdmin):
             user_email_change(user=obj, email=new_email, actor=request.user, request=request)
             return
         super().save_model(request, obj, form, change)
-
-
-@admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    form = ProjectAdminForm  # the webhook URL is checked like in the dashboard
-    list_display = ["name", "public_id", "owner", "status", "created_at"]
-    list_filter = ["status"]
-    search_fields = ["name", "public_id", "owner__email", "owner__public_id"]
-    readonly_fields = ["public_id", "created_at", "updated_at"]
-    autocomplete_fields = ["owner"]
 
 
 # --- allauth's models: who signs in as whom ----------------------------------------------------

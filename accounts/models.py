@@ -1,5 +1,3 @@
-import secrets
-
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -40,7 +38,8 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractUser):
-    """A person. Owns exactly one account (their projects); may be a member of others."""
+    """A person. Owns exactly one account (their projects: projects.models.Project); may be a
+    member of others."""
 
     username = None
     first_name = None
@@ -89,41 +88,3 @@ class User(AbstractUser):
             secret=secret,
             algorithm="sha256",
         ).hexdigest()
-
-
-def new_webhook_secret() -> str:
-    """A project's webhook signing secret (HMAC-SHA256 key, 256 random bits)."""
-    return secrets.token_hex(32)
-
-
-class Project(models.Model):
-    """A project of one account (its owner)."""
-
-    class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        INACTIVE = "inactive", "Inactive"
-
-    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="projects")
-    public_id = models.CharField(
-        "projectId",
-        max_length=24,
-        unique=True,
-        default=new_public_id,
-        editable=False,
-        validators=[validate_public_id],
-    )
-    name = models.CharField(max_length=200)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    # Webhooks (see the `webhooks` app): where to POST, which events (names from
-    # webhooks.events.WEBHOOK_EVENTS), and the per-project secret deliveries are signed with.
-    webhook_url = models.URLField(max_length=2048, blank=True)
-    webhook_events = models.JSONField(default=list, blank=True)
-    webhook_secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.public_id})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 
-from accounts.models import Project, User
+from accounts.models import User
 
 
 def user_email_is_verified(*, user: User) -> bool:
@@ -33,9 +33,3 @@ def email_held_elsewhere(*, email: str, user_pk: int | None) -> bool:
     if user_pk is not None:
         others, verified = others.exclude(pk=user_pk), verified.exclude(user_id=user_pk)
     return others.exists() or verified.exists()
-
-
-def user_owns_project(*, user: User) -> bool:
-    """Whether `user` owns a project: accounts' own USER_HOLDINGS hook (accounts.apps), which
-    moves with Project to the app that owns it."""
-    return Project.objects.filter(owner=user).exists()

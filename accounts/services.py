@@ -1,4 +1,4 @@
-"""Writes for users and projects, including every identity change (each one audited)."""
+"""Writes for users, including every identity change (each one audited)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from accounts.hooks import (
     user_access_ended,
     user_holds_anything,
 )
-from accounts.models import Project, User
+from accounts.models import User
 from accounts.selectors import email_held_elsewhere, user_email_is_verified
 
 EMAIL_HELD_ELSEWHERE = "Another account already uses that address."
@@ -240,26 +240,3 @@ def user_unproven_remove(*, user: User, proven_by: str) -> bool:
     )
     user.delete()
     return True
-
-
-def project_create_or_update(
-    *, project: Project | None, owner: User, name: str | None, public_id: str | None = None
-) -> tuple[Project, bool, bool]:
-    """Create a project for `owner` (keeping a given projectId) or rename `project`.
-
-    Returns (project, created, changed).
-    """
-    if project is None:
-        extra = {"public_id": public_id} if public_id else {}
-        return Project.objects.create(owner=owner, name=name, **extra), True, True
-    if name is None or project.name == name:
-        return project, False, False
-    project.name = name
-    project.save(update_fields=["name", "updated_at"])
-    return project, False, True
-
-
-def project_rename(*, project: Project, name: str) -> Project:
-    project.name = name.strip()
-    project.save(update_fields=["name", "updated_at"])
-    return project

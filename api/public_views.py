@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Project, User
+from accounts.models import User
 from api import schema
 from api.auth import authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
@@ -17,7 +17,9 @@ from api.inputs import http_url, positive_int
 from api.throttles import DistributeThrottle, UploadThrottle
 from builds.selectors import upload_in_project, uploads_of
 from builds.services import upload_create, upload_distribute
+from projects.models import Project
 from teams.selectors import Access, projects_visible_to
+from webhooks.selectors import webhook_of
 from webhooks.services import WebhookNotConfigured, WebhookTestRefused, webhook_test_send
 
 
@@ -94,7 +96,11 @@ class ProjectDetail(PublicApiView):
         principal = authorize_project(
             request, api_key=api_key, user_id=user_id, project_id=projectId, need="read"
         )
-        project = get_object_or_404(Project, pk=principal.project_pk)
+        project = get_object_or_404(
+            Project.objects.select_related("webhook"), pk=principal.project_pk
+        )
+        hook = webhook_of(project=project)
+        url, events = (hook.url, hook.events) if hook else ("", [])
         files = [
             {
                 "_id": upload.public_id,
@@ -108,8 +114,8 @@ class ProjectDetail(PublicApiView):
         return Response(
             {
                 **_project(project, principal.access),
-                "webhookUrl": project.webhook_url or None,
-                "webhookEvents": list(project.webhook_events or []),
+                "webhookUrl": url or None,
+                "webhookEvents": list(events or []),
                 "files": files,
             }
         )

@@ -19,11 +19,12 @@ from functools import cache
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models.expressions import RawSQL
 
-from accounts.models import Project, User
+from accounts.models import User
 from apikeys import crypto
 from apikeys.models import SCOPE_NAME, ApiKey, Scope, ServiceToken
 from apikeys.tokens import token_digest, token_is_well_formed
 from core.ids import is_public_id
+from projects.models import Project
 from teams.selectors import Access, access_rule, membership_granting_access
 
 

@@ -9,7 +9,8 @@ the random part: `secrets.randbelow(62**43)` in base62, the same distribution as
 
 User i (1-based) owns project i. Users with i % 4 == 2 are FULL members of user i-1's account
 with access to project i-1; users with i % 4 == 3 are READONLY members of user i-2's account
-with access to project i-2. Users, projects and memberships share the index i as their id.
+with access to project i-2. Users, projects (and their webhook settings) and memberships
+share the index i as their id.
 
 Run inside Django (bench.settings); `seed_service(upto=N, wanted=...)` adds users up to N and
 returns the plaintext credentials of the wanted indices.
@@ -64,7 +65,7 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
     start, end, wanted, dsn = args
     now = datetime.now(UTC).isoformat()
     kek_id, kek = crypto.current_kek()
-    users, projects, keys, members, member_projects = (io.StringIO() for _ in range(5))
+    users, projects, hooks, keys, members, member_projects = (io.StringIO() for _ in range(6))
     public = {}
     project_public = {}
     plaintext = {}
@@ -76,12 +77,10 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
             plaintext[i] = key
         users.write(
             f"{i}\t!{secrets.token_hex(20)}\t\\N\tf\tf\tt\t{now}\t"
-            f"bench-{i}@bench.invalid\tBench user {i}\t{public[i]}\n"
+            f"bench-{i}@bench.invalid\tBench user {i}\t{public[i]}\t0\n"
         )
-        projects.write(
-            f"{i}\t{project_public[i]}\tProject {i}\tactive\t{now}\t{now}\t{i}\t[]\t"
-            f"{secrets.token_hex(32)}\t\n"
-        )
+        projects.write(f"{i}\t{project_public[i]}\tProject {i}\tactive\t{now}\t{now}\t{i}\n")
+        hooks.write(f"{i}\t{i}\t\t[]\t{secrets.token_hex(32)}\n")  # no URL, its own secret
         keys.write(
             f"{i}\t{crypto.encrypt(key, kek)}\t{kek_id}\t{crypto.digest(key)}\t"
             f"{crypto.hint(key)}\t{now}\t\\N\t{i}\n"
@@ -96,15 +95,15 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
             (
                 "accounts_user",
                 "id, password, last_login, is_superuser, is_staff, is_active, date_joined, "
-                "email, name, public_id",
+                "email, name, public_id, session_epoch",
                 users,
             ),
             (
-                "accounts_project",
-                "id, public_id, name, status, created_at, updated_at, owner_id, "
-                "webhook_events, webhook_secret, webhook_url",
+                "projects_project",
+                "id, public_id, name, status, created_at, updated_at, owner_id",
                 projects,
             ),
+            ("webhooks_webhook", "id, project_id, url, events, secret", hooks),
             (
                 "apikeys_apikey",
                 "id, ciphertext, kek_id, digest, hint, created_at, revoked_at, user_id",
@@ -167,7 +166,8 @@ def seed_service(
     with psycopg.connect(dsn, autocommit=True) as conn:
         for table in (
             "accounts_user",
-            "accounts_project",
+            "projects_project",
+            "webhooks_webhook",
             "apikeys_apikey",
             "teams_membership",
             "teams_membership_projects",

@@ -18,7 +18,7 @@ class Upload(models.Model):
 
     public_id = models.CharField("uploadId", max_length=24, unique=True, default=new_public_id)
     project = models.ForeignKey(
-        "accounts.Project", on_delete=models.CASCADE, related_name="uploads"
+        "projects.Project", on_delete=models.CASCADE, related_name="uploads"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="uploads"

@@ -20,8 +20,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Project, User
+from accounts.models import User
 from builds.models import Upload
+from projects.models import Project
 from webhooks.services import webhook_fire
 
 logger = logging.getLogger(__name__)

@@ -10,15 +10,17 @@ from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Project
-from accounts.services import project_rename
 from builds.selectors import uploads_of
 from dashboard.forms import ProjectRenameForm, WebhookForm
+from projects.models import Project
+from projects.selectors import project_find
+from projects.services import project_rename
 from teams.selectors import Access, project_access_for, projects_visible_to
-from webhooks.selectors import webhook_delivery_list
+from webhooks.selectors import webhook_delivery_list, webhook_of
 from webhooks.services import (
     WebhookNotConfigured,
     WebhookTestRefused,
+    webhook_get_or_create,
     webhook_secret_rotate,
     webhook_settings_update,
     webhook_test_send,
@@ -26,7 +28,7 @@ from webhooks.services import (
 
 
 def _reachable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
-    project = Project.objects.filter(public_id=project_id).first()
+    project = project_find(public_id=project_id)
     access = project_access_for(user_id=request.user.pk, project=project) if project else None
     if project is None or not access.can_read:
         raise Http404("No such project.")
@@ -48,9 +50,14 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(request, project, access, *, rename=None, webhook=None, status=200):
-    initial = {"webhook_url": project.webhook_url, "webhook_events": project.webhook_events}
+    # Writers see the signing secret: their page gives the project its webhook settings.
+    hook = (
+        webhook_get_or_create(project=project) if access.can_write else webhook_of(project=project)
+    )
+    initial = {"webhook_url": hook.url, "webhook_events": hook.events} if hook else {}
     context = {
         "project": project,
+        "webhook": hook,
         "access": access,
         "rename_form": rename or ProjectRenameForm(initial={"name": project.name}),
         "webhook_form": webhook or WebhookForm(initial=initial),

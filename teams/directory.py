@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import Project, User
-from accounts.services import project_create_or_update, user_create_or_update
+from accounts.models import User
+from accounts.services import user_create_or_update
+from projects.models import Project
+from projects.services import project_create_or_update
 from teams.directory_check import DirectoryError, directory_check, users_by_email
 from teams.services import membership_upsert
 

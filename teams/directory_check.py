@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
 
-from accounts.models import Project, User
+from accounts.models import User
 from core.ids import is_public_id
+from projects.models import Project
 from teams.models import Role
 
 SECTIONS = ("users", "projects", "memberships")

@@ -1,6 +1,7 @@
 from django import forms
 
-from accounts.models import Project, User
+from accounts.models import User
+from projects.models import Project
 from teams.models import Role
 
 

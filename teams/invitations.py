@@ -12,10 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Project, User
+from accounts.models import User
 from core.ratelimit import Rate, ratelimit_hit
 from outbox.models import OutboxEmail
 from outbox.services import outbox_email_create
+from projects.models import Project
 from teams.models import Invitation, Membership, Role
 from teams.services import membership_upsert
 

@@ -18,7 +18,7 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=16, choices=Role.choices)
-    projects = models.ManyToManyField("accounts.Project", blank=True, related_name="memberships")
+    projects = models.ManyToManyField("projects.Project", blank=True, related_name="memberships")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -59,7 +59,7 @@ class Invitation(models.Model):
     )
     email = models.EmailField()
     role = models.CharField(max_length=16, choices=Role.choices)
-    projects = models.ManyToManyField("accounts.Project", blank=True, related_name="invitations")
+    projects = models.ManyToManyField("projects.Project", blank=True, related_name="invitations")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     base_url = models.URLField(help_text="Site address the invitation link points to.")
     created_at = models.DateTimeField(auto_now_add=True)

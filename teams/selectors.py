@@ -12,7 +12,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from accounts.models import Project, User
+from accounts.models import User
+from projects.models import Project
 from teams.models import Membership
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.models import Project, User
+from accounts.models import User
+from projects.models import Project
 from teams.models import Membership, Role
 
 

@@ -1,8 +1,40 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
 from core.admin import ReadOnlyAdmin
-from webhooks.models import WebhookAttempt, WebhookDelivery
+from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
+from webhooks.ssrf import WebhookUrlRefused
+from webhooks.urls import webhook_url_check
+
+
+class WebhookAdminForm(forms.ModelForm):
+    """The admin's webhook form: the URL gets the check the dashboard's gets."""
+
+    url = forms.CharField(label="URL", required=False, strip=False, max_length=2048)
+
+    class Meta:
+        model = Webhook
+        fields = "__all__"  # noqa: DJ007 - every editable field (the secret is not one)
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data.get("url") or ""
+        if url:
+            try:
+                webhook_url_check(url=url, allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE)
+            except WebhookUrlRefused as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return url
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    form = WebhookAdminForm
+    list_display = ["project", "url", "events"]
+    search_fields = ["project__public_id", "project__name", "url"]
+    list_select_related = ["project"]
+    autocomplete_fields = ["project"]
 
 
 class WebhookAttemptInline(admin.TabularInline):

@@ -1,4 +1,30 @@
+import secrets
+
 from django.db import models
+
+
+def new_webhook_secret() -> str:
+    """A project's webhook signing secret (HMAC-SHA256 key, 256 random bits)."""
+    return secrets.token_hex(32)
+
+
+class Webhook(models.Model):
+    """A project's webhook settings: where to POST, which events (names from
+    webhooks.events.WEBHOOK_EVENTS), and the secret its deliveries are signed with.
+
+    At most one per project, created when first needed (webhooks.services.webhook_get_or_create);
+    a project without one has no URL and no events.
+    """
+
+    project = models.OneToOneField(
+        "projects.Project", on_delete=models.CASCADE, related_name="webhook"
+    )
+    url = models.URLField(max_length=2048, blank=True)
+    events = models.JSONField(default=list, blank=True)
+    secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
+
+    def __str__(self) -> str:
+        return f"webhook of {self.project}"
 
 
 class WebhookDelivery(models.Model):
@@ -15,7 +41,7 @@ class WebhookDelivery(models.Model):
         FAILED = "failed", "Failed"
 
     project = models.ForeignKey(
-        "accounts.Project", on_delete=models.CASCADE, related_name="webhook_deliveries"
+        "projects.Project", on_delete=models.CASCADE, related_name="webhook_deliveries"
     )
     event = models.CharField(max_length=64)
     url = models.URLField(max_length=2048)

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from accounts.models import Project
-from webhooks.models import WebhookAttempt, WebhookDelivery
+from projects.models import Project
+from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
+
+
+def webhook_of(*, project: Project) -> Webhook | None:
+    """The project's webhook settings, None when it never needed any (no URL, no events).
+    Read through `project.webhook`: no query when the caller's select_related("webhook")
+    fetched it, and the instance webhooks.services.webhook_get_or_create returns."""
+    try:
+        return project.webhook
+    except Webhook.DoesNotExist:
+        return None
 
 
 def webhook_is_subscribed(*, project: Project, event: str) -> bool:
     """True when `project` has a webhook URL and subscribed to `event`."""
-    events = project.webhook_events if isinstance(project.webhook_events, list) else []
-    return bool(project.webhook_url) and event in events
+    hook = webhook_of(project=project)
+    if hook is None:
+        return False
+    events = hook.events if isinstance(hook.events, list) else []
+    return bool(hook.url) and event in events
 
 
 def webhook_delivery_list(*, project: Project, limit: int = 50) -> list[WebhookDelivery]:

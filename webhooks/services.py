@@ -17,13 +17,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Project, new_webhook_secret
 from core.batches import queryset_delete_in_batches
 from core.queued import retry_backoff, row_dispatch, rows_to_sweep
 from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
+from projects.models import Project
+from projects.services import project_touch
 from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
-from webhooks.models import WebhookAttempt, WebhookDelivery
-from webhooks.selectors import webhook_is_subscribed
+from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery, new_webhook_secret
+from webhooks.selectors import webhook_is_subscribed, webhook_of
 from webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, signature_header
 from webhooks.ssrf import WebhookUrlRefused
 from webhooks.transport import AttemptResult, webhook_post
@@ -135,7 +136,8 @@ def webhook_test_send(*, project: Project) -> WebhookTestResult:
     KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all at once, so slow receivers can never hold every
     worker (WebhookTestBusy). Refused sends send nothing.
     """
-    if not project.webhook_url:
+    hook = webhook_of(project=project)
+    if hook is None or not hook.url:
         raise WebhookNotConfigured()
     rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get("test_webhook")
     if rate is not None:
@@ -181,7 +183,18 @@ def _test_send(project: Project) -> WebhookTestResult:
     )
 
 
-def webhook_settings_update(*, project: Project, url: str, events: list[str]) -> Project:
+def webhook_get_or_create(*, project: Project) -> Webhook:
+    """The project's webhook settings, created (no URL, no events, a new secret) the first
+    time a project needs them. The one place a Webhook row is created."""
+    hook = webhook_of(project=project)
+    if hook is None:
+        hook, _ = Webhook.objects.get_or_create(project=project)
+        project.webhook = hook
+    return hook
+
+
+@transaction.atomic
+def webhook_settings_update(*, project: Project, url: str, events: list[str]) -> Webhook:
     """Set the project's webhook URL ("" for none) and subscribed events, validated.
 
     The URL gets the check every send repeats (webhooks/urls.py): exactly the string saved
@@ -202,23 +215,27 @@ def webhook_settings_update(*, project: Project, url: str, events: list[str]) ->
         errors["webhookEvents"] = "Choose at least one event when a URL is set."
     if errors:
         raise ValidationError(errors)
-    project.webhook_url = url
-    project.webhook_events = [e for e in WEBHOOK_EVENTS if e in events]
-    project.save(update_fields=["webhook_url", "webhook_events", "updated_at"])
-    return project
+    hook = webhook_get_or_create(project=project)
+    hook.url = url
+    hook.events = [e for e in WEBHOOK_EVENTS if e in events]
+    hook.save(update_fields=["url", "events"])
+    project_touch(project=project)  # a webhook change moves the project's updatedAt on
+    return hook
 
 
+@transaction.atomic
 def webhook_secret_rotate(*, project: Project) -> str:
     """Give the project a new signing secret; deliveries from now on are signed with it."""
-    project.webhook_secret = new_webhook_secret()
-    project.save(update_fields=["webhook_secret", "updated_at"])
-    return project.webhook_secret
+    hook = webhook_get_or_create(project=project)
+    hook.secret = new_webhook_secret()
+    hook.save(update_fields=["secret"])
+    project_touch(project=project)
+    return hook.secret
 
 
 def _delivery_create(*, project: Project, event: str, payload: dict) -> WebhookDelivery:
-    return WebhookDelivery.objects.create(
-        project=project, event=event, url=project.webhook_url, payload=payload
-    )
+    url = webhook_get_or_create(project=project).url
+    return WebhookDelivery.objects.create(project=project, event=event, url=url, payload=payload)
 
 
 def _payload(
@@ -245,10 +262,11 @@ def _body(payload: dict) -> bytes:
 def _attempt(delivery: WebhookDelivery) -> AttemptResult:
     """One HTTP attempt, signed with the project's current secret, recorded as a row."""
     body = _body(delivery.payload)
+    secret = webhook_get_or_create(project=delivery.project).secret
     headers = {
         "Content-Type": "application/json",
         EVENT_HEADER: delivery.event,
-        SIGNATURE_HEADER: signature_header(secret=delivery.project.webhook_secret, body=body),
+        SIGNATURE_HEADER: signature_header(secret=secret, body=body),
     }
     result = webhook_post(
         url=delivery.url,

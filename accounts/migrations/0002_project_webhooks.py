@@ -2,7 +2,7 @@
 
 import secrets
 
-import accounts.models
+import webhooks.models
 from django.db import migrations, models
 
 
@@ -28,7 +28,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='project',
             name='webhook_secret',
-            field=models.CharField(default=accounts.models.new_webhook_secret, editable=False, max_length=64),
+            field=models.CharField(default=webhooks.models.new_webhook_secret, editable=False, max_length=64),
         ),
         migrations.AddField(
             model_name='project',

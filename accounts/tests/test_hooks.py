@@ -11,8 +11,7 @@ from django.utils import timezone
 from accounts import hooks
 from accounts.adapters import signup_allowed
 from accounts.hooks import HookNotRegistered, HookPoint, IdentityEvent
-from accounts.models import Project, User
-from accounts.selectors import user_owns_project
+from accounts.models import User
 from accounts.services import (
     user_access_end,
     user_email_change,
@@ -27,6 +26,8 @@ from apikeys.account_hooks import (
 )
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_issue
+from projects.models import Project
+from projects.selectors import project_held_by
 from teams.account_hooks import membership_held_by
 from teams.invitations import invitation_pending_for
 from teams.models import Invitation, Membership, Role
@@ -47,7 +48,7 @@ def root(db) -> User:
 def test_each_hook_point_holds_the_hooks_of_the_installed_apps():
     assert hooks.ADDRESS_INVITED.hooks == (invitation_pending_for,)
     # accounts, teams, apikeys: the order of INSTALLED_APPS, whose ready() registered them
-    assert hooks.USER_HOLDINGS.hooks == (user_owns_project, membership_held_by, apikey_held_by)
+    assert hooks.USER_HOLDINGS.hooks == (project_held_by, membership_held_by, apikey_held_by)
     assert hooks.ACCESS_END.hooks == (apikey_revoke_on_access_end,)
     assert hooks.IDENTITY_EVENT.hooks == (keyevent_identity_create,)
 

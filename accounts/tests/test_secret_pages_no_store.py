@@ -21,7 +21,7 @@ def test_the_project_page_showing_the_signing_secret_is_no_store(client, owner, 
     client.force_login(owner)
     response = client.get(f"/projects/{showroom.public_id}/")
     assert response.status_code == 200
-    assert showroom.webhook_secret and showroom.webhook_secret in response.content.decode()
+    assert showroom.webhook.secret and showroom.webhook.secret in response.content.decode()
     assert no_store(response)
     assert "private" in response["Cache-Control"]
 

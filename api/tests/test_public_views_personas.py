@@ -7,6 +7,7 @@ from apikeys.services import apikey_issue
 from builds.models import Upload
 from teams.models import Membership
 from tests.support.api import DETAIL, DISTRIBUTE, PROJECT_ENDPOINTS, TEST_WEBHOOK, UPLOAD, VALID_ZIP
+from tests.support.webhooks import webhook_set
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +30,8 @@ def fields_for(endpoint, project):
 
 @pytest.fixture
 def showroom_with_webhook(showroom):
-    showroom.webhook_url = "http://127.0.0.1:9/hook"  # refused by the SSRF guard: no traffic
-    showroom.webhook_events = ["build.uploaded"]
-    showroom.save()
+    # refused by the SSRF guard: no traffic
+    webhook_set(showroom, url="http://127.0.0.1:9/hook", events=["build.uploaded"])
     return showroom
 
 

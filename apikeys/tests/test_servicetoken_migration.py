@@ -11,11 +11,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from accounts.models import Project, User
+from accounts.models import User
 from apikeys.credentials import TokenCheck, apikey_verify
 from apikeys.models import ServiceToken
 from apikeys.services import apikey_issue
 from apikeys.tokens import token_digest, token_generate, token_hint
+from projects.models import Project
 from tests.support.accounts import verified_user
 
 BEFORE = [

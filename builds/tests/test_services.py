@@ -10,6 +10,7 @@ from apikeys.services import apikey_issue
 from builds.models import Upload
 from builds.services import uploads_hand_over_sweep
 from tests.support.api import DISTRIBUTE, UPLOAD, VALID_ZIP
+from tests.support.webhooks import webhook_set
 from webhooks.models import WebhookDelivery
 
 
@@ -74,9 +75,7 @@ def test_an_upload_that_missed_the_broker_is_published_by_the_sweep(
 
 
 def test_an_upload_fires_build_uploaded_to_a_subscribed_project(db, client, owner, showroom):
-    showroom.webhook_url = "https://hooks.example.com/keyservice"
-    showroom.webhook_events = ["build.uploaded"]
-    showroom.save()
+    webhook_set(showroom, url="https://hooks.example.com/keyservice", events=["build.uploaded"])
     key = apikey_issue(user=owner).plaintext
     response = UPLOAD.call(
         client,

@@ -4,6 +4,8 @@ import pytest
 
 from builds.models import Upload
 from teams.models import Membership
+from tests.support.webhooks import webhook_set
+from webhooks.services import webhook_get_or_create
 
 pytestmark = pytest.mark.django_db
 
@@ -69,8 +71,8 @@ def test_a_full_member_renames_the_project_and_sets_the_webhook(client, full_mem
     assert "Webhook settings saved." in response.content.decode()
     showroom.refresh_from_db()
     assert showroom.name == "Showroom 2"
-    assert showroom.webhook_url == "https://hooks.example.com/x"
-    assert showroom.webhook_events == ["build.uploaded", "build.approved"]
+    assert showroom.webhook.url == "https://hooks.example.com/x"
+    assert showroom.webhook.events == ["build.uploaded", "build.approved"]
 
 
 @pytest.mark.parametrize(
@@ -90,13 +92,11 @@ def test_bad_webhook_settings_are_explained_next_to_the_field(client, owner, sho
     assert response.status_code == 400
     assert error in response.content.decode()
     showroom.refresh_from_db()
-    assert showroom.webhook_url == ""
+    assert showroom.webhook.url == ""
 
 
 def test_test_webhook_reports_the_outcome(client, owner, showroom, settings):
-    showroom.webhook_url = "http://127.0.0.1:9/hook"
-    showroom.webhook_events = ["build.uploaded"]
-    showroom.save()
+    webhook_set(showroom, url="http://127.0.0.1:9/hook", events=["build.uploaded"])
     client.force_login(owner)
     response = client.post(f"/projects/{showroom.public_id}/webhook/test/", follow=True)
     html = response.content.decode()
@@ -114,11 +114,11 @@ def test_recent_uploads_are_listed(client, readonly_member, showroom):
 def test_writers_see_and_rotate_the_signing_secret_readers_do_not(
     client, owner, readonly_member, showroom
 ):
-    secret = showroom.webhook_secret
+    secret = webhook_get_or_create(project=showroom).secret
     assert secret not in page(client, readonly_member, showroom).content.decode()
     assert secret in page(client, owner, showroom).content.decode()
     client.post(f"/projects/{showroom.public_id}/webhook/secret/")
     showroom.refresh_from_db()
-    assert showroom.webhook_secret != secret and len(showroom.webhook_secret) == 64
+    assert showroom.webhook.secret != secret and len(showroom.webhook.secret) == 64
     client.force_login(readonly_member)
     assert client.post(f"/projects/{showroom.public_id}/webhook/secret/").status_code == 404

@@ -10,7 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
-from accounts.models import Project, User
+from accounts.models import User
+from projects.models import Project
 from teams.models import Membership, Role
 from teams.selectors import Access, project_access_for
 from teams.services import membership_remove, membership_upsert

@@ -92,7 +92,7 @@ def test_a_second_invitation_to_a_pending_address_says_to_resend(
 def test_another_accounts_project_cannot_be_ticked(
     client, owner, outsider, django_capture_on_commit_callbacks
 ):
-    from accounts.models import Project
+    from projects.models import Project
 
     foreign = Project.objects.create(owner=outsider, name="Theirs")
     response = invite(

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from accounts.models import Project
 from apikeys.services import apikey_issue, service_token_create
 from builds.models import Upload
+from projects.models import Project
 from tests.support.services import require
+from tests.support.webhooks import webhook_set
 from webhooks.signing import SIGNATURE_HEADER
 
 # builds.services publishes with send_task, which eager Celery does not run (as intended).
@@ -137,9 +138,7 @@ def shell_env(live_server, transactional_db, settings, owner, showroom, receiver
     require(shutil.which("curl") is not None, "needs curl")
     settings.KEYSERVICE_ALLOW_HTTP = True  # live_server speaks plain HTTP
     settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
-    showroom.webhook_url = receiver.url()
-    showroom.webhook_events = ["build.approved"]
-    showroom.save()
+    webhook_set(showroom, url=receiver.url(), events=["build.approved"])
     upload = Upload.objects.create(
         project=showroom, user=owner, file_url="https://cdn.example.com/builds/showroom-1.4.0.zip"
     )
@@ -209,8 +208,7 @@ def test_the_readme_signature_snippet_verifies_a_real_delivery(
     client, owner, showroom, receiver, settings
 ):
     settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
-    showroom.webhook_url = receiver.url()
-    showroom.save()
+    webhook_set(showroom, url=receiver.url())
     body = {
         "apiKey": apikey_issue(user=owner).plaintext,
         "userId": owner.public_id,
@@ -226,7 +224,7 @@ def test_the_readme_signature_snippet_verifies_a_real_delivery(
     [request] = receiver.requests
     header = request.headers[SIGNATURE_HEADER.lower()]
     verify = readme_verify_function()
-    secret = Project.objects.get(pk=showroom.pk).webhook_secret
+    secret = Project.objects.get(pk=showroom.pk).webhook.secret
     assert verify(secret, header, request.body)
     assert not verify(secret, header, request.body + b" ")
     assert not verify("another-secret", header, request.body)

@@ -33,11 +33,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from accounts.models import Project, User
+from accounts.models import User
 from apikeys.models import Scope
 from apikeys.services import apikey_issue, service_token_create
 from builds.models import Upload
+from projects.models import Project
 from teams.models import Membership, Role
+from tests.support.webhooks import webhook_set
 
 pytestmark = [
     # Generated userIds end up in throttle cache keys; locmem only warns about odd characters.
@@ -122,7 +124,8 @@ def world(transactional_db, settings) -> World:
     # A loopback webhook URL the SSRF guard refuses: test-webhook answers 200 without network.
     settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = False
     owner = User.objects.create_user("fuzz-owner@example.com", "pw-fuzz-123")
-    project = Project.objects.create(owner=owner, name="Fuzzed", webhook_url="http://127.0.0.1:9/")
+    project = Project.objects.create(owner=owner, name="Fuzzed")
+    webhook_set(project, url="http://127.0.0.1:9/")
     reader = User.objects.create_user("fuzz-reader@example.com", "pw-fuzz-123")
     membership = Membership.objects.create(owner=owner, member=reader, role=Role.READONLY)
     membership.projects.set([project])

@@ -114,7 +114,7 @@ def test_the_admin_revoke_action_revokes_keys_and_records_the_operator(
 def test_admin_finds_users_by_user_id_and_projects_by_project_id(admin_client, owner, showroom):
     users = admin_client.get("/admin/accounts/user/", {"q": owner.public_id})
     assert owner.email in users.content.decode()
-    projects = admin_client.get("/admin/accounts/project/", {"q": showroom.public_id})
+    projects = admin_client.get("/admin/projects/project/", {"q": showroom.public_id})
     assert "Showroom" in projects.content.decode()
     members = admin_client.get("/admin/teams/membership/", {"q": "nobody@example.com"})
     assert members.status_code == 200

@@ -8,6 +8,7 @@ from apikeys.services import apikey_issue
 from outbox.tasks import outbox_send
 from tests.support.receiver import WebhookReceiver
 from tests.support.waiting import wait_until
+from tests.support.webhooks import webhook_set
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_fire
 from webhooks.tasks import webhook_send, webhook_sweep
@@ -38,9 +39,7 @@ def test_a_key_email_is_delivered_while_a_webhook_delivery_is_stuck_on_a_slow_re
     stuck.delay_seconds = 8  # answers only after 8 s
     stuck.start()
     try:
-        showroom.webhook_url = stuck.url()
-        showroom.webhook_events = ["build.approved"]
-        showroom.save()
+        webhook_set(showroom, url=stuck.url(), events=["build.approved"])
         env = {
             "KEYSERVICE_WEBHOOKS_QUEUE": hooks_queue,
             "KEYSERVICE_WEBHOOK_ALLOW_PRIVATE": "true",

@@ -9,9 +9,10 @@ import pytest
 import redis
 from django.core.exceptions import ValidationError
 
-from accounts.models import Project
+from projects.models import Project
 from tests.support.services import free_port
 from tests.support.waiting import wait_until
+from tests.support.webhooks import webhook_set
 from webhooks import WEBHOOK_EVENTS
 from webhooks.events import PAYLOAD_KEYS, webhook_event_for_status
 from webhooks.models import WebhookDelivery
@@ -19,6 +20,7 @@ from webhooks.services import (
     WebhookNotConfigured,
     webhook_deliver,
     webhook_fire,
+    webhook_get_or_create,
     webhook_settings_update,
     webhook_sweep,
     webhook_test_send,
@@ -42,9 +44,7 @@ def allow_private(settings):
 @pytest.fixture
 def hooked(showroom, receiver) -> Project:
     """The Showroom project, subscribed to every build event at the local receiver."""
-    showroom.webhook_url = receiver.url()
-    showroom.webhook_events = list(WEBHOOK_EVENTS)
-    showroom.save()
+    webhook_set(showroom, url=receiver.url(), events=list(WEBHOOK_EVENTS))
     return showroom
 
 
@@ -65,9 +65,10 @@ def attempt_log(delivery) -> list[tuple]:
 
 
 def test_each_project_gets_its_own_random_signing_secret(showroom, configurator):
-    assert len(showroom.webhook_secret) == 64
-    int(showroom.webhook_secret, 16)
-    assert showroom.webhook_secret != configurator.webhook_secret
+    secret = webhook_get_or_create(project=showroom).secret
+    assert len(secret) == 64
+    int(secret, 16)
+    assert secret != webhook_get_or_create(project=configurator).secret
 
 
 def test_a_delivery_is_signed_with_the_project_secret_and_carries_exactly_the_payload(
@@ -81,7 +82,7 @@ def test_a_delivery_is_signed_with_the_project_secret_and_carries_exactly_the_pa
     assert request.headers["x-keyservice-event"] == "build.rejected"
     assert request.headers["user-agent"] == "keyservice-webhooks/1"
     signature = request.headers["x-keyservice-signature"]
-    assert signature_verify(secret=hooked.webhook_secret, header=signature, body=request.body)
+    assert signature_verify(secret=hooked.webhook.secret, header=signature, body=request.body)
     payload = json.loads(request.body)
     assert list(payload) == list(PAYLOAD_KEYS)
     assert request.body == json.dumps(payload, separators=(",", ":")).encode()
@@ -118,12 +119,9 @@ def test_a_signature_fails_with_a_wrong_secret_a_tampered_body_or_a_stale_timest
 def test_an_event_the_project_did_not_subscribe_to_creates_nothing(
     hooked, receiver, allow_private, django_capture_on_commit_callbacks
 ):
-    hooked.webhook_events = ["build.approved"]
-    hooked.save()
+    webhook_set(hooked, events=["build.approved"])
     assert fire_now(django_capture_on_commit_callbacks, hooked, "build.rejected") is None
-    hooked.webhook_url = ""
-    hooked.webhook_events = list(WEBHOOK_EVENTS)
-    hooked.save()
+    webhook_set(hooked, url="", events=list(WEBHOOK_EVENTS))
     assert fire_now(django_capture_on_commit_callbacks, hooked, "build.approved") is None
 
     assert WebhookDelivery.objects.count() == 0
@@ -139,7 +137,7 @@ def test_webhook_settings_accept_only_http_urls_and_known_events(showroom):
         events=["build.rejected", "build.uploaded"],
     )
     showroom.refresh_from_db()
-    assert showroom.webhook_events == ["build.uploaded", "build.rejected"]
+    assert showroom.webhook.events == ["build.uploaded", "build.rejected"]
     with pytest.raises(ValidationError):
         webhook_settings_update(project=showroom, url="ftp://example.com/", events=[])
     with pytest.raises(ValidationError):
@@ -245,7 +243,7 @@ def test_a_real_worker_retries_after_a_500_until_the_receiver_accepts(
     assert len(receiver.requests) == 3
     for request in receiver.requests:
         header = request.headers["x-keyservice-signature"]
-        assert signature_verify(secret=hooked.webhook_secret, header=header, body=request.body)
+        assert signature_verify(secret=hooked.webhook.secret, header=header, body=request.body)
 
 
 def test_the_raw_broker_message_carries_only_the_delivery_id(
@@ -260,7 +258,7 @@ def test_the_raw_broker_message_carries_only_the_delivery_id(
         client.delete(broker_queue)
     body = base64.b64decode(json.loads(raw)["body"])
     assert json.loads(body)[0] == [delivery.pk]
-    for secret in (hooked.webhook_secret, UPLOAD["file_url"], hooked.webhook_url):
+    for secret in (hooked.webhook.secret, UPLOAD["file_url"], hooked.webhook.url):
         assert secret.encode() not in raw and secret.encode() not in body
 
 
@@ -269,8 +267,7 @@ def test_the_raw_broker_message_carries_only_the_delivery_id(
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "10.0.0.1", "169.254.169.254", "[::1]", "localhost"])
 def test_internal_addresses_are_refused_before_any_request(host, hooked, receiver):
-    hooked.webhook_url = receiver.url(host=host)
-    hooked.save()
+    webhook_set(hooked, url=receiver.url(host=host))
 
     result = webhook_test_send(project=hooked)
 
@@ -286,16 +283,14 @@ def test_internal_addresses_are_refused_before_any_request(host, hooked, receive
 def test_a_fired_delivery_to_the_metadata_address_fails_at_once(
     hooked, django_capture_on_commit_callbacks
 ):
-    hooked.webhook_url = "http://169.254.169.254/latest/meta-data/"
-    hooked.save()
+    webhook_set(hooked, url="http://169.254.169.254/latest/meta-data/")
     delivery = fire_now(django_capture_on_commit_callbacks, hooked)
     assert (delivery.state, delivery.attempts) == ("failed", 1)
     assert delivery.last_error == "Refused: the host does not resolve to a public address"
 
 
 def test_only_http_and_https_urls_are_called(hooked, allow_private):
-    hooked.webhook_url = "file:///etc/passwd"
-    hooked.save()
+    webhook_set(hooked, url="file:///etc/passwd")
     result = webhook_test_send(project=hooked)
     assert (result.success, result.status_code) == (False, 0)
     assert result.message == "Refused: Enter a URL that starts with http:// or https://."
@@ -333,8 +328,7 @@ def test_public_addresses_are_allowed(address):
 def test_plain_http_connects_to_the_checked_address_and_keeps_the_host_header(
     hooked, receiver, allow_private
 ):
-    hooked.webhook_url = receiver.url(host="localhost")
-    hooked.save()
+    webhook_set(hooked, url=receiver.url(host="localhost"))
     assert webhook_test_send(project=hooked).success
     assert receiver.requests[0].headers["host"] == f"localhost:{receiver.port}"
 
@@ -343,8 +337,7 @@ def test_plain_http_connects_to_the_checked_address_and_keeps_the_host_header(
 
 
 def test_the_test_webhook_is_sent_whatever_the_subscription(hooked, receiver, allow_private):
-    hooked.webhook_events = []
-    hooked.save()
+    webhook_set(hooked, events=[])
     result = webhook_test_send(project=hooked)
 
     assert (result.success, result.message, result.status_code) == (True, "Webhook delivered", 200)
@@ -372,8 +365,7 @@ def test_the_test_webhook_reports_a_failing_endpoint_without_retrying(
 
 
 def test_the_test_webhook_to_a_closed_port_reports_status_0(hooked, allow_private):
-    hooked.webhook_url = f"http://127.0.0.1:{free_port()}/hook"
-    hooked.save()
+    webhook_set(hooked, url=f"http://127.0.0.1:{free_port()}/hook")
     result = webhook_test_send(project=hooked)
     assert (result.success, result.status_code) == (False, 0)
     assert result.message == "Could not connect: Connection refused"

@@ -12,14 +12,13 @@ from django.db import connection
 from apikeys.services import apikey_issue
 from core.ratelimit import concurrency_slot
 from tests.support.api import TEST_WEBHOOK
+from tests.support.webhooks import webhook_set
 from webhooks.services import WebhookTestBusy, webhook_test_send
 from webhooks.tests.servers import TrickleReceiver
 
 
 def _hook(project, url: str) -> None:
-    project.webhook_url = url
-    project.webhook_events = ["build.uploaded"]
-    project.save()
+    webhook_set(project, url=url, events=["build.uploaded"])
 
 
 def _send_all_at_once(projects) -> list[str]:

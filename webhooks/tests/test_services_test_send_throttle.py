@@ -6,6 +6,7 @@ import pytest
 
 from apikeys.services import apikey_issue
 from tests.support.api import TEST_WEBHOOK
+from tests.support.webhooks import webhook_set
 
 
 @pytest.fixture
@@ -18,9 +19,7 @@ def hooked(showroom, receiver, settings):
             "test_webhook": "3/60s",
         },
     }
-    showroom.webhook_url = receiver.url()
-    showroom.webhook_events = ["build.uploaded"]
-    showroom.save()
+    webhook_set(showroom, url=receiver.url(), events=["build.uploaded"])
     return showroom
 
 
@@ -41,8 +40,7 @@ def test_the_api_test_webhook_is_limited_per_project_with_retry_after(
     assert set(refused.json()) == {"message"}
     assert int(refused["Retry-After"]) > 0
     assert len(receiver.requests) == 3  # the refused call sent nothing
-    configurator.webhook_url = receiver.url()
-    configurator.save()
+    webhook_set(configurator, url=receiver.url())
     assert call(client, owner, configurator).status_code == 200  # other projects unaffected
 
 

@@ -13,6 +13,7 @@ from apikeys.services import apikey_issue
 from tests.support.api import TEST_WEBHOOK
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
+from tests.support.webhooks import webhook_set
 from webhooks import ssrf
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_fire, webhook_test_send
@@ -130,8 +131,7 @@ def test_the_test_webhook_returns_within_the_deadline_on_a_trickling_receiver(
 ):
     settings.KEYSERVICE_WEBHOOK_TIMEOUT = 1.0
     with TrickleReceiver(interval=0.2) as slow:
-        showroom.webhook_url = f"http://{PUBLIC_NAME}:{slow.port}/hook"
-        showroom.save()
+        webhook_set(showroom, url=f"http://{PUBLIC_NAME}:{slow.port}/hook")
         started = time.monotonic()
         result = webhook_test_send(project=showroom)
         took = time.monotonic() - started
@@ -179,8 +179,7 @@ def test_a_private_address_and_a_name_that_does_not_resolve_are_refused_alike(
     outcomes = set()
     for name in names:
         for port in (receiver.port, free_port()):  # an open and a closed port
-            showroom.webhook_url = f"http://{name}.example.test:{port}/hook"
-            showroom.save()
+            webhook_set(showroom, url=f"http://{name}.example.test:{port}/hook")
             result = webhook_test_send(project=showroom)
             outcomes.add((result.success, result.message, result.status_code))
     assert outcomes == {(False, NOT_PUBLIC, 0)}
@@ -193,8 +192,7 @@ def test_the_api_answers_alike_for_a_private_address_and_a_missing_name(
     key = apikey_issue(user=owner).plaintext
     answers = []
     for name in names:
-        showroom.webhook_url = f"http://{name}.example.test/hook"
-        showroom.save()
+        webhook_set(showroom, url=f"http://{name}.example.test/hook")
         response = TEST_WEBHOOK.call(
             client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
         )
@@ -205,11 +203,10 @@ def test_the_api_answers_alike_for_a_private_address_and_a_missing_name(
 def test_a_fired_delivery_is_treated_alike_for_a_private_address_and_a_missing_name(
     names, showroom, django_capture_on_commit_callbacks
 ):
-    showroom.webhook_events = ["build.approved"]
+    webhook_set(showroom, events=["build.approved"])
     states = set()
     for name in names:
-        showroom.webhook_url = f"http://{name}.example.test/hook"
-        showroom.save()
+        webhook_set(showroom, url=f"http://{name}.example.test/hook")
         with django_capture_on_commit_callbacks(execute=True):
             delivery = webhook_fire(project=showroom, event="build.approved")
         delivery.refresh_from_db()

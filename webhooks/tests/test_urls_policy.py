@@ -13,10 +13,11 @@ import pytest
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from accounts.models import Project
+from projects.models import Project
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
-from webhooks.models import WebhookDelivery
+from tests.support.webhooks import webhook_set
+from webhooks.models import Webhook, WebhookDelivery
 from webhooks.services import webhook_settings_update, webhook_test_send
 from webhooks.ssrf import WebhookUrlRefused
 from webhooks.tests.conftest import PUBLIC_NAME
@@ -132,13 +133,12 @@ def receiver():
 
 @pytest.fixture
 def project(showroom) -> Project:
-    showroom.webhook_events = ["build.uploaded"]
-    showroom.save()
+    webhook_set(showroom, events=["build.uploaded"])
     return showroom
 
 
 def _send(project: Project, url: str):
-    Project.objects.filter(pk=project.pk).update(webhook_url=url)
+    Webhook.objects.filter(project=project).update(url=url)
     project.refresh_from_db()
     return webhook_test_send(project=project)
 
@@ -150,7 +150,7 @@ def test_the_url_is_refused_when_saved(url, project):
     assert set(refused.value.message_dict) == {"webhookUrl"}
     assert refused.value.message_dict["webhookUrl"][0]  # a message for the field
     project.refresh_from_db()
-    assert project.webhook_url == ""
+    assert project.webhook.url == ""
 
 
 @pytest.mark.parametrize("url", REFUSED, ids=repr)
@@ -166,7 +166,7 @@ def test_the_url_is_refused_by_the_dashboard_form_with_a_message_on_the_field(
     form = response.context["webhook_form"]
     assert form.errors.get("webhook_url"), form.errors
     project.refresh_from_db()
-    assert project.webhook_url == ""
+    assert project.webhook.url == ""
 
 
 @pytest.mark.parametrize("url", REFUSED, ids=repr)
@@ -232,7 +232,7 @@ def test_a_private_ip_literal_is_refused_when_saved_unless_private_targets_are_a
         webhook_settings_update(project=project, url=url, events=["build.uploaded"])
     settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
     webhook_settings_update(project=project, url=url, events=["build.uploaded"])
-    assert Project.objects.get(pk=project.pk).webhook_url == url
+    assert Project.objects.get(pk=project.pk).webhook.url == url
 
 
 def test_saving_a_url_does_not_resolve_its_name(project, resolver):
@@ -244,25 +244,20 @@ def test_saving_a_url_does_not_resolve_its_name(project, resolver):
 
 
 @pytest.mark.parametrize("url", REFUSED[:20], ids=repr)
-def test_the_url_is_refused_by_the_admin_project_form(url, rf, project, owner):
+def test_the_url_is_refused_by_the_admin_webhook_form(url, rf, project, owner):
     owner.is_staff = owner.is_superuser = True
     owner.save()
     request = rf.post("/")
     request.user = owner
-    model_admin = admin.site._registry[Project]
-    form_class = model_admin.get_form(request, project)
-    data = {
-        "name": project.name,
-        "owner": project.owner_id,
-        "status": project.status,
-        "webhook_url": url,
-        "webhook_events": '["build.uploaded"]',
-    }
-    form = form_class(data=data, instance=project)
+    hook = project.webhook
+    model_admin = admin.site._registry[Webhook]
+    form_class = model_admin.get_form(request, hook)
+    data = {"project": project.pk, "url": url, "events": '["build.uploaded"]'}
+    form = form_class(data=data, instance=hook)
     assert not form.is_valid()
-    assert form.errors.get("webhook_url"), form.errors
-    data["webhook_url"] = f"https://{PUBLIC_NAME}/hook"
-    assert form_class(data=data, instance=project).is_valid()
+    assert form.errors.get("url"), form.errors
+    data["url"] = f"https://{PUBLIC_NAME}/hook"
+    assert form_class(data=data, instance=hook).is_valid()
 
 
 @pytest.mark.parametrize(

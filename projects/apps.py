@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+from accounts import hooks
+
+
+class ProjectsConfig(AppConfig):
+    name = "projects"
+    verbose_name = "Projects"
+
+    def ready(self) -> None:
+        # Imported once the app registry is ready: the selectors import models.
+        from projects.selectors import project_held_by
+
+        hooks.USER_HOLDINGS.register(project_held_by)
