@@ -1,14 +1,14 @@
 from django.apps import AppConfig
 
+from core.retention import pruner_register
+
 
 class OutboxConfig(AppConfig):
     name = "outbox"
     verbose_name = "Email outbox"
 
     def ready(self) -> None:
-        # Imported here, not at module level: services import models, which need the app
-        # registry ready.
-        from core.retention import pruner_register
+        # The app's own services import models: loadable only once the registry is ready.
         from outbox.services import outbox_prune
 
         pruner_register(

@@ -8,14 +8,11 @@ class TeamsConfig(AppConfig):
     verbose_name = "Teams"
 
     def ready(self) -> None:
-        # Imported once the app registry is ready: these functions' modules import models.
+        # The app's own modules import models: loadable only once the registry is ready.
         from teams.account_hooks import membership_held_by
+        from teams.emails import invitation_composer_register
         from teams.invitations import invitation_pending_for
 
         hooks.ADDRESS_INVITED.register(invitation_pending_for)
         hooks.USER_HOLDINGS.register(membership_held_by)
-
-        # Imported here: teams.emails imports models, loadable only once the apps are ready.
-        from teams.emails import invitation_composer_register
-
         invitation_composer_register()

@@ -1,19 +1,19 @@
 from django.apps import AppConfig
 
+from core.retention import pruner_register
+
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        # Imported here, not at module level: services import models, which need the app
-        # registry ready.
-        from core.retention import pruner_register
-        from webhooks.services import webhookdelivery_prune
+        # The app's own services import models: loadable only once the registry is ready.
+        from webhooks.services import webhook_delivery_prune
 
         pruner_register(
             name="webhook_deliveries",
             setting_name="KEYSERVICE_WEBHOOK_RETENTION_DAYS",
             noun="webhook delivery(ies)",
-            prune=webhookdelivery_prune,
+            prune=webhook_delivery_prune,
         )

@@ -1,0 +1,170 @@
+"""The plan of the house (docs/architecture.md), checked from the source's imports.
+
+Every `import` and `from … import` in an app's code counts — module level, inside functions
+and under TYPE_CHECKING alike — except in its tests and migrations. An app may import only
+the apps below it in LAYERS; that makes the app graph acyclic by construction, and the test
+also looks for cycles directly so a wrong LAYERS table cannot hide one.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Each app and the apps it may import (its own modules aside). Keep docs/architecture.md's
+# table in step with this one.
+LAYERS: dict[str, frozenset[str]] = {
+    "core": frozenset(),
+    "outbox": frozenset({"core"}),
+    "accounts": frozenset({"core"}),
+    "projects": frozenset({"accounts", "core"}),
+    "teams": frozenset({"projects", "accounts", "outbox", "core"}),
+    "webhooks": frozenset({"projects", "accounts", "core"}),
+    "builds": frozenset({"webhooks", "projects", "accounts", "core"}),
+    "apikeys": frozenset({"teams", "projects", "accounts", "outbox", "core"}),
+    "api": frozenset(
+        {"apikeys", "builds", "webhooks", "teams", "projects", "accounts", "outbox", "core"}
+    ),
+    "dashboard": frozenset(
+        {"apikeys", "builds", "webhooks", "teams", "projects", "accounts", "core"}
+    ),
+}
+PROJECT_PACKAGE = "keyservice"  # wiring: settings, URLs, Celery app, WSGI; imports any app
+TOOLS = {"bench"}  # the benchmark harness: not part of the product, may import anything
+
+
+def _app_dirs() -> set[str]:
+    return {p.parent.name for p in ROOT.glob("*/apps.py")} - TOOLS
+
+
+def _modules(app: str) -> Iterator[Path]:
+    for path in sorted((ROOT / app).rglob("*.py")):
+        parts = path.relative_to(ROOT / app).parts
+        if "tests" in parts or "migrations" in parts:
+            continue
+        yield path
+
+
+@cache
+def _imports(app: str) -> tuple[tuple[str, str, int, bool], ...]:
+    """(imported top-level package, file, line, inside a function) for each import of `app`."""
+    found = []
+    for path in _modules(app):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        local_lines = {
+            node.lineno
+            for fn in ast.walk(tree)
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef)
+            for node in ast.walk(fn)
+            if isinstance(node, ast.Import | ast.ImportFrom)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            rel = str(path.relative_to(ROOT))
+            for name in names:
+                found.append((name.split(".")[0], rel, node.lineno, node.lineno in local_lines))
+    return tuple(found)
+
+
+def _app_edges() -> dict[str, set[str]]:
+    apps = _app_dirs()
+    return {
+        app: {target for target, *_ in _imports(app) if target in apps and target != app}
+        for app in apps
+    }
+
+
+def test_every_app_has_a_place_in_the_layers():
+    assert _app_dirs() == set(LAYERS), "add the new app to LAYERS and docs/architecture.md"
+
+
+@pytest.mark.parametrize("app", sorted(LAYERS))
+def test_an_app_imports_only_the_apps_below_it(app):
+    apps = _app_dirs()
+    wrong = [
+        f"{rel}:{line} imports {target}"
+        for target, rel, line, _ in _imports(app)
+        if target in apps and target != app and target not in LAYERS[app]
+    ]
+    assert wrong == [], f"{app} may import only {sorted(LAYERS[app])}"
+
+
+@pytest.mark.parametrize("app", sorted(LAYERS))
+def test_no_app_imports_the_project_package(app):
+    wrong = [f"{rel}:{line}" for target, rel, line, _ in _imports(app) if target == PROJECT_PACKAGE]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("app", sorted(LAYERS))
+def test_no_app_reaches_another_app_through_a_function_local_import(app):
+    """A function-local import of another app is how a cycle hides; there is no other need."""
+    apps = _app_dirs() | {PROJECT_PACKAGE}
+    wrong = [
+        f"{rel}:{line} imports {target} inside a function"
+        for target, rel, line, local in _imports(app)
+        if local and target in apps and target != app
+    ]
+    assert wrong == []
+
+
+def test_the_app_graph_has_no_cycle():
+    edges = _app_edges()
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(app: str) -> list[str] | None:
+        state[app] = 1
+        path.append(app)
+        for target in sorted(edges[app]):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        path.pop()
+        state[app] = 2
+        return None
+
+    for app in sorted(edges):
+        if app not in state and (cycle := visit(app)):
+            pytest.fail("import cycle: " + " → ".join(cycle))
+
+
+def test_the_layers_table_is_itself_acyclic():
+    """LAYERS names only known apps and has no cycle, so obeying it rules cycles out."""
+    order: list[str] = []
+    remaining = dict(LAYERS)
+    while remaining:
+        ready = [app for app, below in remaining.items() if below <= set(order)]
+        assert ready, f"LAYERS has a cycle among {sorted(remaining)}"
+        order += sorted(ready)
+        for app in ready:
+            del remaining[app]
+
+
+def test_the_outbox_is_a_leaf():
+    """The outbox knows rows, states, dispatch, retries and sweeps — no app's emails."""
+    assert _app_edges()["outbox"] <= {"core"}
+
+
+def test_core_knows_no_app():
+    assert _app_edges()["core"] == set()
+
+
+def test_accounts_holds_only_users_and_sign_in():
+    assert _app_edges()["accounts"] <= {"core"}
+    names = [p.name for p in _modules("accounts")]
+    assert [n for n in names if "project" in n or "webhook" in n] == []
+    models = (ROOT / "accounts" / "models.py").read_text()
+    assert "class Project" not in models
+    assert "webhook" not in models.lower()
