@@ -10,7 +10,7 @@ from django.shortcuts import render
 
 from accounts.hooks import address_invited
 from accounts.models import User
-from accounts.selectors import user_holding_email
+from accounts.selectors import user_get_by_email
 from accounts.services import user_identity_merge, user_unproven_remove
 
 SIGNUP_SENT_MESSAGE = "account/messages/email_confirmation_sent.txt"
@@ -113,6 +113,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         if target is not None:
             user_identity_merge(user=target, provider=provider, uid=uid, request=request)
             return
-        holder = user_holding_email(email=email)
+        holder = user_get_by_email(email=email)
         if holder is not None:
             user_unproven_remove(user=holder, proven_by=f"{provider} identity {uid}")

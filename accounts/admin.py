@@ -11,7 +11,7 @@ from django.contrib.auth.forms import UserChangeForm
 from django.http import HttpRequest
 
 from accounts.models import User
-from accounts.selectors import email_held_elsewhere
+from accounts.selectors import user_email_held_elsewhere
 from accounts.services import (
     EMAIL_HELD_ELSEWHERE,
     user_email_change,
@@ -35,7 +35,7 @@ def user_is_changeable_by(*, user: User | None, actor) -> bool:
 class UserAdminChangeForm(UserChangeForm):
     def clean_email(self) -> str:
         email = (self.cleaned_data.get("email") or "").strip().lower()
-        if email_held_elsewhere(email=email, user_pk=self.instance.pk):
+        if user_email_held_elsewhere(email=email, user_pk=self.instance.pk):
             raise forms.ValidationError(EMAIL_HELD_ELSEWHERE)
         return email
 

@@ -17,15 +17,21 @@ def user_email_is_verified(*, user: User) -> bool:
     """
     if user.pk is None or not user.email:
         return False
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    return user_address_is_verified(user=user, email=user.email)
 
 
-def user_holding_email(*, email: str) -> User | None:
+def user_address_is_verified(*, user: User, email: str) -> bool:
+    """Whether the user proved `email`: a verified EmailAddress row for it (e.g. from Google's
+    id_token), e.g. an invitation's address before it is accepted."""
+    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+
+
+def user_get_by_email(*, email: str) -> User | None:
     """The account known by `email` (case-insensitive), if any."""
     return User.objects.filter(email__iexact=email).first()
 
 
-def email_held_elsewhere(*, email: str, user_pk: int | None) -> bool:
+def user_email_held_elsewhere(*, email: str, user_pk: int | None) -> bool:
     """Whether an account other than `user_pk` is known by `email` or has verified it (the
     check of accounts.services.user_email_change, and of the admin form before it)."""
     others = User.objects.filter(email__iexact=email)

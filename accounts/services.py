@@ -17,7 +17,7 @@ from accounts.hooks import (
     user_holds_anything,
 )
 from accounts.models import User
-from accounts.selectors import email_held_elsewhere, user_email_is_verified
+from accounts.selectors import user_email_held_elsewhere, user_email_is_verified
 
 EMAIL_HELD_ELSEWHERE = "Another account already uses that address."
 WIPE_NOTE = " (password made unusable)"  # noted in the audit event of the change
@@ -106,7 +106,7 @@ def user_email_change(
             user.save(update_fields=["email"])
             EmailAddress.objects.filter(user=user, email__iexact=email).update(email=email)
         return user
-    if email_held_elsewhere(email=email, user_pk=user.pk):
+    if user_email_held_elsewhere(email=email, user_pk=user.pk):
         raise ValidationError({"email": EMAIL_HELD_ELSEWHERE})
     # unproven claims of the address by other accounts
     EmailAddress.objects.filter(email__iexact=email).exclude(user=user).delete()

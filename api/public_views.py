@@ -15,10 +15,10 @@ from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError, RateLimited
 from api.inputs import http_url, positive_int
 from api.throttles import DistributeThrottle, UploadThrottle
-from builds.selectors import upload_in_project, uploads_of
+from builds.selectors import upload_get, upload_list
 from builds.services import upload_create, upload_distribute
 from projects.models import Project
-from teams.selectors import Access, projects_visible_to
+from teams.selectors import Access, project_list_visible
 from webhooks.selectors import webhook_of
 from webhooks.services import WebhookNotConfigured, WebhookTestRefused, webhook_test_send
 
@@ -55,7 +55,7 @@ class ProjectList(PublicApiView):
         principal = authorize_user(request, api_key=api_key, user_id=user_id)
         page = _positive_int(request, "page", 1)
         limit = min(_positive_int(request, "limit", 20), 100)
-        visible = projects_visible_to(user=User(pk=principal.user_pk))
+        visible = project_list_visible(user=User(pk=principal.user_pk))
         start = (page - 1) * limit
         return Response(
             {
@@ -72,7 +72,7 @@ class ProjectStatus(PublicApiView):
     def get(self, request: Request) -> Response:
         api_key, user_id = self.query_credentials(request)
         principal = authorize_user(request, api_key=api_key, user_id=user_id)
-        visible = projects_visible_to(user=User(pk=principal.user_pk))
+        visible = project_list_visible(user=User(pk=principal.user_pk))
         return Response(
             {
                 "totalProjects": len(visible),
@@ -109,7 +109,7 @@ class ProjectDetail(PublicApiView):
                 "date": _iso(upload.created_at),
                 "objection": upload.objection,
             }
-            for upload in uploads_of(project_id=project.pk)
+            for upload in upload_list(project_id=project.pk)
         ]
         return Response(
             {
@@ -158,7 +158,7 @@ class DistributeFile(PublicApiView):
             raise field_error("uploadId", missing=True)
         if not isinstance(upload_id, str):
             raise field_error("uploadId")
-        upload = upload_in_project(upload_public_id=upload_id, project_id=principal.project_pk)
+        upload = upload_get(upload_public_id=upload_id, project_id=principal.project_pk)
         if upload is None:
             raise ApiError(404, "File not found in project")
         self.throttle(request, DistributeThrottle, principal)

@@ -5,7 +5,7 @@ relays a key), the key's format and checksum — both without touching the datab
 SQL round trip (`credential_lookup`) answers "is the service token active and does it carry
 the scope, who owns this key, does the project exist, and what is the owner's relation to it",
 then constant-time comparisons. Access itself is decided by teams.selectors: its
-`membership_granting_access` is compiled into the query and `access_rule` applied to the row,
+`membership_find_granting` is compiled into the query and `access_resolve` applied to the row,
 like on every other surface.
 """
 
@@ -25,7 +25,7 @@ from apikeys.models import SCOPE_NAME, ApiKey, Scope, ServiceToken
 from apikeys.tokens import token_digest, token_is_well_formed
 from core.ids import is_public_id
 from projects.models import Project
-from teams.selectors import Access, access_rule, membership_granting_access
+from teams.selectors import Access, access_resolve, membership_find_granting
 
 
 class VerifyFailure(StrEnum):
@@ -152,9 +152,9 @@ def _sql(with_token: bool) -> str:
 
 
 def _granted_role_sql() -> str:
-    """teams' rule (`membership_granting_access`) as a scalar subquery over the outer row's
+    """teams' rule (`membership_find_granting`) as a scalar subquery over the outer row's
     user `u` and project `p`: the role of the membership that grants access, or NULL."""
-    granting = membership_granting_access(
+    granting = membership_find_granting(
         user_id=RawSQL("u.id", ()),
         project_id=RawSQL("p.id", ()),
         project_owner_id=RawSQL("p.owner_id", ()),
@@ -194,7 +194,7 @@ def credential_lookup(
         user_pk = user_public_id = None
     access = Access.NONE
     if user_pk is not None and project_pk is not None:
-        access = access_rule(user_id=user_pk, project_owner_id=owner_pk, member_role=role)
+        access = access_resolve(user_id=user_pk, project_owner_id=owner_pk, member_role=role)
     return CredentialLookup(
         token_ok=token_state is not None,
         token_has_scope=token_state == 2,

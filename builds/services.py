@@ -75,7 +75,7 @@ def upload_hand_over(*, upload_id: int) -> bool:
     return True
 
 
-def uploads_hand_over_sweep() -> int:
+def upload_hand_over_sweep() -> int:
     """Publish uploads whose hand-over never reached the broker."""
     before = timezone.now() - timedelta(seconds=30)
     ids = Upload.objects.filter(handed_over_at__isnull=True, created_at__lt=before).values_list(

@@ -10,12 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
-from builds.selectors import uploads_of
+from builds.selectors import upload_list
 from dashboard.forms import ProjectRenameForm, WebhookForm
 from projects.models import Project
 from projects.selectors import project_find
 from projects.services import project_rename
-from teams.selectors import Access, project_access_for, projects_visible_to
+from teams.selectors import Access, project_access_for, project_list_visible
 from webhooks.selectors import webhook_delivery_list, webhook_of
 from webhooks.services import (
     WebhookNotConfigured,
@@ -45,7 +45,9 @@ def _writable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "dashboard/project_list.html", {"projects": projects_visible_to(user=request.user)}
+        request,
+        "dashboard/project_list.html",
+        {"projects": project_list_visible(user=request.user)},
     )
 
 
@@ -61,7 +63,7 @@ def _detail(request, project, access, *, rename=None, webhook=None, status=200):
         "access": access,
         "rename_form": rename or ProjectRenameForm(initial={"name": project.name}),
         "webhook_form": webhook or WebhookForm(initial=initial),
-        "uploads": uploads_of(project_id=project.pk, limit=10),
+        "uploads": upload_list(project_id=project.pk, limit=10),
         "deliveries": webhook_delivery_list(project=project, limit=10),
     }
     response = render(request, "dashboard/project_detail.html", context, status=status)

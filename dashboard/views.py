@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from apikeys.selectors import apikey_current_for
-from teams.selectors import projects_visible_to
+from teams.selectors import project_list_visible
 
 
 @login_required
@@ -14,7 +14,7 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "dashboard/home.html",
         {
-            "projects": projects_visible_to(user=request.user),
+            "projects": project_list_visible(user=request.user),
             "current_key": apikey_current_for(user=request.user),
         },
     )

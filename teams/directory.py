@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.services import user_create_or_update
 from projects.models import Project
 from projects.services import project_create_or_update
-from teams.directory_check import DirectoryError, directory_check, users_by_email
+from teams.directory_check import DirectoryError, directory_check, user_map_by_email
 from teams.services import membership_upsert
 
 __all__ = ["DirectoryError", "ImportSummary", "directory_import"]
@@ -75,7 +75,7 @@ def directory_import(*, data: dict) -> ImportSummary:
                 summary.users.add(created=created, changed=changed)
             others = {r.owner for r in projects} | {r.account for r in memberships}
             others |= {r.member for r in memberships}
-            by_email |= users_by_email(others - by_email.keys())
+            by_email |= user_map_by_email(others - by_email.keys())
             by_id: dict[str, Project] = {}
             for project_row in projects:
                 owner = by_email[project_row.owner]

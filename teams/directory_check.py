@@ -119,7 +119,7 @@ class _MembershipRow:
     project_ids: list[str]
 
 
-def users_by_email(emails: set[str]) -> dict[str, User]:
+def user_map_by_email(emails: set[str]) -> dict[str, User]:
     users = User.objects.annotate(email_ci=Lower("email")).filter(email_ci__in=emails)
     return {user.email_ci: user for user in users}
 
@@ -140,7 +140,7 @@ def _check_users(items: list, problems: list[str]) -> list[_UserRow]:
                 seen[value] = entry.where
         if email is not None:
             rows.append(_UserRow(entry.where, email, name, public_id, password))
-    existing = users_by_email({row.email for row in rows})
+    existing = user_map_by_email({row.email for row in rows})
     holders = User.objects.in_bulk(
         [r.public_id for r in rows if r.public_id], field_name="public_id"
     )
@@ -255,7 +255,7 @@ def directory_check(data: object) -> tuple[list[_UserRow], list[_ProjectRow], li
         for key in keys
         if isinstance(raw.get(key), str)
     }
-    known = {row.email for row in users} | users_by_email(referenced).keys()
+    known = {row.email for row in users} | user_map_by_email(referenced).keys()
     projects = _check_projects(sections["projects"], known, problems)
     owners = {(r.public_id or r.existing.public_id): r.owner for r in projects if r.existing}
     owners |= {r.public_id: r.owner for r in projects if r.public_id}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -13,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import user_address_is_verified
 from core.ratelimit import Rate, ratelimit_hit
 from outbox.models import OutboxEmail
 from outbox.services import outbox_email_create
@@ -182,11 +182,6 @@ def invitation_revoke(*, invitation: Invitation) -> bool:
     )
 
 
-def user_has_verified_email(*, user: User, email: str) -> bool:
-    """Whether the user proved `email`: a verified address (e.g. from Google's id_token)."""
-    return EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
-
-
 @dataclass(frozen=True)
 class Acceptance:
     membership: Membership
@@ -212,7 +207,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Acceptance:
         raise InvitationRefused(status)
     if user.pk == invitation.owner_id:
         raise InvitationRefused("own")
-    if not user_has_verified_email(user=user, email=invitation.email):
+    if not user_address_is_verified(user=user, email=invitation.email):
         raise InvitationRefused("email_mismatch")
     result = membership_upsert(
         owner=invitation.owner,

@@ -1,7 +1,7 @@
-"""Reads about teams. The access rule lives here, once: `membership_granting_access` (which
-membership gives a user a role on a project) and `access_rule` (owner, that role, or none).
+"""Reads about teams. The access rule lives here, once: `membership_find_granting` (which
+membership gives a user a role on a project) and `access_resolve` (owner, that role, or none).
 `project_access_for` (the ORM path) and the API's one-query hot path
-(apikeys.credentials.credential_lookup, which compiles `membership_granting_access` into its
+(apikeys.credentials.credential_lookup, which compiles `membership_find_granting` into its
 SQL) both decide access through them."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from projects.models import Project
-from teams.models import Membership
+from teams.invitations import invitation_status
+from teams.models import Invitation, Membership
 
 
 class Access(StrEnum):
@@ -32,7 +33,7 @@ class Access(StrEnum):
         return self in (Access.OWNER, Access.FULL)
 
 
-def membership_granting_access(
+def membership_find_granting(
     *, user_id: Any, project_id: Any, project_owner_id: Any
 ) -> QuerySet[Membership]:
     """The membership that grants the user access to the project (at most one): the user's
@@ -50,11 +51,11 @@ def membership_granting_access(
     )
 
 
-def access_rule(*, user_id: int, project_owner_id: int, member_role: str | None) -> Access:
+def access_resolve(*, user_id: int, project_owner_id: int, member_role: str | None) -> Access:
     """The one access rule (PRODUCT.md, "Access a key grants").
 
     `member_role` is the role of the membership that grants the user access to the project
-    (`membership_granting_access`), else None. Every surface, including the one-query hot
+    (`membership_find_granting`), else None. Every surface, including the one-query hot
     path of the API, decides access through this function.
     """
     if project_owner_id == user_id:
@@ -67,13 +68,13 @@ def project_access_for(*, user_id: int, project: Project) -> Access:
     role = None
     if project.owner_id != user_id:
         role = (
-            membership_granting_access(
+            membership_find_granting(
                 user_id=user_id, project_id=project.pk, project_owner_id=project.owner_id
             )
             .values_list("role", flat=True)
             .first()
         )
-    return access_rule(user_id=user_id, project_owner_id=project.owner_id, member_role=role)
+    return access_resolve(user_id=user_id, project_owner_id=project.owner_id, member_role=role)
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ class VisibleProject:
     access: Access
 
 
-def projects_visible_to(*, user: User) -> list[VisibleProject]:
+def project_list_visible(*, user: User) -> list[VisibleProject]:
     """Every project the user can reach: owned ones first, then shared ones, with the role."""
     owned = [VisibleProject(p, Access.OWNER) for p in Project.objects.filter(owner=user)]
     shared = [
@@ -96,7 +97,7 @@ def projects_visible_to(*, user: User) -> list[VisibleProject]:
     return owned + shared
 
 
-def memberships_of(*, owner: User) -> list[Membership]:
+def membership_list(*, owner: User) -> list[Membership]:
     return list(
         Membership.objects.filter(owner=owner)
         .select_related("member")
@@ -105,12 +106,9 @@ def memberships_of(*, owner: User) -> list[Membership]:
     )
 
 
-def team_invitations_of(*, owner: User) -> list:
+def invitation_list_pending(*, owner: User) -> list[Invitation]:
     """The owner's invitations still worth showing: pending ones (expired included, so the
     owner can resend them)."""
-    from teams.invitations import invitation_status
-    from teams.models import Invitation
-
     rows = list(
         Invitation.objects.filter(owner=owner, state=Invitation.State.PENDING)
         .prefetch_related("projects")

@@ -10,18 +10,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.selectors import user_address_is_verified
 from teams import invitations as inv
 from teams.forms import InviteForm, MembershipForm
 from teams.models import Invitation, Membership
-from teams.selectors import memberships_of, team_invitations_of
+from teams.selectors import invitation_list_pending, membership_list
 from teams.services import membership_remove, membership_upsert
 
 
 def _team_page(request: HttpRequest, form: InviteForm | None = None, status: int = 200):
     owner = request.user
     context = {
-        "members": memberships_of(owner=owner),
-        "invitations": team_invitations_of(owner=owner),
+        "members": membership_list(owner=owner),
+        "invitations": invitation_list_pending(owner=owner),
         "form": form or InviteForm(owner=owner),
         "my_memberships": Membership.objects.filter(member=owner).select_related("owner"),
     }
@@ -155,7 +156,7 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
     if request.user.pk == invitation.owner_id:
         context["status"] = "own"
         return render(request, "teams/invitation.html", context)
-    if not inv.user_has_verified_email(user=request.user, email=invitation.email):
+    if not user_address_is_verified(user=request.user, email=invitation.email):
         same = request.user.email.lower() == invitation.email.lower()
         context["status"] = "unverified" if same else "email_mismatch"
         return render(request, "teams/invitation.html", context, status=403)

@@ -326,7 +326,7 @@ def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool
     return outcome
 
 
-def webhookdelivery_prune(*, before: datetime, batch_size: int = 1000) -> int:
+def webhook_delivery_prune(*, before: datetime, batch_size: int = 1000) -> int:
     """Delete delivered deliveries (with their attempts) created before `before`, in batches.
     Pending and failed deliveries are kept whatever their age: operators act on those."""
     delivered = WebhookDelivery.objects.filter(

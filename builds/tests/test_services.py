@@ -8,7 +8,7 @@ import redis
 
 from apikeys.services import apikey_issue
 from builds.models import Upload
-from builds.services import uploads_hand_over_sweep
+from builds.services import upload_hand_over_sweep
 from tests.support.api import DISTRIBUTE, UPLOAD, VALID_ZIP
 from tests.support.webhooks import webhook_set
 from webhooks.models import WebhookDelivery
@@ -68,10 +68,10 @@ def test_an_upload_that_missed_the_broker_is_published_by_the_sweep(
     settings.KEYSERVICE_BUILDS_QUEUE = broker_queue
     upload = Upload.objects.create(project=showroom, user=owner, file_url=VALID_ZIP)
     Upload.objects.filter(pk=upload.pk).update(created_at=upload.created_at.replace(year=2020))
-    assert uploads_hand_over_sweep() == 1
+    assert upload_hand_over_sweep() == 1
     [message] = queued(celery_broker, broker_queue)
     assert message["kwargs"]["uploadId"] == upload.public_id
-    assert uploads_hand_over_sweep() == 0
+    assert upload_hand_over_sweep() == 0
 
 
 def test_an_upload_fires_build_uploaded_to_a_subscribed_project(db, client, owner, showroom):

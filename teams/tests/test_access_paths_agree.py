@@ -1,4 +1,4 @@
-"""The access rule is written once (teams.selectors: membership_granting_access, access_rule)
+"""The access rule is written once (teams.selectors: membership_find_granting, access_resolve)
 and both paths that apply it agree: the ORM path (`project_access_for`, the dashboard) and the
 API's one-query hot path (apikeys.credentials.credential_lookup, which compiles the rule into
 its SQL)."""

@@ -3,7 +3,7 @@
 import pytest
 
 from teams.models import Membership
-from teams.selectors import Access, project_access_for, projects_visible_to
+from teams.selectors import Access, project_access_for, project_list_visible
 
 pytestmark = pytest.mark.django_db
 
@@ -50,11 +50,11 @@ def test_access_is_resolved_live_after_removing_a_project_or_the_member(
 def test_a_member_sees_only_the_projects_in_the_access_list(
     readonly_member, showroom, configurator
 ):
-    visible = projects_visible_to(user=readonly_member)
+    visible = project_list_visible(user=readonly_member)
     assert [(v.project, v.access) for v in visible] == [(showroom, Access.READONLY)]
 
 
 def test_the_owner_sees_every_own_project(owner, showroom, configurator):
-    visible = projects_visible_to(user=owner)
+    visible = project_list_visible(user=owner)
     assert {v.project for v in visible} == {showroom, configurator}
     assert {v.access for v in visible} == {Access.OWNER}

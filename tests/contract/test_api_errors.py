@@ -231,7 +231,7 @@ def test_an_unexpected_error_is_a_500_without_a_traceback(client, owner, owner_k
     def explode(**kwargs):
         raise RuntimeError("database on fire: secret detail")
 
-    monkeypatch.setattr(api.public_views, "projects_visible_to", explode)
+    monkeypatch.setattr(api.public_views, "project_list_visible", explode)
     client.raise_request_exception = False
     response = client.get(
         "/pixelStripeApi/projects", {"apikey": owner_key, "userId": owner.public_id}, secure=True
