@@ -38,6 +38,7 @@ run: demo
 lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
 
 format: install
 	$(VENV)/bin/ruff format .
@@ -63,4 +64,4 @@ beat: install .env
 	$(VENV)/bin/celery -A keyservice beat --loglevel=INFO
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles

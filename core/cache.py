@@ -38,62 +38,68 @@ def _unavailable(operation: str, exc: BaseException) -> None:
 
 
 class FailSoftRedisCache(RedisCache):
-    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version=None) -> bool:
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
         try:
             return super().add(key, value, timeout, version)
         except UNAVAILABLE as exc:
             _unavailable("add", exc)
             return True  # fail open: nothing is counted, no lock excludes anyone
 
-    def get(self, key: Any, default: Any = None, version=None) -> Any:
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         try:
             return super().get(key, default, version)
         except UNAVAILABLE as exc:
             _unavailable("get", exc)
             return default
 
-    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version=None) -> None:
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
         try:
             super().set(key, value, timeout, version)
         except UNAVAILABLE as exc:
             _unavailable("set", exc)
 
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version=None) -> bool:
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         try:
             return super().touch(key, timeout, version)
         except UNAVAILABLE as exc:
             _unavailable("touch", exc)
             return False
 
-    def delete(self, key: Any, version=None) -> bool:
+    def delete(self, key: Any, version: int | None = None) -> bool:
         try:
             return super().delete(key, version)
         except UNAVAILABLE as exc:
             _unavailable("delete", exc)
             return False
 
-    def get_many(self, keys: Any, version=None) -> dict:
+    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
         try:
             return super().get_many(keys, version)
         except UNAVAILABLE as exc:
             _unavailable("get_many", exc)
             return {}
 
-    def has_key(self, key: Any, version=None) -> bool:
+    def has_key(self, key: Any, version: int | None = None) -> bool:
         try:
             return super().has_key(key, version)
         except UNAVAILABLE as exc:
             _unavailable("has_key", exc)
             return False
 
-    def set_many(self, data: dict, timeout: Any = DEFAULT_TIMEOUT, version=None) -> list:
+    def set_many(
+        self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> list[Any]:
         try:
             return super().set_many(data, timeout, version)
         except UNAVAILABLE as exc:
             _unavailable("set_many", exc)
             return list(data)
 
-    def delete_many(self, keys: Any, version=None) -> None:
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
         try:
             super().delete_many(keys, version)
         except UNAVAILABLE as exc:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Error, register
 
@@ -9,7 +13,9 @@ from core.ratelimit import rate_parse
 
 
 @register()
-def throttle_rates_check(app_configs=None, **kwargs) -> list[Error]:
+def throttle_rates_check(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[Error]:
     rates = getattr(settings, "REST_FRAMEWORK", {}).get("DEFAULT_THROTTLE_RATES", {})
     errors = []
     for scope, rate in rates.items():

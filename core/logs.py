@@ -76,7 +76,7 @@ def _redact_shaped(text: str) -> str:
 
 
 def _redact_plain(text: str, key_prefix: str) -> str:
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         if match.group("param"):
             return match.group("param") + "[redacted]"
         if match.group("bearer"):
@@ -113,7 +113,7 @@ def redact(text: str, *, key_prefix: str | None = None) -> str:
     return redacted if over_encoded or redacted != decoded else cleaned
 
 
-def _escape_char(match: re.Match) -> str:
+def _escape_char(match: re.Match[str]) -> str:
     char = match.group()
     if char in _NAMED:
         return _NAMED[char]
@@ -171,6 +171,8 @@ class JsonFormatter(logging.Formatter):
             "request_id": getattr(record, "request_id", "-"),
             "message": record.getMessage(),
         }
-        if record.exc_info or record.exc_text:
-            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -11,12 +11,13 @@ default) and reaches the views, which answer as for any other body.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import lru_cache
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from django.utils.http import parse_header_parameters
 
-WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+WsgiApp = WSGIApplication
 
 
 @lru_cache(maxsize=64)
@@ -51,7 +52,7 @@ def content_type_sanitize(content_type: str) -> str:
 def drop_unusable_charset(app: WsgiApp) -> WsgiApp:
     """`app`, seeing CONTENT_TYPE without an unusable charset parameter."""
 
-    def wrapped(environ: dict, start_response: Callable) -> Iterable[bytes]:
+    def wrapped(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         content_type = environ.get("CONTENT_TYPE")
         if content_type:
             environ["CONTENT_TYPE"] = content_type_sanitize(content_type)

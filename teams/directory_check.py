@@ -146,7 +146,7 @@ def _check_users(items: list, problems: list[str]) -> list[_UserRow]:
     )
     for row in rows:
         row.existing = existing.get(row.email)
-        holder = holders.get(row.public_id)  # type: ignore[arg-type]
+        holder = holders.get(row.public_id)
         where = f"{row.where}.userId"
         if row.public_id and row.existing and row.existing.public_id != row.public_id:
             problems.append(

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from accounts.models import User
@@ -21,7 +23,9 @@ class _AccessForm(forms.Form):
     def __init__(self, *args, owner: User, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._projects = {p.public_id: p for p in Project.objects.filter(owner=owner)}
-        self.fields["projects"].choices = [(pid, p.name) for pid, p in self._projects.items()]
+        # `fields` is typed as plain Fields; "projects" is the MultipleChoiceField declared above.
+        projects = cast(forms.MultipleChoiceField, self.fields["projects"])
+        projects.choices = [(pid, p.name) for pid, p in self._projects.items()]
 
     def selected_projects(self) -> list[Project]:
         return [self._projects[pid] for pid in self.cleaned_data["projects"]]
