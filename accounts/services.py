@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import update_session_auth_hash
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -18,8 +19,18 @@ from accounts.hooks import (
 )
 from accounts.models import User
 from accounts.selectors import user_email_held_elsewhere, user_email_is_verified
+from core.errors import ApplicationError
 
 EMAIL_HELD_ELSEWHERE = "Another account already uses that address."
+
+
+class UserRefusal(StrEnum):
+    """Why a user service refused (core.errors.ApplicationError.reason)."""
+
+    EMAIL_REQUIRED = "email_required"
+    EMAIL_HELD_ELSEWHERE = "email_held_elsewhere"
+
+
 WIPE_NOTE = " (password made unusable)"  # noted in the audit event of the change
 
 
@@ -94,12 +105,14 @@ def user_email_change(
     through password reset or signs in with Google, and requests a new key. A change of case
     only (or the same address) is no identity change: it only stores the lowercased spelling.
     `request` (the operator's) keeps its own session when operators change their own address.
-    Raises ValidationError when another account holds the address.
+    Raises ApplicationError (UserRefusal, field `email`) when another account holds the
+    address or none is given.
     """
     email = User.objects.normalize_email(email).strip().lower()
     old = User.objects.select_for_update().values_list("email", flat=True).get(pk=user.pk)
     if not email:
-        raise ValidationError({"email": "An email address is required."})
+        message = "An email address is required."
+        raise ApplicationError(UserRefusal.EMAIL_REQUIRED, message, fields={"email": message})
     if old.strip().lower() == email:
         if old != email:  # the same address, spelled in another case: store it lowercased
             user.email = email
@@ -107,7 +120,11 @@ def user_email_change(
             EmailAddress.objects.filter(user=user, email__iexact=email).update(email=email)
         return user
     if user_email_held_elsewhere(email=email, user_pk=user.pk):
-        raise ValidationError({"email": EMAIL_HELD_ELSEWHERE})
+        raise ApplicationError(
+            UserRefusal.EMAIL_HELD_ELSEWHERE,
+            EMAIL_HELD_ELSEWHERE,
+            fields={"email": EMAIL_HELD_ELSEWHERE},
+        )
     # unproven claims of the address by other accounts
     EmailAddress.objects.filter(email__iexact=email).exclude(user=user).delete()
     user.email = email

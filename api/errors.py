@@ -10,6 +10,9 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from core.errors import ApplicationError
+from webhooks.services import WebhookRefusal
+
 logger = logging.getLogger(__name__)
 
 RATE_LIMIT_MESSAGE = "Rate limit exceeded. Try again in 2 minutes."
@@ -38,6 +41,15 @@ def _flat(detail) -> str:
     return str(detail)
 
 
+# A domain refusal (core.errors.ApplicationError) by its reason: the contract's status. The
+# message is the service's, except that a 429 always says RATE_LIMIT_MESSAGE (API.md) with
+# Retry-After from the refusal. A reason not listed is a client error (400) with its message.
+APPLICATION_STATUS = {
+    WebhookRefusal.NOT_CONFIGURED: 404,  # "No webhook URL configured"
+    WebhookRefusal.TEST_THROTTLED: 429,
+    WebhookRefusal.TEST_BUSY: 429,
+}
+
 _FIXED = {
     exceptions.UnsupportedMediaType: (415, "Unsupported Media Type"),
     exceptions.ParseError: (400, "Malformed JSON body"),
@@ -55,6 +67,11 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         headers["Retry-After"] = str(exc.wait)
     elif isinstance(exc, ApiError):
         status, message = exc.status_code, exc.message
+    elif isinstance(exc, ApplicationError):
+        status, message = APPLICATION_STATUS.get(exc.reason, 400), exc.message
+        if status == 429:
+            wait = RateLimited(exc.retry_after).wait
+            message, headers["Retry-After"] = RATE_LIMIT_MESSAGE, str(wait)
     elif isinstance(exc, exceptions.Throttled):
         status, message = 429, RATE_LIMIT_MESSAGE
         headers["Retry-After"] = str(max(1, math.ceil(exc.wait or 120)))

@@ -12,7 +12,7 @@ from accounts.models import User
 from api import schema
 from api.auth import authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
-from api.errors import ApiError, RateLimited
+from api.errors import ApiError
 from api.inputs import http_url, positive_int
 from api.throttles import DistributeThrottle, UploadThrottle
 from builds.selectors import upload_get, upload_list
@@ -20,7 +20,7 @@ from builds.services import upload_create, upload_distribute
 from projects.models import Project
 from teams.selectors import Access, project_list_visible
 from webhooks.selectors import webhook_of
-from webhooks.services import WebhookNotConfigured, WebhookTestRefused, webhook_test_send
+from webhooks.services import webhook_test_send
 
 
 def _iso(value) -> str:
@@ -170,12 +170,9 @@ class TestWebhook(PublicApiView):
     @schema.test_webhook
     def post(self, request: Request) -> Response:
         _, principal = self.authorize_write(request)
-        try:
-            result = webhook_test_send(project=Project.objects.get(pk=principal.project_pk))
-        except WebhookNotConfigured:
-            raise ApiError(404, "No webhook URL configured") from None
-        except WebhookTestRefused as refused:  # its budget, or too many sending at once
-            raise RateLimited(refused.retry_after) from None
+        # Its refusals (no URL, its budget, too many sending at once) are ApplicationErrors
+        # that api.errors maps to the contract's answers.
+        result = webhook_test_send(project=Project.objects.get(pk=principal.project_pk))
         return Response(
             {"success": result.success, "message": result.message, "statusCode": result.status_code}
         )

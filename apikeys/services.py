@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,7 @@ from apikeys.audit import keyevent_create, keyevent_new
 from apikeys.models import ApiKey, KeyEvent, ServiceToken
 from apikeys.tokens import scopes_normalize, token_digest, token_generate, token_hint
 from core.batches import queryset_delete_in_batches
+from core.errors import ApplicationError
 from outbox.models import OutboxEmail
 from outbox.services import outbox_email_create
 
@@ -31,8 +33,11 @@ class IssuedKey:
     plaintext: str = field(repr=False)  # never in a repr, a log line or a traceback
 
 
-class KeyRequestAlreadyHandled(Exception):
-    """The dashboard request (its one-time nonce) has issued a key already."""
+class KeyRefusal(StrEnum):
+    """Why a key service refused (core.errors.ApplicationError.reason)."""
+
+    # The dashboard request (its one-time nonce) has issued a key already.
+    REQUEST_ALREADY_HANDLED = "request_already_handled"
 
 
 def _request_digest(nonce: str) -> str:
@@ -51,13 +56,16 @@ def apikey_issue(
 
     `request_nonce` (the dashboard's one-time confirmation nonce) is consumed in the database:
     its digest is stored on the new key (a unique column), so one nonce issues at most one key
-    however many requests carry it at once; the others raise KeyRequestAlreadyHandled.
+    however many requests carry it at once; the others raise ApplicationError
+    (KeyRefusal.REQUEST_ALREADY_HANDLED).
     """
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
     request_digest = None if request_nonce is None else _request_digest(request_nonce)
     # Under the user's lock, a concurrent request that won has committed: this sees its key.
     if request_digest and ApiKey.objects.filter(request_digest=request_digest).exists():
-        raise KeyRequestAlreadyHandled
+        raise ApplicationError(
+            KeyRefusal.REQUEST_ALREADY_HANDLED, "This key request was already handled."
+        )
     _revoke_active(user=user, actor=actor, detail="rotated: a new key was requested")
     plaintext = crypto.generate_key()
     kek_id, kek = crypto.current_kek()

@@ -18,7 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from apikeys.selectors import apikey_current_for
-from apikeys.services import KeyRequestAlreadyHandled, apikey_issue
+from apikeys.services import KeyRefusal, apikey_issue
+from core.errors import ApplicationError
 
 _NONCE = "apikey_request_nonce"
 
@@ -33,8 +34,9 @@ def request_key(request: HttpRequest) -> HttpResponse:
         if expected and hmac.compare_digest(expected, given):
             try:
                 issued = apikey_issue(user=request.user, actor=request.user, request_nonce=given)
-            except KeyRequestAlreadyHandled:
-                pass
+            except ApplicationError as refused:
+                if refused.reason is not KeyRefusal.REQUEST_ALREADY_HANDLED:
+                    raise
             else:
                 return render(
                     request,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from builds.selectors import upload_list
+from core.errors import ApplicationError, form_add_application_error
 from dashboard.forms import ProjectRenameForm, WebhookForm
 from projects.models import Project
 from projects.selectors import project_find
@@ -18,8 +18,7 @@ from projects.services import project_rename
 from teams.selectors import Access, project_access_for, project_list_visible
 from webhooks.selectors import webhook_delivery_list, webhook_of
 from webhooks.services import (
-    WebhookNotConfigured,
-    WebhookTestRefused,
+    WebhookRefusal,
     webhook_get_or_create,
     webhook_secret_rotate,
     webhook_settings_update,
@@ -101,10 +100,9 @@ def project_webhook(request: HttpRequest, project_id: str) -> HttpResponse:
                 url=form.cleaned_data["webhook_url"],
                 events=form.cleaned_data["webhook_events"],
             )
-        except ValidationError as exc:
+        except ApplicationError as exc:
             names = {"webhookUrl": "webhook_url", "webhookEvents": "webhook_events"}
-            for field, errors in exc.message_dict.items():
-                form.add_error(names.get(field), errors)
+            form_add_application_error(form, exc, names=names)
         else:
             messages.success(request, "Webhook settings saved.")
             return redirect("project_detail", project_id=project.public_id)
@@ -117,10 +115,9 @@ def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
     project, _ = _writable(request, project_id)
     try:
         result = webhook_test_send(project=project)
-    except WebhookNotConfigured:
-        messages.error(request, "Set a webhook URL first.")
-    except WebhookTestRefused as refused:  # one budget with the API's test-webhook
-        messages.error(request, str(refused))
+    except ApplicationError as refused:  # its budgets are the API's test-webhook's too
+        not_set = refused.reason is WebhookRefusal.NOT_CONFIGURED
+        messages.error(request, "Set a webhook URL first." if not_set else refused.message)
     else:
         level = messages.success if result.success else messages.error
         code = f" (HTTP {result.status_code})" if result.status_code else ""

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.services import user_create_or_update
+from core.errors import ApplicationError
 from projects.models import Project
 from projects.services import project_create_or_update
 from teams.directory_check import DirectoryError, directory_check, user_map_by_email
@@ -97,8 +97,9 @@ def directory_import(*, data: dict) -> ImportSummary:
                         role=row.role,
                         projects=[by_id[i] for i in row.project_ids],
                     )
-                except ValidationError as exc:
-                    raise DirectoryError([f"{row.where}: {m}" for m in exc.messages]) from exc
+                except ApplicationError as exc:
+                    problems = list(exc.fields.values()) or [exc.message]
+                    raise DirectoryError([f"{row.where}: {m}" for m in problems]) from exc
                 summary.memberships.add(created=result.created, changed=result.changed)
     except IntegrityError as exc:
         raise DirectoryError([f"the database rejected the import: {exc}"]) from exc

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_address_is_verified
+from core.errors import ApplicationError
 from core.ratelimit import Rate, ratelimit_hit
 from outbox.models import OutboxEmail
 from outbox.services import outbox_email_create
@@ -51,8 +52,27 @@ def _expiry():
     return timezone.now() + timedelta(days=settings.KEYSERVICE_INVITATION_DAYS)
 
 
-class InvitationLimitReached(ValidationError):
-    """Too many invitation emails: the owner's daily budget or this address's resends."""
+class InvitationRefusal(StrEnum):
+    """Why an invitation service refused (core.errors.ApplicationError.reason)."""
+
+    OWN_ADDRESS = "own_address"
+    ALREADY_MEMBER = "already_member"
+    UNKNOWN_ROLE = "unknown_role"
+    FOREIGN_PROJECT = "foreign_project"
+    ALREADY_PENDING = "already_pending"
+    NOT_PENDING = "not_pending"
+    # Too many invitation emails: the owner's daily budget or this address's resends.
+    LIMIT_REACHED = "limit_reached"
+    # Accepting: the invitation's status (invitation_status), or who tries to accept it.
+    EXPIRED = "expired"
+    ACCEPTED = "accepted"
+    REVOKED = "revoked"
+    OWN = "own"
+    EMAIL_MISMATCH = "email_mismatch"
+
+
+def _refuse(reason: InvitationRefusal, message: str, field: str | None = None) -> ApplicationError:
+    return ApplicationError(reason, message, fields={field: message} if field else None)
 
 
 def _duration(seconds: float) -> str:
@@ -67,7 +87,12 @@ def _limit(scope: str, ident: str, count: int, seconds: int, message: str) -> No
     """Count one invitation email against a limit (atomic, core.ratelimit); refuse past it."""
     decision = ratelimit_hit(scope=scope, ident=ident, rate=Rate(count=count, seconds=seconds))
     if not decision.allowed:
-        raise InvitationLimitReached(f"{message} Try again in {_duration(decision.retry_after)}.")
+        wait = decision.retry_after
+        raise ApplicationError(
+            InvitationRefusal.LIMIT_REACHED,
+            f"{message} Try again in {_duration(wait)}.",
+            retry_after=wait,
+        )
 
 
 def _owner_budget(owner_pk: int) -> None:
@@ -108,19 +133,26 @@ def invitation_create(
 ) -> Invitation:
     """Invite `email` into the owner's account and queue the email (sent on commit).
 
-    Raises ValidationError for the owner's own address, an existing member, a pending
-    invitation to the same address, an unknown role or another account's project;
-    InvitationLimitReached past the owner's daily budget of invitation emails.
+    Raises ApplicationError (InvitationRefusal) for the owner's own address, an existing
+    member, a pending invitation to the same address, an unknown role or another account's
+    project (each naming its field), and LIMIT_REACHED past the owner's daily budget of
+    invitation emails.
     """
     email = email.strip().lower()
     if email == owner.email.lower():
-        raise ValidationError({"email": "That is your own address."})
+        raise _refuse(InvitationRefusal.OWN_ADDRESS, "That is your own address.", "email")
     if Membership.objects.filter(owner=owner, member__email__iexact=email).exists():
-        raise ValidationError({"email": "That person is already a member of your team."})
+        raise _refuse(
+            InvitationRefusal.ALREADY_MEMBER,
+            "That person is already a member of your team.",
+            "email",
+        )
     if role not in Role.values:
-        raise ValidationError({"role": "Choose Full access or Read-only."})
+        raise _refuse(InvitationRefusal.UNKNOWN_ROLE, "Choose Full access or Read-only.", "role")
     if any(p.owner_id != owner.pk for p in projects):
-        raise ValidationError({"projects": "Choose only projects of your account."})
+        raise _refuse(
+            InvitationRefusal.FOREIGN_PROJECT, "Choose only projects of your account.", "projects"
+        )
     # An expired pending invitation to the same address gives way to the new one.
     Invitation.objects.filter(
         owner=owner,
@@ -134,8 +166,10 @@ def invitation_create(
                 owner=owner, email=email, role=role, base_url=base_url, expires_at=_expiry()
             )
     except IntegrityError:
-        raise ValidationError(
-            {"email": "An invitation to that address is pending: resend it instead."}
+        raise _refuse(
+            InvitationRefusal.ALREADY_PENDING,
+            "An invitation to that address is pending: resend it instead.",
+            "email",
         ) from None
     _owner_budget(owner.pk)  # counted only once everything else passed; refusal rolls back
     invitation.projects.set(projects)
@@ -160,11 +194,11 @@ def invitation_email_enqueue(*, invitation: Invitation) -> OutboxEmail:
 def invitation_resend(*, invitation: Invitation) -> Invitation:
     """Send the invitation again, valid for a fresh period.
 
-    InvitationLimitReached when this address was sent one too recently or too often today,
+    ApplicationError LIMIT_REACHED when this address was sent one too recently or too often today,
     or past the owner's daily budget (resends count against it too).
     """
     if invitation.state != Invitation.State.PENDING:
-        raise ValidationError("Only a pending invitation can be resent.")
+        raise _refuse(InvitationRefusal.NOT_PENDING, "Only a pending invitation can be resent.")
     _resend_budget(invitation)
     _owner_budget(invitation.owner_id)
     invitation.expires_at = _expiry()
@@ -188,10 +222,13 @@ class Acceptance:
     owner: User
 
 
-class InvitationRefused(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason  # "expired" | "accepted" | "revoked" | "email_mismatch" | "own"
+_NOT_ACCEPTED = {
+    InvitationRefusal.EXPIRED: "This invitation has expired.",
+    InvitationRefusal.ACCEPTED: "This invitation was accepted already.",
+    InvitationRefusal.REVOKED: "This invitation was revoked.",
+    InvitationRefusal.OWN: "This is your own invitation.",
+    InvitationRefusal.EMAIL_MISMATCH: "This invitation is for another address.",
+}
 
 
 @transaction.atomic
@@ -203,12 +240,15 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Acceptance:
     """
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     status = invitation_status(invitation=invitation)
+    refusal = None
     if status != "pending":
-        raise InvitationRefused(status)
-    if user.pk == invitation.owner_id:
-        raise InvitationRefused("own")
-    if not user_address_is_verified(user=user, email=invitation.email):
-        raise InvitationRefused("email_mismatch")
+        refusal = InvitationRefusal(status)
+    elif user.pk == invitation.owner_id:
+        refusal = InvitationRefusal.OWN
+    elif not user_address_is_verified(user=user, email=invitation.email):
+        refusal = InvitationRefusal.EMAIL_MISMATCH
+    if refusal is not None:
+        raise _refuse(refusal, _NOT_ACCEPTED[refusal])
     result = membership_upsert(
         owner=invitation.owner,
         member=user,

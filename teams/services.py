@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
+from core.errors import ApplicationError
 from projects.models import Project
 from teams.models import Membership, Role
 
@@ -18,6 +19,13 @@ class MembershipUpsert:
     membership: Membership
     created: bool
     changed: bool  # True when created, or when the role or the access list differed
+
+
+class MembershipRefusal(StrEnum):
+    """Why membership_upsert refused (core.errors.ApplicationError.reason); `fields` says
+    which of member, role and projects."""
+
+    INVALID = "invalid"
 
 
 def _membership_validate(*, owner: User, member: User, role: str, projects: list[Project]) -> None:
@@ -32,7 +40,7 @@ def _membership_validate(*, owner: User, member: User, role: str, projects: list
     if foreign:
         errors["projects"] = f"Not projects of {owner.email}: {', '.join(foreign)}."
     if errors:
-        raise ValidationError(errors)
+        raise ApplicationError(MembershipRefusal.INVALID, " ".join(errors.values()), fields=errors)
 
 
 @transaction.atomic
@@ -42,8 +50,8 @@ def membership_upsert(
     """Give `member` the `role` in `owner`'s account, reaching exactly `projects`.
 
     Creates the membership or updates it in place; the access list is replaced, not merged.
-    Raises ValidationError when member is the owner, the role is unknown, or a project
-    belongs to another account.
+    Raises ApplicationError (MembershipRefusal.INVALID, naming the fields) when member is the
+    owner, the role is unknown, or a project belongs to another account.
     """
     projects = list(projects)
     _membership_validate(owner=owner, member=member, role=role, projects=projects)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import user_address_is_verified
+from core.errors import ApplicationError, form_add_application_error
 from teams import invitations as inv
 from teams.forms import InviteForm, MembershipForm
 from teams.models import Invitation, Membership
@@ -48,12 +48,10 @@ def team_invite(request: HttpRequest) -> HttpResponse:
                 projects=form.selected_projects(),
                 base_url=request.build_absolute_uri("/"),
             )
-        except inv.InvitationLimitReached as exc:
-            form.add_error(None, exc.messages)
-            return _team_page(request, form, status=429)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+        except ApplicationError as exc:
+            form_add_application_error(form, exc)
+            if exc.reason is inv.InvitationRefusal.LIMIT_REACHED:
+                return _team_page(request, form, status=429)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("team")
@@ -70,8 +68,8 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
     invitation = _own_invitation(request, pk)
     try:
         inv.invitation_resend(invitation=invitation)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"Invitation to {invitation.email} sent again.")
     return redirect("team")
@@ -104,14 +102,18 @@ def member_edit(request: HttpRequest, member_id: str) -> HttpResponse:
     }
     form = MembershipForm(request.POST or None, owner=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
-        membership_upsert(
-            owner=request.user,
-            member=membership.member,
-            role=form.cleaned_data["role"],
-            projects=form.selected_projects(),
-        )
-        messages.success(request, f"Access of {membership.member.email} updated.")
-        return redirect("team")
+        try:
+            membership_upsert(
+                owner=request.user,
+                member=membership.member,
+                role=form.cleaned_data["role"],
+                projects=form.selected_projects(),
+            )
+        except ApplicationError as exc:  # the form checks the same; a race can still refuse
+            form_add_application_error(form, exc)
+        else:
+            messages.success(request, f"Access of {membership.member.email} updated.")
+            return redirect("team")
     status = 400 if request.method == "POST" else 200
     return render(
         request, "teams/member_edit.html", {"membership": membership, "form": form}, status=status
@@ -163,7 +165,7 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             acceptance = inv.invitation_accept(invitation=invitation, user=request.user)
-        except inv.InvitationRefused as exc:
+        except ApplicationError as exc:
             context["status"] = exc.reason
             return render(request, "teams/invitation.html", context, status=409)
         messages.success(request, f"You joined {acceptance.owner.email}'s team.")

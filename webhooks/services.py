@@ -11,13 +11,14 @@ import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from core.batches import queryset_delete_in_batches
+from core.errors import ApplicationError
 from core.queued import retry_backoff, row_dispatch, rows_to_sweep
 from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
 from projects.models import Project
@@ -27,40 +28,34 @@ from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery, new_webhoo
 from webhooks.selectors import webhook_is_subscribed, webhook_of
 from webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, signature_header
 from webhooks.ssrf import WebhookUrlRefused
-from webhooks.transport import AttemptResult, webhook_post
+from webhooks.transport import AttemptKind, AttemptResult, webhook_post
 from webhooks.urls import webhook_url_check
 
 logger = logging.getLogger(__name__)
 
 
-class WebhookTestRefused(Exception):
-    """The test webhook was not sent now; the message is for the user, `retry_after` seconds
-    until it may be tried again."""
+class WebhookRefusal(StrEnum):
+    """Why a webhook service refused (core.errors.ApplicationError.reason)."""
 
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class WebhookTestThrottled(WebhookTestRefused):
-    """The project's budget of test webhooks (REST_FRAMEWORK rate "test_webhook") is spent."""
-
-
-class WebhookTestBusy(WebhookTestRefused):
-    """Test sends already hold as many web workers as allowed (this project's one, or
-    KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all)."""
+    NOT_CONFIGURED = "not_configured"  # the project has no webhook URL
+    # The project's budget of test webhooks (REST_FRAMEWORK rate "test_webhook") is spent.
+    TEST_THROTTLED = "test_throttled"
+    # Test sends already hold as many web workers as allowed (this project's one, or
+    # KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all).
+    TEST_BUSY = "test_busy"
+    INVALID_SETTINGS = "invalid_settings"  # `fields` names webhookUrl / webhookEvents
 
 
-class WebhookNotConfigured(Exception):
-    """The project has no webhook URL (the API answers 404 "No webhook URL configured")."""
-
-    def __init__(self, message: str = "No webhook URL configured") -> None:
-        super().__init__(message)
+class DeliveryOutcome(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"
+    FAILED = "failed"
+    NOOP = "noop"  # nothing to do: the delivery is no longer pending
 
 
 @dataclass(frozen=True)
 class WebhookOutcome:
-    outcome: str  # "delivered" | "retry" | "failed" | "noop"
+    outcome: DeliveryOutcome
     retry_in: float | None = None
 
 
@@ -122,7 +117,7 @@ def webhook_deliver(*, delivery_id: int) -> WebhookOutcome:
             .first()
         )
         if delivery is None or delivery.state != WebhookDelivery.State.PENDING:
-            return WebhookOutcome("noop")
+            return WebhookOutcome(DeliveryOutcome.NOOP)
         result = _attempt(delivery)
         return _settle(delivery, result, may_retry=True)
 
@@ -132,13 +127,14 @@ def webhook_test_send(*, project: Project) -> WebhookTestResult:
 
     The send runs in the caller's (web) worker for up to KEYSERVICE_WEBHOOK_TIMEOUT, so it is
     limited here, for the API and the dashboard alike: a per-project budget (the "test_webhook"
-    rate, WebhookTestThrottled past it), and one per project and
+    rate, TEST_THROTTLED past it), and one per project and
     KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all at once, so slow receivers can never hold every
-    worker (WebhookTestBusy). Refused sends send nothing.
+    worker (TEST_BUSY). Refusals are ApplicationErrors (WebhookRefusal, `retry_after` set for
+    the two budgets) and send nothing.
     """
     hook = webhook_of(project=project)
     if hook is None or not hook.url:
-        raise WebhookNotConfigured()
+        raise ApplicationError(WebhookRefusal.NOT_CONFIGURED, "No webhook URL configured")
     rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get("test_webhook")
     if rate is not None:
         decision = ratelimit_hit(
@@ -146,7 +142,8 @@ def webhook_test_send(*, project: Project) -> WebhookTestResult:
         )
         if not decision.allowed:
             wait = math.ceil(decision.retry_after or 1)
-            raise WebhookTestThrottled(f"Too many test webhooks: try again in {wait} s.", wait)
+            message = f"Too many test webhooks: try again in {wait} s."
+            raise ApplicationError(WebhookRefusal.TEST_THROTTLED, message, retry_after=wait)
     deadline = settings.KEYSERVICE_WEBHOOK_TIMEOUT
     ttl = int(deadline) + 30  # a slot of a killed worker is given back after this
     with (
@@ -160,7 +157,7 @@ def webhook_test_send(*, project: Project) -> WebhookTestResult:
     ):
         if not (mine and any_):
             message = f"A test webhook is already being sent: try again in {deadline:g} s."
-            raise WebhookTestBusy(message, deadline)
+            raise ApplicationError(WebhookRefusal.TEST_BUSY, message, retry_after=deadline)
         return _test_send(project)
 
 
@@ -172,14 +169,14 @@ def _test_send(project: Project) -> WebhookTestResult:
     )
     result = _attempt(delivery)
     _settle(delivery, result, may_retry=False)
-    if result.kind == "ok":
+    if result.kind is AttemptKind.OK:
         message = "Webhook delivered"
-    elif result.kind == "http":
+    elif result.kind is AttemptKind.HTTP:
         message = f"Webhook endpoint answered {result.status_code}"
     else:
         message = result.error
     return WebhookTestResult(
-        success=result.kind == "ok", message=message, status_code=result.status_code or 0
+        success=result.kind is AttemptKind.OK, message=message, status_code=result.status_code or 0
     )
 
 
@@ -214,7 +211,8 @@ def webhook_settings_update(*, project: Project, url: str, events: list[str]) ->
     elif url and not events:
         errors["webhookEvents"] = "Choose at least one event when a URL is set."
     if errors:
-        raise ValidationError(errors)
+        message = " ".join(errors.values())
+        raise ApplicationError(WebhookRefusal.INVALID_SETTINGS, message, fields=errors)
     hook = webhook_get_or_create(project=project)
     hook.url = url
     hook.events = [e for e in WEBHOOK_EVENTS if e in events]
@@ -297,24 +295,24 @@ def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool
         and result.retryable
         and delivery.attempts < settings.KEYSERVICE_WEBHOOK_MAX_ATTEMPTS
     )
-    if result.kind == "ok":
+    if result.kind is AttemptKind.OK:
         delivery.state = WebhookDelivery.State.DELIVERED
         delivery.delivered_at = timezone.now()
         delivery.due_at = None
         fields.append("delivered_at")
-        outcome = WebhookOutcome("delivered")
+        outcome = WebhookOutcome(DeliveryOutcome.DELIVERED)
     elif retry:
         delay = retry_backoff(
             base=settings.KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS, attempt=delivery.attempts
         )
         delivery.due_at = timezone.now() + timedelta(seconds=delay)
-        outcome = WebhookOutcome("retry", retry_in=delay)
+        outcome = WebhookOutcome(DeliveryOutcome.RETRY, retry_in=delay)
     else:
         delivery.state = WebhookDelivery.State.FAILED
         delivery.due_at = None
-        outcome = WebhookOutcome("failed")
+        outcome = WebhookOutcome(DeliveryOutcome.FAILED)
     delivery.save(update_fields=fields)
-    log = logger.info if outcome.outcome == "delivered" else logger.warning
+    log = logger.info if outcome.outcome is DeliveryOutcome.DELIVERED else logger.warning
     log(
         "webhook delivery %s (%s) attempt %s: %s%s",
         delivery.pk,

@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import NewConnectionError
@@ -32,22 +33,29 @@ from webhooks.urls import WebhookUrl, webhook_url_parse
 USER_AGENT = "keyservice-webhooks/1"
 
 
+class AttemptKind(StrEnum):
+    OK = "ok"  # 2xx
+    HTTP = "http"  # another status
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    REFUSED = "refused"  # the URL may never be called
+    UNRESOLVED = "unresolved"  # the name has no public address, now: retried
+
+
 @dataclass(frozen=True)
 class AttemptResult:
-    # "ok" (2xx) | "http" (other status) | "timeout" | "connection" | "refused" (the URL may
-    # never be called) | "unresolved" (the name has no public address, now: retried)
-    kind: str
+    kind: AttemptKind
     status_code: int | None
     duration_ms: int
     error: str = ""
 
     @property
     def retryable(self) -> bool:
-        if self.kind == "refused":
+        if self.kind is AttemptKind.REFUSED:
             return False
-        if self.kind == "http" and self.status_code is not None:
+        if self.kind is AttemptKind.HTTP and self.status_code is not None:
             return not (400 <= self.status_code < 500) or self.status_code in (408, 429)
-        return self.kind != "ok"
+        return self.kind is not AttemptKind.OK
 
 
 class _Deadline:
@@ -131,7 +139,7 @@ def webhook_post(
     try:
         target = webhook_url_parse(url)
     except WebhookUrlRefused as exc:
-        return AttemptResult("refused", None, elapsed(), f"Refused: {exc}")
+        return AttemptResult(AttemptKind.REFUSED, None, elapsed(), f"Refused: {exc}")
     deadline = _Deadline(timeout)
     try:
         addresses = webhook_addresses_resolve(
@@ -139,23 +147,25 @@ def webhook_post(
         )
         status, location = _post(target, addresses, body, headers, deadline, ca_certs)
     except WebhookHostRefused as exc:
-        kind = "refused" if target.address is not None else "unresolved"
+        kind = AttemptKind.REFUSED if target.address is not None else AttemptKind.UNRESOLVED
         return AttemptResult(kind, None, elapsed(), str(exc))
     except Exception as exc:  # every failure is reported, never raised
         timed_out = isinstance(exc, (TimeoutError, Urllib3Timeout))
         if deadline.expired or (timed_out and not isinstance(exc, NewConnectionError)):
             message = f"Could not connect: timed out after {timeout:g} s"
-            return AttemptResult("timeout", None, elapsed(), message)
-        return AttemptResult("connection", None, elapsed(), f"Could not connect: {_reason(exc)}")
+            return AttemptResult(AttemptKind.TIMEOUT, None, elapsed(), message)
+        return AttemptResult(
+            AttemptKind.CONNECTION, None, elapsed(), f"Could not connect: {_reason(exc)}"
+        )
     finally:
         deadline.close()
     duration = elapsed()
     if 200 <= status < 300:
-        return AttemptResult("ok", status, duration)
+        return AttemptResult(AttemptKind.OK, status, duration)
     error = f"HTTP {status}"
     if 300 <= status < 400 and location is not None:
         error = f"HTTP {status}: redirect to {location[:200]!r} not followed"
-    return AttemptResult("http", status, duration, error)
+    return AttemptResult(AttemptKind.HTTP, status, duration, error)
 
 
 def _post(

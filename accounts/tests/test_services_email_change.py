@@ -9,14 +9,14 @@ import secrets
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
-from django.core.exceptions import ValidationError
 from django.test import Client
 
 from accounts import services
 from accounts.models import User
-from accounts.services import user_create_or_update, user_email_change
+from accounts.services import UserRefusal, user_create_or_update, user_email_change
 from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue, service_token_create
+from core.errors import ApplicationError
 from teams import invitations
 from teams.models import Membership
 from tests.support.google_flow import sign_in_with_google, signed_in_user
@@ -105,8 +105,9 @@ def test_the_directory_import_changes_an_address_through_the_same_service(owner)
 
 
 def test_an_email_change_runs_in_one_transaction(owner, outsider):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ApplicationError) as refused:
         user_email_change(user=owner, email=outsider.email, actor=None)
+    assert refused.value.reason is UserRefusal.EMAIL_HELD_ELSEWHERE
     owner.refresh_from_db()
     assert owner.email == OLD
     assert_only_address(owner, OLD)

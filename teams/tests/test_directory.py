@@ -7,14 +7,14 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
+from core.errors import ApplicationError
 from projects.models import Project
 from teams.models import Membership, Role
 from teams.selectors import Access, project_access_for
-from teams.services import membership_remove, membership_upsert
+from teams.services import MembershipRefusal, membership_remove, membership_upsert
 
 OWNER_ID = "663d0a1b2c3e4f5a6b7c8d9e"
 VIEWER_ID = "663d0a1b2c3e4f5a6b7c8d9f"
@@ -554,7 +554,7 @@ def test_a_failure_while_writing_rolls_back_everything(tmp_path, monkeypatch):
     before = db_state()
 
     def refuse(**kwargs):
-        raise ValidationError({"projects": "refused"})
+        raise ApplicationError(MembershipRefusal.INVALID, "refused", fields={"projects": "refused"})
 
     monkeypatch.setattr("teams.directory.membership_upsert", refuse)
     data = directory()
@@ -609,10 +609,11 @@ def test_membership_upsert_rejects_invalid_memberships(team, case, field):
         "bad-role": {"role": "ADMIN"},
     }[case]
 
-    with pytest.raises(ValidationError) as excinfo:
+    with pytest.raises(ApplicationError) as excinfo:
         membership_upsert(**kwargs)
 
-    assert field in excinfo.value.message_dict
+    assert excinfo.value.reason is MembershipRefusal.INVALID
+    assert field in excinfo.value.fields
     assert not Membership.objects.exists()
 
 

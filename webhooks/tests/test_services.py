@@ -7,8 +7,8 @@ from datetime import datetime
 
 import pytest
 import redis
-from django.core.exceptions import ValidationError
 
+from core.errors import ApplicationError
 from projects.models import Project
 from tests.support.services import free_port
 from tests.support.waiting import wait_until
@@ -17,7 +17,7 @@ from webhooks import WEBHOOK_EVENTS
 from webhooks.events import PAYLOAD_KEYS, webhook_event_for_status
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
-    WebhookNotConfigured,
+    WebhookRefusal,
     webhook_deliver,
     webhook_fire,
     webhook_get_or_create,
@@ -138,10 +138,12 @@ def test_webhook_settings_accept_only_http_urls_and_known_events(showroom):
     )
     showroom.refresh_from_db()
     assert showroom.webhook.events == ["build.uploaded", "build.rejected"]
-    with pytest.raises(ValidationError):
+    with pytest.raises(ApplicationError) as refused:
         webhook_settings_update(project=showroom, url="ftp://example.com/", events=[])
-    with pytest.raises(ValidationError):
+    assert refused.value.reason is WebhookRefusal.INVALID_SETTINGS
+    with pytest.raises(ApplicationError) as refused:
         webhook_settings_update(project=showroom, url="", events=["build.exploded"])
+    assert set(refused.value.fields) == {"webhookEvents"}
     assert webhook_event_for_status("pending") == "build.uploaded"
     assert webhook_event_for_status("approved") == "build.approved"
 
@@ -380,5 +382,6 @@ def test_the_test_webhook_gives_up_after_the_timeout(settings, hooked, receiver,
 
 
 def test_the_test_webhook_needs_a_configured_url(showroom):
-    with pytest.raises(WebhookNotConfigured, match="No webhook URL configured"):
+    with pytest.raises(ApplicationError, match="No webhook URL configured") as refused:
         webhook_test_send(project=showroom)
+    assert refused.value.reason is WebhookRefusal.NOT_CONFIGURED

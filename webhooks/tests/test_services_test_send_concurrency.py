@@ -10,10 +10,11 @@ import pytest
 from django.db import connection
 
 from apikeys.services import apikey_issue
+from core.errors import ApplicationError
 from core.ratelimit import concurrency_slot
 from tests.support.api import TEST_WEBHOOK
 from tests.support.webhooks import webhook_set
-from webhooks.services import WebhookTestBusy, webhook_test_send
+from webhooks.services import WebhookRefusal, webhook_test_send
 from webhooks.tests.servers import TrickleReceiver
 
 
@@ -30,7 +31,8 @@ def _send_all_at_once(projects) -> list[str]:
         try:
             result = webhook_test_send(project=project)
             outcomes.append("sent" if result.status_code == 0 else "answered")
-        except WebhookTestBusy:
+        except ApplicationError as refused:
+            assert refused.reason is WebhookRefusal.TEST_BUSY
             outcomes.append("busy")
         finally:
             connection.close()

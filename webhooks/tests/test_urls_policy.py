@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 
+from core.errors import ApplicationError
 from projects.models import Project
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
@@ -145,10 +145,10 @@ def _send(project: Project, url: str):
 
 @pytest.mark.parametrize("url", REFUSED, ids=repr)
 def test_the_url_is_refused_when_saved(url, project):
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(ApplicationError) as refused:
         webhook_settings_update(project=project, url=url, events=["build.uploaded"])
-    assert set(refused.value.message_dict) == {"webhookUrl"}
-    assert refused.value.message_dict["webhookUrl"][0]  # a message for the field
+    assert set(refused.value.fields) == {"webhookUrl"}
+    assert refused.value.fields["webhookUrl"]  # a message for the field
     project.refresh_from_db()
     assert project.webhook.url == ""
 
@@ -214,7 +214,7 @@ def test_a_plain_url_to_the_public_looking_name_is_saved_and_delivered(
 
 def test_the_issue_example_never_reaches_the_internal_path(public_loopback, project, receiver):
     url = f"http://{LOOP}\\@{PUBLIC_NAME}/../internal/admin?op=drop"
-    with pytest.raises(ValidationError, match="backslash"):
+    with pytest.raises(ApplicationError, match="backslash"):
         webhook_settings_update(project=project, url=url, events=["build.uploaded"])
     result = _send(project, url)
     assert result.message == "Refused: Webhook URLs may not contain backslashes."
@@ -228,7 +228,7 @@ def test_the_issue_example_never_reaches_the_internal_path(public_loopback, proj
 def test_a_private_ip_literal_is_refused_when_saved_unless_private_targets_are_allowed(
     url, project, settings
 ):
-    with pytest.raises(ValidationError, match="public addresses"):
+    with pytest.raises(ApplicationError, match="public addresses"):
         webhook_settings_update(project=project, url=url, events=["build.uploaded"])
     settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
     webhook_settings_update(project=project, url=url, events=["build.uploaded"])
