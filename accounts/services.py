@@ -164,7 +164,12 @@ def user_sessions_end(*, user: User, request: HttpRequest | None = None) -> None
     epoch, password = User.objects.values_list("session_epoch", "password").get(pk=user.pk)
     user.session_epoch, user.password = epoch, password
     current = getattr(request, "user", None) if request is not None else None
-    if current is not None and current.is_authenticated and current.pk == user.pk:
+    if (
+        request is not None
+        and current is not None
+        and current.is_authenticated
+        and current.pk == user.pk
+    ):
         current.session_epoch, current.password = epoch, password
         update_session_auth_hash(request, current)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from enum import StrEnum
 
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -44,7 +45,7 @@ def _flat(detail) -> str:
 # A domain refusal (core.errors.ApplicationError) by its reason: the contract's status. The
 # message is the service's, except that a 429 always says RATE_LIMIT_MESSAGE (API.md) with
 # Retry-After from the refusal. A reason not listed is a client error (400) with its message.
-APPLICATION_STATUS = {
+APPLICATION_STATUS: dict[StrEnum, int] = {
     WebhookRefusal.NOT_CONFIGURED: 404,  # "No webhook URL configured"
     WebhookRefusal.TEST_THROTTLED: 429,
     WebhookRefusal.TEST_BUSY: 429,
@@ -74,7 +75,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
             message, headers["Retry-After"] = RATE_LIMIT_MESSAGE, str(wait)
     elif isinstance(exc, exceptions.Throttled):
         status, message = 429, RATE_LIMIT_MESSAGE
-        headers["Retry-After"] = str(max(1, math.ceil(exc.wait or 120)))
+        headers["Retry-After"] = str(max(1, math.ceil(exc.wait or 120)))  # type: ignore[attr-defined]  # DRF sets Throttled.wait; its stubs omit it
     elif isinstance(exc, Http404):
         status, message = 404, "Not found"
     elif type(exc) in _FIXED:

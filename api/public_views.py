@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from api import schema
-from api.auth import authorize_project, authorize_user
+from api.auth import Principal, authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError
 from api.inputs import http_url, positive_int
@@ -46,6 +46,13 @@ def _positive_int(request: Request, name: str, default: int) -> int:
     if value is None:
         raise field_error(name)
     return value
+
+
+def _project_pk(principal: Principal) -> int:
+    """The project of a principal from authorize_project, which always names one."""
+    if principal.project_pk is None:  # pragma: no cover - authorize_project refuses first
+        raise ApiError(404, "Project not found")
+    return principal.project_pk
 
 
 class ProjectList(PublicApiView):
@@ -97,7 +104,7 @@ class ProjectDetail(PublicApiView):
             request, api_key=api_key, user_id=user_id, project_id=projectId, need="read"
         )
         project = get_object_or_404(
-            Project.objects.select_related("webhook"), pk=principal.project_pk
+            Project.objects.select_related("webhook"), pk=_project_pk(principal)
         )
         hook = webhook_of(project=project)
         url, events = (hook.url, hook.events) if hook else ("", [])
@@ -141,7 +148,7 @@ class UploadFile(PublicApiView):
             raise field_error("autoRelease")
         self.throttle(request, UploadThrottle, principal)
         upload = upload_create(
-            project=Project.objects.get(pk=principal.project_pk),
+            project=Project.objects.get(pk=_project_pk(principal)),
             user=User.objects.get(pk=principal.user_pk),
             file_url=file_url,
             auto_release=auto_release,
@@ -158,7 +165,7 @@ class DistributeFile(PublicApiView):
             raise field_error("uploadId", missing=True)
         if not isinstance(upload_id, str):
             raise field_error("uploadId")
-        upload = upload_get(upload_public_id=upload_id, project_id=principal.project_pk)
+        upload = upload_get(upload_public_id=upload_id, project_id=_project_pk(principal))
         if upload is None:
             raise ApiError(404, "File not found in project")
         self.throttle(request, DistributeThrottle, principal)
@@ -172,7 +179,7 @@ class TestWebhook(PublicApiView):
         _, principal = self.authorize_write(request)
         # Its refusals (no URL, its budget, too many sending at once) are ApplicationErrors
         # that api.errors maps to the contract's answers.
-        result = webhook_test_send(project=Project.objects.get(pk=principal.project_pk))
+        result = webhook_test_send(project=Project.objects.get(pk=_project_pk(principal)))
         return Response(
             {"success": result.success, "message": result.message, "statusCode": result.status_code}
         )

@@ -12,11 +12,12 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from apikeys.selectors import apikey_current_for
 from apikeys.services import KeyRefusal, apikey_issue
 from core.errors import ApplicationError
@@ -27,7 +28,7 @@ _NONCE = "apikey_request_nonce"
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def request_key(request: HttpRequest) -> HttpResponse:
+def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         expected = request.session.pop(_NONCE, None)
         given = request.POST.get("nonce", "")

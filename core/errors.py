@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Protocol
+
+from django.forms import BaseForm
 
 
 class ApplicationError(Exception):
@@ -44,14 +45,8 @@ class ApplicationError(Exception):
         return f"{type(self).__name__}({self.reason!r}, {self.message!r})"
 
 
-class _Form(Protocol):
-    fields: Mapping[str, object]
-
-    def add_error(self, field: str | None, error: str) -> None: ...
-
-
 def form_add_application_error(
-    form: _Form, error: ApplicationError, *, names: Mapping[str, str] | None = None
+    form: BaseForm, error: ApplicationError, *, names: Mapping[str, str] | None = None
 ) -> None:
     """Show a refusal on the form it came from: each of `error.fields` on its field (renamed
     through `names`, e.g. the API's "webhookUrl" → the form's "webhook_url"; a name the form

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from builds.selectors import upload_list
 from core.errors import ApplicationError, form_add_application_error
 from dashboard.forms import ProjectRenameForm, WebhookForm
@@ -26,15 +27,17 @@ from webhooks.services import (
 )
 
 
-def _reachable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
+def _reachable(request: AuthenticatedHttpRequest, project_id: str) -> tuple[Project, Access]:
     project = project_find(public_id=project_id)
-    access = project_access_for(user_id=request.user.pk, project=project) if project else None
-    if project is None or not access.can_read:
+    if project is None:
+        raise Http404("No such project.")
+    access = project_access_for(user_id=request.user.pk, project=project)
+    if not access.can_read:
         raise Http404("No such project.")
     return project, access
 
 
-def _writable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
+def _writable(request: AuthenticatedHttpRequest, project_id: str) -> tuple[Project, Access]:
     project, access = _reachable(request, project_id)
     if not access.can_write:
         raise Http404("No such project.")  # read-only members get no write forms either
@@ -42,7 +45,7 @@ def _writable(request: HttpRequest, project_id: str) -> tuple[Project, Access]:
 
 
 @login_required
-def project_list(request: HttpRequest) -> HttpResponse:
+def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboard/project_list.html",
@@ -71,14 +74,14 @@ def _detail(request, project, access, *, rename=None, webhook=None, status=200):
 
 
 @login_required
-def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
+def project_detail(request: AuthenticatedHttpRequest, project_id: str) -> HttpResponse:
     project, access = _reachable(request, project_id)
     return _detail(request, project, access)
 
 
 @login_required
 @require_POST
-def project_rename_view(request: HttpRequest, project_id: str) -> HttpResponse:
+def project_rename_view(request: AuthenticatedHttpRequest, project_id: str) -> HttpResponse:
     project, access = _writable(request, project_id)
     form = ProjectRenameForm(request.POST)
     if not form.is_valid():
@@ -90,7 +93,7 @@ def project_rename_view(request: HttpRequest, project_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def project_webhook(request: HttpRequest, project_id: str) -> HttpResponse:
+def project_webhook(request: AuthenticatedHttpRequest, project_id: str) -> HttpResponse:
     project, access = _writable(request, project_id)
     form = WebhookForm(request.POST)
     if form.is_valid():
@@ -111,7 +114,7 @@ def project_webhook(request: HttpRequest, project_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["POST"])
-def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
+def project_webhook_test(request: AuthenticatedHttpRequest, project_id: str) -> HttpResponse:
     project, _ = _writable(request, project_id)
     try:
         result = webhook_test_send(project=project)
@@ -127,7 +130,7 @@ def project_webhook_test(request: HttpRequest, project_id: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def project_webhook_secret(request: HttpRequest, project_id: str) -> HttpResponse:
+def project_webhook_secret(request: AuthenticatedHttpRequest, project_id: str) -> HttpResponse:
     project, _ = _writable(request, project_id)
     webhook_secret_rotate(project=project)
     messages.success(request, "New signing secret: update your receiver; old signatures fail.")

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import user_address_is_verified
 from core.errors import ApplicationError, form_add_application_error
 from teams import invitations as inv
@@ -18,7 +19,9 @@ from teams.selectors import invitation_list_pending, membership_list
 from teams.services import membership_remove, membership_upsert
 
 
-def _team_page(request: HttpRequest, form: InviteForm | None = None, status: int = 200):
+def _team_page(
+    request: AuthenticatedHttpRequest, form: InviteForm | None = None, status: int = 200
+):
     owner = request.user
     context = {
         "members": membership_list(owner=owner),
@@ -31,13 +34,13 @@ def _team_page(request: HttpRequest, form: InviteForm | None = None, status: int
 
 @login_required
 @require_http_methods(["GET"])
-def team(request: HttpRequest) -> HttpResponse:
+def team(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _team_page(request)
 
 
 @login_required
 @require_POST
-def team_invite(request: HttpRequest) -> HttpResponse:
+def team_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = InviteForm(request.POST, owner=request.user)
     if form.is_valid():
         try:
@@ -58,13 +61,13 @@ def team_invite(request: HttpRequest) -> HttpResponse:
     return _team_page(request, form, status=400)
 
 
-def _own_invitation(request: HttpRequest, pk: int) -> Invitation:
+def _own_invitation(request: AuthenticatedHttpRequest, pk: int) -> Invitation:
     return get_object_or_404(Invitation, pk=pk, owner=request.user)
 
 
 @login_required
 @require_POST
-def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_resend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invitation = _own_invitation(request, pk)
     try:
         inv.invitation_resend(invitation=invitation)
@@ -77,14 +80,14 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     invitation = _own_invitation(request, pk)
     if inv.invitation_revoke(invitation=invitation):
         messages.success(request, f"Invitation to {invitation.email} revoked.")
     return redirect("team")
 
 
-def _own_membership(request: HttpRequest, member_id: str) -> Membership:
+def _own_membership(request: AuthenticatedHttpRequest, member_id: str) -> Membership:
     return get_object_or_404(
         Membership.objects.select_related("member"),
         owner=request.user,
@@ -94,7 +97,7 @@ def _own_membership(request: HttpRequest, member_id: str) -> Membership:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_edit(request: HttpRequest, member_id: str) -> HttpResponse:
+def member_edit(request: AuthenticatedHttpRequest, member_id: str) -> HttpResponse:
     membership = _own_membership(request, member_id)
     initial = {
         "role": membership.role,
@@ -122,7 +125,7 @@ def member_edit(request: HttpRequest, member_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def member_remove(request: HttpRequest, member_id: str) -> HttpResponse:
+def member_remove(request: AuthenticatedHttpRequest, member_id: str) -> HttpResponse:
     membership = _own_membership(request, member_id)
     if request.method == "POST":
         membership_remove(owner=request.user, member=membership.member)
@@ -133,7 +136,7 @@ def member_remove(request: HttpRequest, member_id: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def team_leave(request: HttpRequest, owner_id: str) -> HttpResponse:
+def team_leave(request: AuthenticatedHttpRequest, owner_id: str) -> HttpResponse:
     membership = get_object_or_404(
         Membership.objects.select_related("owner"),
         member=request.user,
@@ -151,7 +154,7 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
     invitation = inv.invitation_from_token(token=token)
     status = inv.invitation_status(invitation=invitation) if invitation else "invalid"
     context = {"invitation": invitation, "status": status, "token": token}
-    if status != "pending":
+    if invitation is None or status != "pending":
         return render(request, "teams/invitation.html", context, status=410 if invitation else 404)
     if not request.user.is_authenticated:
         return render(request, "teams/invitation.html", context)

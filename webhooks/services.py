@@ -231,14 +231,16 @@ def webhook_secret_rotate(*, project: Project) -> str:
     return hook.secret
 
 
-def _delivery_create(*, project: Project, event: str, payload: dict) -> WebhookDelivery:
+def _delivery_create(
+    *, project: Project, event: str, payload: dict[str, object]
+) -> WebhookDelivery:
     url = webhook_get_or_create(project=project).url
     return WebhookDelivery.objects.create(project=project, event=event, url=url, payload=payload)
 
 
 def _payload(
     project: Project, event: str, upload_id: str, file_url: str, status: str, objection: str
-) -> dict:
+) -> dict[str, object]:
     now = timezone.now().astimezone(UTC)
     return {
         "event": event,
@@ -251,7 +253,7 @@ def _payload(
     }
 
 
-def _body(payload: dict) -> bytes:
+def _body(payload: dict[str, object]) -> bytes:
     """Compact JSON in the documented key order (a JSON column may reorder keys)."""
     ordered = {key: payload.get(key, "") for key in PAYLOAD_KEYS}
     return json.dumps(ordered, separators=(",", ":")).encode()
