@@ -32,7 +32,7 @@ LAYERS: dict[str, frozenset[str]] = {
         {"apikeys", "builds", "webhooks", "teams", "projects", "accounts", "outbox", "core"}
     ),
     "dashboard": frozenset(
-        {"apikeys", "builds", "webhooks", "teams", "projects", "accounts", "core"}
+        {"apikeys", "builds", "webhooks", "teams", "projects", "accounts", "outbox", "core"}
     ),
 }
 PROJECT_PACKAGE = "keyservice"  # wiring: settings, URLs, Celery app, WSGI; imports any app
@@ -168,3 +168,16 @@ def test_accounts_holds_only_users_and_sign_in():
     models = (ROOT / "accounts" / "models.py").read_text()
     assert "class Project" not in models
     assert "webhook" not in models.lower()
+
+
+def test_docs_architecture_states_the_same_layers():
+    """docs/architecture.md's table of apps says what LAYERS enforces, word for word."""
+    documented: dict[str, frozenset[str]] = {}
+    for line in (ROOT / "docs" / "architecture.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`") and cells[0].endswith("/`"):
+            app = cells[0].strip("`/")
+            if app != PROJECT_PACKAGE:
+                below = {a.strip() for a in cells[2].split(",")} - {"—"}
+                documented[app] = frozenset(below)
+    assert documented == LAYERS
