@@ -12,9 +12,9 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 from core.errors import ApplicationError
 from projects.models import Project
-from teams.models import Membership, Role
+from teams.models import Membership
 from teams.selectors import Access, project_access_for
-from teams.services import MembershipRefusal, membership_remove, membership_upsert
+from teams.services import MembershipRefusal
 
 OWNER_ID = "663d0a1b2c3e4f5a6b7c8d9e"
 VIEWER_ID = "663d0a1b2c3e4f5a6b7c8d9f"
@@ -566,64 +566,6 @@ def test_a_failure_while_writing_rolls_back_everything(tmp_path, monkeypatch):
     assert "memberships[0]: refused" in error
     assert db_state() == before
     assert not User.objects.filter(email="early@example.com").exists()
-
-
-# --- Membership services --------------------------------------------------------------------
-
-
-@pytest.fixture
-def team(db) -> tuple[User, User, Project]:
-    boss = User.objects.create_user("boss@example.com")
-    helper = User.objects.create_user("helper@example.com")
-    return boss, helper, Project.objects.create(owner=boss, name="Boss project")
-
-
-def test_membership_upsert_creates_then_replaces_the_access_list(team):
-    boss, helper, project = team
-    other = Project.objects.create(owner=boss, name="Second")
-
-    first = membership_upsert(owner=boss, member=helper, role=Role.READONLY, projects=[project])
-    second = membership_upsert(owner=boss, member=helper, role=Role.FULL, projects=[other])
-    third = membership_upsert(owner=boss, member=helper, role=Role.FULL, projects=[other])
-
-    assert (first.created, second.created, second.changed, third.changed) == (
-        True,
-        False,
-        True,
-        False,
-    )
-    assert access_list("boss@example.com", "helper@example.com") == ("FULL", {other.public_id})
-
-
-@pytest.mark.parametrize(
-    ("case", "field"),
-    [("foreign-project", "projects"), ("self", "member"), ("bad-role", "role")],
-)
-def test_membership_upsert_rejects_invalid_memberships(team, case, field):
-    boss, helper, project = team
-    foreign = Project.objects.create(owner=helper, name="Helper project")
-    kwargs = {"owner": boss, "member": helper, "role": "FULL", "projects": [project]}
-    kwargs |= {
-        "foreign-project": {"projects": [project, foreign]},
-        "self": {"member": boss},
-        "bad-role": {"role": "ADMIN"},
-    }[case]
-
-    with pytest.raises(ApplicationError) as excinfo:
-        membership_upsert(**kwargs)
-
-    assert excinfo.value.reason is MembershipRefusal.INVALID
-    assert field in excinfo.value.fields
-    assert not Membership.objects.exists()
-
-
-def test_membership_remove_reports_whether_there_was_a_membership(team):
-    boss, helper, project = team
-    membership_upsert(owner=boss, member=helper, role=Role.FULL, projects=[project])
-
-    assert membership_remove(owner=boss, member=helper) is True
-    assert membership_remove(owner=boss, member=helper) is False
-    assert not Membership.objects.exists()
 
 
 @pytest.mark.django_db
