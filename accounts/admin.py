@@ -1,3 +1,5 @@
+from typing import cast
+
 from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
 from allauth.account.models import EmailAddress, EmailConfirmation
 from allauth.socialaccount.admin import SocialAccountAdmin as AllauthSocialAccountAdmin
@@ -87,7 +89,9 @@ class UserAdmin(BaseUserAdmin):
             new_email = obj.email
             obj.email = User.objects.values_list("email", flat=True).get(pk=obj.pk)
             super().save_model(request, obj, form, change)
-            user_email_change(user=obj, email=new_email, actor=request.user, request=request)
+            # The admin serves signed-in staff only: the user is never AnonymousUser here.
+            actor = cast(User, request.user)
+            user_email_change(user=obj, email=new_email, actor=actor, request=request)
             return
         super().save_model(request, obj, form, change)
 

@@ -1,3 +1,5 @@
+from typing import Any, ClassVar
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -7,10 +9,10 @@ from django.utils.crypto import salted_hmac
 from core.ids import new_public_id, validate_public_id
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create(self, email: str, password: str | None, **extra):
+    def _create(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -18,12 +20,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         """`manage.py createsuperuser`: the operator at the console vouches for the address,
         so it is recorded as verified (the superuser then signs in through allauth)."""
         from allauth.account.models import EmailAddress
@@ -33,7 +35,7 @@ class UserManager(BaseUserManager):
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         return user
 
-    def get_by_natural_key(self, username: str):
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(email__iexact=username)
 
 
@@ -41,9 +43,11 @@ class User(AbstractUser):
     """A person. Owns exactly one account (their projects: projects.models.Project); may be a
     member of others."""
 
-    username = None
-    first_name = None
-    last_name = None
+    # Removing an inherited field by assigning None is Django's documented idiom; the stubs
+    # declare these as CharFields on AbstractUser.
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField("email address", max_length=254, unique=True)
     name = models.CharField(max_length=150, blank=True)
     public_id = models.CharField(
@@ -61,9 +65,11 @@ class User(AbstractUser):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    # The stubs type AbstractUser.objects as the username-based auth UserManager; ours is
+    # keyed on the email address (create_user(email, ...)), so it cannot be that subclass.
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         constraints = [
@@ -79,9 +85,10 @@ class User(AbstractUser):
     def get_short_name(self) -> str:
         return self.name or self.email
 
-    def _get_session_auth_hash(self, secret=None) -> str:
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
         if not self.session_epoch:  # sessions from before any epoch bump stay valid
-            return super()._get_session_auth_hash(secret=secret)
+            # A private AbstractBaseUser method the stubs do not declare.
+            return super()._get_session_auth_hash(secret=secret)  # type: ignore[misc]
         return salted_hmac(
             "keyservice.accounts.User.session_auth_hash",
             f"{self.password}\x00{self.session_epoch}",

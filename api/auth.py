@@ -18,6 +18,7 @@ count (per client address).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,10 +61,12 @@ class Principal:
     access: Access = Access.NONE
 
 
-def require_strings(values: dict, message: str) -> None:
-    """Row 2: every credential present and a string."""
-    if not all(isinstance(v, str) and v for v in values.values()):
+def require_strings(values: Mapping[str, object], message: str) -> dict[str, str]:
+    """Row 2: every credential present and a string; returns them, typed as such."""
+    strings = {k: v for k, v in values.items() if isinstance(v, str) and v}
+    if len(strings) != len(values):
         raise ApiError(400, message)
+    return strings
 
 
 def _failed(request: Request, error: tuple[int, str], *, counted: bool = True) -> ApiError:
@@ -113,6 +116,7 @@ def authorize_user(request: Request, *, api_key: str, user_id: str) -> Principal
     result = apikey_verify(key=api_key, user_public_id=user_id)
     if not result.ok:
         raise _refused(request, result)
+    assert result.user_pk is not None and result.user_public_id is not None  # set when ok
     return Principal(user_pk=result.user_pk, user_public_id=result.user_public_id)
 
 
@@ -140,6 +144,7 @@ def authorize_project(
     allowed = result.access.can_write if need == "write" else result.access.can_read
     if not allowed:
         raise ApiError(*FORBIDDEN)
+    assert result.user_pk is not None and result.user_public_id is not None  # set when ok
     return Principal(
         user_pk=result.user_pk,
         user_public_id=result.user_public_id,

@@ -69,19 +69,21 @@ class PublicApiView(ApiView):
         return data if isinstance(data, dict) else {}
 
     @staticmethod
-    def query_credentials(request: Request, message: str = LIST_CREDENTIALS_MESSAGE):
+    def query_credentials(
+        request: Request, message: str = LIST_CREDENTIALS_MESSAGE
+    ) -> tuple[str, str]:
         """GET: `apikey` (as documented; `apiKey` too) and `userId` from the query string."""
         params = request.query_params
         api_key = params.get("apikey", params.get("apiKey"))
         user_id = params.get("userId")
-        require_strings({"apikey": api_key, "userId": user_id}, message)
-        return api_key, user_id
+        strings = require_strings({"apikey": api_key, "userId": user_id}, message)
+        return strings["apikey"], strings["userId"]
 
     @staticmethod
     def body_credentials(data: dict) -> tuple[str, str, str]:
         values = {k: data.get(k) for k in ("apiKey", "userId", "projectId")}
-        require_strings(values, CREDENTIALS_MESSAGE)
-        return values["apiKey"], values["userId"], values["projectId"]
+        strings = require_strings(values, CREDENTIALS_MESSAGE)
+        return strings["apiKey"], strings["userId"], strings["projectId"]
 
     def authorize_write(self, request: Request) -> tuple[dict, Principal]:
         """Rows 1-6 for a POST endpoint that writes to the project in its body."""

@@ -35,15 +35,15 @@ class Verify(ApiView):
             raise ApiError(*MISSING_TOKEN)
         data = request.data if isinstance(request.data, dict) else {}
         values = {k: data.get(k) for k in ("apiKey", "userId", "projectId")}
-        require_strings(values, CREDENTIALS_MESSAGE)
+        strings = require_strings(values, CREDENTIALS_MESSAGE)
         access = data.get("access", "read")
         if access not in ("read", "write"):
             raise field_error("access")
         principal = authorize_project(
             request,
-            api_key=values["apiKey"],
-            user_id=values["userId"],
-            project_id=values["projectId"],
+            api_key=strings["apiKey"],
+            user_id=strings["userId"],
+            project_id=strings["projectId"],
             need=access,
             service_token=token,
             check_token=True,
@@ -53,7 +53,7 @@ class Verify(ApiView):
             {
                 "valid": True,
                 "userId": principal.user_public_id,
-                "projectId": values["projectId"],
+                "projectId": strings["projectId"],
                 "role": principal.access.value,
                 "access": access,
             }

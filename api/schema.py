@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as s
@@ -25,7 +27,7 @@ _CREDENTIALS = {
     "userId": s.CharField(help_text="Your userId (24 hex)."),
     "projectId": s.CharField(help_text="The projectId (24 hex)."),
 }
-_PROJECT = {
+_PROJECT: dict[str, s.Field[Any, Any, Any, Any]] = {
     "id": s.CharField(),
     "name": s.CharField(),
     "status": s.CharField(),

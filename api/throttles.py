@@ -18,6 +18,8 @@ from core.ratelimit import rate_parse, ratelimit_hit
 class _Throttle(SimpleRateThrottle):
     """A DRF throttle for one identity (a userId, a client address, a project)."""
 
+    scope: str  # every throttle below names its scope (DRF's base allows None)
+
     def __init__(self, ident: str) -> None:
         self.ident = ident
         self._wait: float | None = None

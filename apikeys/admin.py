@@ -1,8 +1,11 @@
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from accounts.models import User
 from apikeys.models import DEFAULT_SCOPES, ApiKey, KeyEvent, Scope, ServiceToken
 from apikeys.services import (
     apikey_revoke,
@@ -12,13 +15,20 @@ from apikeys.services import (
 )
 from core.admin import ReadOnlyAdmin, RevokePermissionMixin
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups  # a stubs-only alias
+
+# Shown, and read-only. A tuple: the stubs type `fields` and `readonly_fields` as different
+# lists, which only a tuple (covariant) satisfies both.
+API_KEY_FIELDS = ("hint", "user", "kek_id", "created_at", "revoked_at")
+
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(RevokePermissionMixin, ReadOnlyAdmin):
     """Hint, owner, dates and status only: never ciphertext, digest or plaintext."""
 
-    fields = ["hint", "user", "kek_id", "created_at", "revoked_at"]
-    readonly_fields = fields
+    fields = API_KEY_FIELDS
+    readonly_fields = API_KEY_FIELDS
     list_display = ["hint", "user", "created_at", "revoked_at", "active"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__email", "user__public_id", "hint"]
@@ -32,8 +42,9 @@ class ApiKeyAdmin(RevokePermissionMixin, ReadOnlyAdmin):
     @admin.action(description="Revoke selected keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset) -> None:
         self.revoke_allowed(request)  # apikeys.revoke_apikey, not just viewing
+        actor = cast(User, request.user)  # the admin serves signed-in staff only
         count = sum(
-            apikey_revoke(api_key=key, actor=request.user, detail="revoked by an operator in admin")
+            apikey_revoke(api_key=key, actor=actor, detail="revoked by an operator in admin")
             for key in queryset
         )
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)
@@ -86,7 +97,7 @@ class ServiceTokenAdmin(RevokePermissionMixin, admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj=None) -> list[str]:
         return ["name", "hint", "created_at", "revoked_at"] if obj else []
 
-    def get_fields(self, request: HttpRequest, obj=None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ServiceToken | None = None) -> "_FieldGroups":
         if obj:
             return ["name", "hint", "scope_choices", "created_at", "revoked_at"]
         return ["name", "scope_choices"]
@@ -101,7 +112,8 @@ class ServiceTokenAdmin(RevokePermissionMixin, admin.ModelAdmin):
             return
         issued = service_token_create(name=form.cleaned_data["name"], scopes=scopes)
         obj.pk, obj.hint = issued.service_token.pk, issued.service_token.hint
-        request._issued_service_token = issued.plaintext
+        # Handed to response_add on the same request; HttpRequest does not declare it.
+        request._issued_service_token = issued.plaintext  # type: ignore[attr-defined]
 
     def response_add(self, request: HttpRequest, obj: ServiceToken, post_url_continue=None):
         token = getattr(request, "_issued_service_token", None)

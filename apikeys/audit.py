@@ -20,9 +20,10 @@ def keyevent_new(
     detail: str = "",
 ) -> KeyEvent:
     """An unsaved event (for bulk_create), with the snapshot of `user` filled in."""
+    of_key: dict[str, ApiKey | int | None] = {"key": key} if key is not None else {"key_id": key_id}
     return KeyEvent(
         kind=kind,
-        **({"key": key} if key is not None else {"key_id": key_id}),
+        **of_key,
         user=user,
         user_email=user.email,
         user_public_id=user.public_id,

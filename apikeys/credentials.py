@@ -217,14 +217,15 @@ def _fetch_one(sql: str, params: dict) -> tuple:
     the connection is fine. Inside a transaction, or when Django already checked, nothing
     changes.
     """
+    # health_check_enabled/health_check_done (Django 4.1+) are missing from django-stubs.
     checks_itself = (
         connection.connection is not None
-        and connection.health_check_enabled
-        and not connection.health_check_done
+        and connection.health_check_enabled  # type: ignore[attr-defined]
+        and not connection.health_check_done  # type: ignore[attr-defined]
         and not connection.in_atomic_block
     )
     if checks_itself:
-        connection.health_check_done = True  # this query is the check
+        connection.health_check_done = True  # type: ignore[attr-defined]  # this query is the check
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -84,7 +85,7 @@ def upload_hand_over_sweep() -> int:
     return sum(upload_hand_over(upload_id=pk) for pk in ids)
 
 
-def _publish(task_name: str, payload: dict) -> bool:
+def _publish(task_name: str, payload: dict[str, Any]) -> bool:
     try:
         # The project's Celery app (keyservice/celery.py, loaded with the project): apps do
         # not import the project package.

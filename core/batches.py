@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.db.models import QuerySet
 
 
-def queryset_delete_in_batches(queryset: QuerySet, *, batch_size: int) -> int:
+def queryset_delete_in_batches(queryset: QuerySet[Any], *, batch_size: int) -> int:
     """Delete what `queryset` matches, `batch_size` rows per statement (each its own
     transaction), so no run holds long locks or builds one huge delete. Returns the number of
     rows of the queryset's model deleted (cascaded rows are not counted)."""

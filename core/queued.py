@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import random
 from datetime import timedelta
+from typing import Any, Protocol
 
 from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
@@ -21,21 +22,29 @@ SWEEP_BATCH = 500
 MAX_BACKOFF_SECONDS = 3000
 
 
-def row_dispatch(*, model: type[Model], pk: int, task, label: str) -> bool:
+class Enqueueable(Protocol):
+    """A Celery task, as far as dispatching goes (celery ships no type information)."""
+
+    def delay(self, *args: Any, **kwargs: Any) -> object: ...
+
+
+def row_dispatch(*, model: type[Model], pk: int, task: Enqueueable, label: str) -> bool:
     """Enqueue `task(pk)`; False (and `due_at` cleared) when the broker is unreachable."""
-    model.objects.filter(pk=pk).update(due_at=timezone.now())
+    # `_default_manager` is the queued models' `objects` (they declare no other manager);
+    # a bare `type[Model]` has no `objects` attribute for the type checker.
+    model._default_manager.filter(pk=pk).update(due_at=timezone.now())
     try:
         task.delay(pk)
     except Exception as exc:  # kombu raises several types for an unreachable broker
         logger.warning(
             "%s %s not enqueued (%s); the periodic sweep will retry", label, pk, type(exc).__name__
         )
-        model.objects.filter(pk=pk).update(due_at=None)
+        model._default_manager.filter(pk=pk).update(due_at=None)
         return False
     return True
 
 
-def rows_to_sweep(*, pending: QuerySet, stale_seconds: int) -> list[int]:
+def rows_to_sweep(*, pending: QuerySet[Any], stale_seconds: int) -> list[int]:
     """Ids of pending rows never enqueued, or overdue by more than `stale_seconds`."""
     stale_before = timezone.now() - timedelta(seconds=stale_seconds)
     due = Q(due_at__isnull=True) | Q(due_at__lt=stale_before)
@@ -44,4 +53,5 @@ def rows_to_sweep(*, pending: QuerySet, stale_seconds: int) -> list[int]:
 
 def retry_backoff(*, base: float, attempt: int) -> float:
     """Seconds before retry `attempt + 1`: base doubling per attempt, ±20% jitter, capped."""
-    return min(base * 2 ** (attempt - 1) * random.uniform(0.8, 1.2), MAX_BACKOFF_SECONDS)
+    doubling: float = 2 ** (attempt - 1)  # int ** int is typed Any (a negative power is a float)
+    return min(base * doubling * random.uniform(0.8, 1.2), MAX_BACKOFF_SECONDS)

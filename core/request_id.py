@@ -22,7 +22,8 @@ class RequestIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _SANE.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
+        # An attribute of our own on the request, which HttpRequest does not declare.
+        request.request_id = request_id  # type: ignore[attr-defined]
         token = _current.set(request_id)
         try:
             response = self.get_response(request)

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from webhooks.events import WEBHOOK_EVENTS
@@ -25,8 +27,9 @@ class WebhookForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()  # Form.clean returns self.cleaned_data (the stubs allow None)
+        data = self.cleaned_data
         if data.get("webhook_url") and not data.get("webhook_events"):
             self.add_error("webhook_events", "Choose at least one event when a URL is set.")
         return data

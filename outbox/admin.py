@@ -4,6 +4,20 @@ from core.admin import ReadOnlyAdmin
 from outbox.composers import composer_for
 from outbox.models import OutboxEmail
 
+# Shown, and read-only. A tuple: the stubs type `fields` and `readonly_fields` as different
+# lists, which only a tuple (covariant) satisfies both.
+OUTBOX_EMAIL_FIELDS = (
+    "kind",
+    "recipient",
+    "subject",
+    "state",
+    "attempts",
+    "last_error",
+    "created_at",
+    "due_at",
+    "sent_at",
+)
+
 
 @admin.register(OutboxEmail)
 class OutboxEmailAdmin(ReadOnlyAdmin):
@@ -12,18 +26,8 @@ class OutboxEmailAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "kind", "recipient", "state", "attempts", "sent_at", "last_error"]
     list_filter = ["state", "kind"]
     search_fields = ["recipient"]
-    fields = [
-        "kind",
-        "recipient",
-        "subject",
-        "state",
-        "attempts",
-        "last_error",
-        "created_at",
-        "due_at",
-        "sent_at",
-    ]
-    readonly_fields = fields
+    fields = OUTBOX_EMAIL_FIELDS
+    readonly_fields = OUTBOX_EMAIL_FIELDS
 
     @admin.display(description="About")
     def subject(self, row: OutboxEmail) -> str:

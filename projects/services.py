@@ -14,6 +14,8 @@ def project_create_or_update(
     Returns (project, created, changed).
     """
     if project is None:
+        if name is None:  # teams.directory_check requires a name for a new project
+            raise ValueError("A new project needs a name.")
         extra = {"public_id": public_id} if public_id else {}
         return Project.objects.create(owner=owner, name=name, **extra), True, True
     if name is None or project.name == name:

@@ -115,5 +115,6 @@ def invitation_list_pending(*, owner: User) -> list[Invitation]:
         .order_by("-created_at")
     )
     for row in rows:
-        row.status = invitation_status(invitation=row)
+        # For the template (teams/team.html) only; not a field, so the model does not declare it.
+        row.status = invitation_status(invitation=row)  # type: ignore[attr-defined]
     return rows

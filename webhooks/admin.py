@@ -37,12 +37,17 @@ class WebhookAdmin(admin.ModelAdmin):
     autocomplete_fields = ["project"]
 
 
+# Shown, and read-only. A tuple: the stubs type `fields` and `readonly_fields` as different
+# lists, which only a tuple (covariant) satisfies both.
+WEBHOOK_ATTEMPT_FIELDS = ("number", "created_at", "status_code", "duration_ms", "error")
+
+
 class WebhookAttemptInline(admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
-    fields = ["number", "created_at", "status_code", "duration_ms", "error"]
-    readonly_fields = fields
+    fields = WEBHOOK_ATTEMPT_FIELDS
+    readonly_fields = WEBHOOK_ATTEMPT_FIELDS
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -52,6 +57,24 @@ class WebhookAttemptInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+# Shown, and read-only. A tuple: the stubs type `fields` and `readonly_fields` as different
+# lists, which only a tuple (covariant) satisfies both.
+WEBHOOK_DELIVERY_FIELDS = (
+    "project",
+    "event",
+    "url",
+    "payload",
+    "state",
+    "attempts",
+    "status_code",
+    "duration_ms",
+    "last_error",
+    "created_at",
+    "due_at",
+    "delivered_at",
+)
 
 
 @admin.register(WebhookDelivery)
@@ -71,19 +94,6 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     search_fields = ["project__public_id", "project__name", "url"]
     list_select_related = ["project"]
     date_hierarchy = "created_at"
-    fields = [
-        "project",
-        "event",
-        "url",
-        "payload",
-        "state",
-        "attempts",
-        "status_code",
-        "duration_ms",
-        "last_error",
-        "created_at",
-        "due_at",
-        "delivered_at",
-    ]
-    readonly_fields = fields
+    fields = WEBHOOK_DELIVERY_FIELDS
+    readonly_fields = WEBHOOK_DELIVERY_FIELDS
     inlines = [WebhookAttemptInline]

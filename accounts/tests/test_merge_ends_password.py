@@ -34,9 +34,12 @@ def password_sign_in(email: str, password: str) -> Client:
 def key_requested_in_dashboard(client: Client) -> str:
     """The signed-in browser asks for a key on /keys/request/, as a person would."""
     page = client.get("/keys/request/").content.decode()
-    nonce = re.search(r'name="nonce" value="([^"]+)"', page).group(1)
-    page = client.post("/keys/request/", {"nonce": nonce}).content.decode()
-    return re.search(r"(spx_[A-Za-z0-9_\-]+)", page).group(1)
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page)
+    assert nonce is not None
+    page = client.post("/keys/request/", {"nonce": nonce.group(1)}).content.decode()
+    key = re.search(r"(spx_[A-Za-z0-9_\-]+)", page)
+    assert key is not None
+    return key.group(1)
 
 
 def verify(key: str, user: User, project) -> int:

@@ -54,7 +54,8 @@ def rotate(*args: str) -> tuple[str, str]:
     try:
         call_command("rotate_encryption_key", *args, stdout=out, stderr=err)
     except CommandError as exc:
-        exc.stdout, exc.stderr = out.getvalue(), err.getvalue()
+        # Carried to the test that catches it; CommandError does not declare them.
+        exc.stdout, exc.stderr = out.getvalue(), err.getvalue()  # type: ignore[attr-defined]
         raise
     return out.getvalue(), err.getvalue()
 

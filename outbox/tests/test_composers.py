@@ -36,7 +36,7 @@ def test_an_unregistered_kind_is_refused_when_queued():
 
 def test_a_kind_cannot_be_taken_by_another_composer():
     with pytest.raises(ImproperlyConfigured):
-        composer_register(kind="api_key", label="Hijack", composer=object())  # type: ignore[arg-type]
+        composer_register(kind="api_key", label="Hijack", composer=object())
     assert composer_for(kind="api_key").__class__.__name__ == "ApiKeyEmail"
 
 

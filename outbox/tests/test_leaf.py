@@ -11,7 +11,7 @@ APPS = {"accounts", "api", "apikeys", "builds", "dashboard", "projects", "teams"
 
 
 def _imports(tree: ast.AST) -> list[tuple[ast.AST, str]]:
-    found = []
+    found: list[tuple[ast.AST, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [(node, alias.name) for alias in node.names]

@@ -118,6 +118,7 @@ class FakeGoogle:
     def url(self) -> str:
         assert self._server is not None, "FakeGoogle is not started"
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)  # a TCP server's address (bytes only for AF_UNIX)
         return f"http://{host}:{port}"
 
     @property

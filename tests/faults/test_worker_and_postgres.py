@@ -58,6 +58,7 @@ class PrivatePostgres:
 
     def _run(self, *args: str) -> None:
         shutil.chown(self.dir, "postgres")
+        assert self.pg_ctl is not None, "no pg_ctl found"
         command = [self.pg_ctl, *args]
         if os.geteuid() == 0:
             command = ["runuser", "-u", "postgres", "--", *command]

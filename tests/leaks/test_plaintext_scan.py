@@ -4,6 +4,7 @@ any Redis key, or any task message."""
 
 import logging
 import re
+from typing import Any
 
 import redis
 from django.db import connection
@@ -18,7 +19,8 @@ KEY_IN_PAGE = re.compile(r'<code id="api-key">(spx_[0-9A-Za-z]+)</code>')
 
 def redis_dump(url: str) -> str:
     client = redis.Redis.from_url(url)
-    parts = []
+    # Replies are bytes (no decode_responses); redis-py types them bytes | str (or tuples).
+    parts: list[Any] = []
     for key in client.scan_iter(count=1000):
         kind = client.type(key)
         if kind == b"string":
@@ -37,7 +39,7 @@ def redis_dump(url: str) -> str:
 
 
 def database_dump() -> str:
-    rows = []
+    rows: list[str] = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from core.retention import pruned_describe, retention_prune
@@ -9,6 +11,6 @@ class Command(BaseCommand):
         "than their KEYSERVICE_*_RETENTION_DAYS (what the daily Celery beat task does)."
     )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         pruned = retention_prune()
         self.stdout.write(f"Deleted {pruned_describe(pruned=pruned)}.")
