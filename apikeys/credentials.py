@@ -15,6 +15,7 @@ import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models.expressions import RawSQL
@@ -162,7 +163,7 @@ def _granted_role_sql() -> str:
     sql, params = granting.query.get_compiler(connection=connection).as_sql()
     if params or "%" in sql:  # it is interpolated into a query with named parameters
         raise ValueError("the membership rule must compile to SQL without parameters")
-    return sql
+    return str(sql)
 
 
 def credential_lookup(
@@ -176,7 +177,7 @@ def credential_lookup(
 
     With a token_digest, the token must be active, and `token_has_scope` says whether it
     carries `scope`."""
-    params = {
+    params: dict[str, str | None] = {
         "digest": key_digest,
         "project": project_public_id,
         "token": token_digest,
@@ -206,7 +207,7 @@ def credential_lookup(
     )
 
 
-def _fetch_one(sql: str, params: dict) -> tuple:
+def _fetch_one(sql: str, params: dict[str, str | None]) -> tuple[Any, ...]:
     """Run a read-only query in one database round trip, health check included.
 
     With CONN_HEALTH_CHECKS on, Django sends `SELECT 1` before the first query of every
@@ -229,14 +230,20 @@ def _fetch_one(sql: str, params: dict) -> tuple:
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return cursor.fetchone()
+            return _one(cursor.fetchone())
     except (OperationalError, InterfaceError):
         if not checks_itself or connection.is_usable():
             raise  # not a dead connection: a real error
     connection.close()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        return _one(cursor.fetchone())
+
+
+def _one(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    if row is None:  # selected FROM one constant row: the query always answers one row
+        raise RuntimeError("the credential query returned no row")
+    return row
 
 
 def _scope_pattern(scope: str) -> str:

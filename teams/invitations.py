@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -48,7 +48,7 @@ def invitation_status(*, invitation: Invitation) -> str:
     return invitation.state
 
 
-def _expiry():
+def _expiry() -> datetime:
     return timezone.now() + timedelta(days=settings.KEYSERVICE_INVITATION_DAYS)
 
 
