@@ -19,7 +19,7 @@ from builds.selectors import upload_get, upload_list
 from builds.services import upload_create, upload_distribute
 from projects.models import Project
 from teams.selectors import Access, project_list_visible
-from webhooks.selectors import webhook_of
+from webhooks.selectors import webhook_get
 from webhooks.services import webhook_test_send
 
 
@@ -106,7 +106,7 @@ class ProjectDetail(PublicApiView):
         project = get_object_or_404(
             Project.objects.select_related("webhook"), pk=_project_pk(principal)
         )
-        hook = webhook_of(project=project)
+        hook = webhook_get(project=project)
         url, events = (hook.url, hook.events) if hook else ("", [])
         files = [
             {

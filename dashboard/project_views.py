@@ -17,7 +17,7 @@ from projects.models import Project
 from projects.selectors import project_find
 from projects.services import project_rename
 from teams.selectors import Access, project_access_for, project_list_visible
-from webhooks.selectors import webhook_delivery_list, webhook_of
+from webhooks.selectors import webhook_delivery_list, webhook_get
 from webhooks.services import (
     WebhookRefusal,
     webhook_get_or_create,
@@ -56,7 +56,7 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def _detail(request, project, access, *, rename=None, webhook=None, status=200):
     # Writers see the signing secret: their page gives the project its webhook settings.
     hook = (
-        webhook_get_or_create(project=project) if access.can_write else webhook_of(project=project)
+        webhook_get_or_create(project=project) if access.can_write else webhook_get(project=project)
     )
     initial = {"webhook_url": hook.url, "webhook_events": hook.events} if hook else {}
     context = {

@@ -28,7 +28,7 @@ def invitation_token(*, invitation: Invitation) -> str:
     return signing.dumps(invitation.pk, salt=_SALT)
 
 
-def invitation_from_token(*, token: str) -> Invitation | None:
+def invitation_find_by_token(*, token: str) -> Invitation | None:
     """The invitation a link names, or None for a forged or mangled link."""
     try:
         pk = signing.loads(token, salt=_SALT)

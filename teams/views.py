@@ -151,7 +151,7 @@ def team_leave(request: AuthenticatedHttpRequest, owner_id: str) -> HttpResponse
 
 @require_http_methods(["GET", "POST"])
 def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = inv.invitation_from_token(token=token)
+    invitation = inv.invitation_find_by_token(token=token)
     status = inv.invitation_status(invitation=invitation) if invitation else "invalid"
     context = {"invitation": invitation, "status": status, "token": token}
     if invitation is None or status != "pending":

@@ -6,7 +6,7 @@ from projects.models import Project
 from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
 
-def webhook_of(*, project: Project) -> Webhook | None:
+def webhook_get(*, project: Project) -> Webhook | None:
     """The project's webhook settings, None when it never needed any (no URL, no events).
     Read through `project.webhook`: no query when the caller's select_related("webhook")
     fetched it, and the instance webhooks.services.webhook_get_or_create returns."""
@@ -18,7 +18,7 @@ def webhook_of(*, project: Project) -> Webhook | None:
 
 def webhook_is_subscribed(*, project: Project, event: str) -> bool:
     """True when `project` has a webhook URL and subscribed to `event`."""
-    hook = webhook_of(project=project)
+    hook = webhook_get(project=project)
     if hook is None:
         return False
     events = hook.events if isinstance(hook.events, list) else []

@@ -25,7 +25,7 @@ from projects.models import Project
 from projects.services import project_touch
 from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
 from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery, new_webhook_secret
-from webhooks.selectors import webhook_is_subscribed, webhook_of
+from webhooks.selectors import webhook_get, webhook_is_subscribed
 from webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, signature_header
 from webhooks.ssrf import WebhookUrlRefused
 from webhooks.transport import AttemptKind, AttemptResult, webhook_post
@@ -132,7 +132,7 @@ def webhook_test_send(*, project: Project) -> WebhookTestResult:
     worker (TEST_BUSY). Refusals are ApplicationErrors (WebhookRefusal, `retry_after` set for
     the two budgets) and send nothing.
     """
-    hook = webhook_of(project=project)
+    hook = webhook_get(project=project)
     if hook is None or not hook.url:
         raise ApplicationError(WebhookRefusal.NOT_CONFIGURED, "No webhook URL configured")
     rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"].get("test_webhook")
@@ -183,7 +183,7 @@ def _test_send(project: Project) -> WebhookTestResult:
 def webhook_get_or_create(*, project: Project) -> Webhook:
     """The project's webhook settings, created (no URL, no events, a new secret) the first
     time a project needs them. The one place a Webhook row is created."""
-    hook = webhook_of(project=project)
+    hook = webhook_get(project=project)
     if hook is None:
         hook, _ = Webhook.objects.get_or_create(project=project)
         project.webhook = hook
