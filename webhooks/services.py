@@ -6,11 +6,10 @@ duplicated task never delivers a settled row again. Each attempt is recorded.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -23,7 +22,7 @@ from core.queued import retry_backoff, row_dispatch, rows_to_sweep
 from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
 from projects.models import Project
 from projects.services import project_touch
-from webhooks.events import PAYLOAD_KEYS, WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
+from webhooks.events import WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT, webhook_body, webhook_payload
 from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery, new_webhook_secret
 from webhooks.selectors import webhook_get, webhook_is_subscribed
 from webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, signature_header
@@ -83,7 +82,14 @@ def webhook_fire(
     delivery = _delivery_create(
         project=project,
         event=event,
-        payload=_payload(project, event, upload_id, file_url, status, objection),
+        payload=webhook_payload(
+            project_id=project.public_id,
+            event=event,
+            upload_id=upload_id,
+            file_url=file_url,
+            status=status,
+            objection=objection,
+        ),
     )
     transaction.on_commit(lambda: webhook_dispatch(delivery_id=delivery.pk))
     return delivery
@@ -165,7 +171,7 @@ def _test_send(project: Project) -> WebhookTestResult:
     delivery = _delivery_create(
         project=project,
         event=WEBHOOK_TEST_EVENT,
-        payload=_payload(project, WEBHOOK_TEST_EVENT, "", "", "", ""),
+        payload=webhook_payload(project_id=project.public_id, event=WEBHOOK_TEST_EVENT),
     )
     result = _attempt(delivery)
     _settle(delivery, result, may_retry=False)
@@ -238,30 +244,9 @@ def _delivery_create(
     return WebhookDelivery.objects.create(project=project, event=event, url=url, payload=payload)
 
 
-def _payload(
-    project: Project, event: str, upload_id: str, file_url: str, status: str, objection: str
-) -> dict[str, object]:
-    now = timezone.now().astimezone(UTC)
-    return {
-        "event": event,
-        "projectId": project.public_id,
-        "uploadId": upload_id,
-        "fileUrl": file_url,
-        "status": status,
-        "objection": objection,
-        "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-    }
-
-
-def _body(payload: dict[str, object]) -> bytes:
-    """Compact JSON in the documented key order (a JSON column may reorder keys)."""
-    ordered = {key: payload.get(key, "") for key in PAYLOAD_KEYS}
-    return json.dumps(ordered, separators=(",", ":")).encode()
-
-
 def _attempt(delivery: WebhookDelivery) -> AttemptResult:
     """One HTTP attempt, signed with the project's current secret, recorded as a row."""
-    body = _body(delivery.payload)
+    body = webhook_body(payload=delivery.payload)
     secret = webhook_get_or_create(project=delivery.project).secret
     headers = {
         "Content-Type": "application/json",
