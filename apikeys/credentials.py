@@ -80,30 +80,30 @@ def apikey_verify(
     touching the database; otherwise exactly one query, then constant-time comparisons. A
     deactivated user's key (User.is_active false) is an unknown key.
     """
-    if token is not None and not token_is_well_formed(token.token):
+    relayed = None if token is None else token.token
+    if token is not None and not token_is_well_formed(relayed):
         return Verification(failure=VerifyFailure.INVALID_TOKEN)
-    key_ok = crypto.is_well_formed(key)
-    if not key_ok and token is None:
+    key_digest = crypto.digest(key) if crypto.is_well_formed(key) else None
+    if key_digest is None and token is None:
         return Verification(failure=VerifyFailure.INVALID_KEY)
     found = credential_lookup(
-        key_digest=crypto.digest(key) if key_ok else None,  # type: ignore[arg-type]
+        key_digest=key_digest,
         project_public_id=(
             project_public_id
             if project_public_id is not None and is_public_id(project_public_id)
             else None
         ),
-        token_digest=None if token is None else token_digest(token.token),  # type: ignore[arg-type]
+        token_digest=token_digest(relayed) if token_is_well_formed(relayed) else None,
         scope=Scope.VERIFY.value if token is None else token.scope,
     )
     if not found.token_ok:
         return Verification(failure=VerifyFailure.INVALID_TOKEN)
     if not found.token_has_scope:
         return Verification(failure=VerifyFailure.TOKEN_LACKS_SCOPE)
-    if not key_ok or not found.key_found:
+    if key_digest is None or not found.key_found or found.user_public_id is None:
         return Verification(failure=VerifyFailure.INVALID_KEY)
     if not isinstance(user_public_id, str) or not hmac.compare_digest(
-        found.user_public_id.encode(),  # type: ignore[union-attr]
-        user_public_id.encode(),
+        found.user_public_id.encode(), user_public_id.encode()
     ):
         return Verification(failure=VerifyFailure.INVALID_USER)
     if project_public_id is not None and found.project_pk is None:

@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 from functools import lru_cache
+from typing import TypeGuard
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -51,7 +52,7 @@ def generate_key() -> str:
     return body + checksum(body)
 
 
-def is_well_formed(key: object) -> bool:
+def is_well_formed(key: object) -> TypeGuard[str]:
     """Format and checksum only: a typo or a random string is rejected without any query."""
     if not isinstance(key, str) or not _key_pattern(key_prefix()).match(key):
         return False

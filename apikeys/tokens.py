@@ -5,6 +5,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Iterable
+from typing import TypeGuard
 
 from django.conf import settings
 
@@ -19,7 +20,7 @@ def token_generate() -> str:
     return PREFIX + "".join(secrets.choice(BASE62) for _ in range(43))
 
 
-def token_is_well_formed(token: object) -> bool:
+def token_is_well_formed(token: object) -> TypeGuard[str]:
     return isinstance(token, str) and _TOKEN_RE.match(token) is not None
 
 
