@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from typing import TypeGuard
 
 from django.core.validators import RegexValidator
 
@@ -16,5 +17,5 @@ def new_public_id() -> str:
     return secrets.token_hex(12)
 
 
-def is_public_id(value: object) -> bool:
+def is_public_id(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and PUBLIC_ID_RE.match(value) is not None

@@ -33,7 +33,7 @@ def _shown(value: object) -> str:
 
 def _public_id(value: object, where: str, problems: list[str]) -> str | None:
     if is_public_id(value):
-        return value  # type: ignore[return-value]
+        return value
     problems.append(f"{where}: must be 24 lowercase hexadecimal characters, got {_shown(value)}")
     return None
 

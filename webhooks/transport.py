@@ -106,6 +106,7 @@ class _Watched:
     deadline: _Deadline
 
     def _new_conn(self) -> socket.socket:
+        # A mixin for urllib3's connection classes (_HTTP, _HTTPS below): super() is theirs.
         sock = super()._new_conn()  # type: ignore[misc]
         self.deadline.watch(sock)
         return sock
@@ -219,6 +220,7 @@ def _connection(
         )
     else:
         conn = _HTTP(address, target.port, timeout=timeout)
+    # Both classes are _Watched (which declares `deadline`); the variable is typed as their base.
     conn.deadline = deadline  # type: ignore[attr-defined]
     return conn
 
