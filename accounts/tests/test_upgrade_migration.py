@@ -4,8 +4,8 @@ address (no EmailAddress row at all) keep signing in; allauth sign-ups keep thei
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.support.migrations import migrate_to, migrate_to_latest
 
 BEFORE = [
     ("accounts", "0002_project_webhooks"),
@@ -13,18 +13,11 @@ BEFORE = [
 ]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_operator_created_users_get_a_verified_address_and_unverified_sign_ups_stay_unverified(
     postgres,
 ):
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     User = old.get_model("accounts", "User")
     EmailAddress = old.get_model("account", "EmailAddress")
     operator_made = User.objects.create(email="root@example.com", password="!")
@@ -32,9 +25,9 @@ def test_operator_created_users_get_a_verified_address_and_unverified_sign_ups_s
     EmailAddress.objects.create(user=signed_up, email=signed_up.email, verified=False)
 
     try:
-        new = _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        new = migrate_to_latest()
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
 
     rows = {
         (a.user_id, a.email, a.verified)

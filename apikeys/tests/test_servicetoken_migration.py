@@ -8,8 +8,6 @@ import json
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from accounts.models import User
 from apikeys.credentials import TokenCheck, apikey_verify
@@ -18,22 +16,12 @@ from apikeys.services import apikey_issue
 from apikeys.tokens import token_digest, token_generate, token_hint
 from projects.models import Project
 from tests.support.accounts import verified_user
+from tests.support.migrations import migrate_to, migrate_to_latest
 
 BEFORE = [
     ("api", "0002_servicetoken_scopes"),
     ("apikeys", "0004_apikey_request_digest"),
 ]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def _latest():
-    return _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -43,7 +31,7 @@ def test_a_token_of_the_old_schema_still_verifies_and_the_old_permission_still_r
     operator = verified_user("operator@example.com", "pw-operator-123", is_staff=True)
     plaintext = token_generate()
     try:
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         OldToken = old.get_model("api", "ServiceToken")
         old_row = OldToken.objects.create(
             name="build-pipeline",
@@ -64,7 +52,7 @@ def test_a_token_of_the_old_schema_still_verifies_and_the_old_permission_still_r
         ]
         old.get_model("accounts", "User").objects.get(pk=operator.pk).user_permissions.set(granted)
     finally:
-        _latest()
+        migrate_to_latest()
         ContentType.objects.clear_cache()
 
     row = ServiceToken.objects.get(name="build-pipeline")

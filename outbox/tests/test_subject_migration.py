@@ -6,33 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.support.migrations import leaf_nodes, migrate_to, migrate_to_latest
 
 BEFORE = ("outbox", "0003_outboxemail_leak_notice")
 AFTER = ("outbox", "0004_outboxemail_subject")
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def _leaves():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
-
-
 def _with_outbox_at(node):
     """Every other app at its latest migration (its models as they are), the outbox at `node`."""
-    return [leaf for leaf in _leaves() if leaf[0] != "outbox"] + [node]
+    return [leaf for leaf in leaf_nodes() if leaf[0] != "outbox"] + [node]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_outbox_rows_keep_their_subject_across_the_upgrade_and_back(postgres):
-    old = _migrate(_with_outbox_at(BEFORE))
+    old = migrate_to(_with_outbox_at(BEFORE))
     User = old.get_model("accounts", "User")
     ApiKey = old.get_model("apikeys", "ApiKey")
     Invitation = old.get_model("teams", "Invitation")
@@ -64,13 +53,13 @@ def test_outbox_rows_keep_their_subject_across_the_upgrade_and_back(postgres):
     }
 
     try:
-        new = _migrate(_with_outbox_at(AFTER))
+        new = migrate_to(_with_outbox_at(AFTER))
         rows = new.get_model("outbox", "OutboxEmail").objects.values_list(
             "pk", "kind", "recipient", "state", "subject_id"
         )
         assert set(rows) == expected
 
-        back = _migrate(_with_outbox_at(BEFORE))
+        back = migrate_to(_with_outbox_at(BEFORE))
         rows = back.get_model("outbox", "OutboxEmail").objects.values_list(
             "pk", "api_key_id", "invitation_id"
         )
@@ -81,4 +70,4 @@ def test_outbox_rows_keep_their_subject_across_the_upgrade_and_back(postgres):
             (made[3].pk, None, None),
         }
     finally:
-        _migrate(_leaves())
+        migrate_to_latest()

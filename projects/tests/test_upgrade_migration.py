@@ -20,6 +20,7 @@ from apikeys.models import ApiKey
 from builds.models import Upload
 from projects.models import Project
 from teams.models import Invitation, Membership
+from tests.support.migrations import migrate_to, migrate_to_latest
 from webhooks.models import Webhook, WebhookDelivery
 
 OLD = [
@@ -34,18 +35,8 @@ OLD = [
 SECRETS = ["ab" * 32, "0123456789abcdef" * 4, "f" * 64]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-
-
 def _old_apps():
     return MigrationExecutor(connection).loader.project_state(OLD, at_end=True).apps
-
-
-def _latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 def _fill_old_schema() -> dict:
@@ -191,10 +182,10 @@ def _check_upgraded(rows: dict) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_an_old_schema_database_upgrades_in_place_and_back(postgres):
-    _migrate([*OLD, ("projects", None)])
+    migrate_to([*OLD, ("projects", None)])
     try:
         rows = _fill_old_schema()
-        _migrate(_latest())
+        migrate_to_latest()
         _check_upgraded(rows)
 
         # A project created after the upgrade gets its ids from the same sequence, and its
@@ -207,7 +198,7 @@ def test_an_old_schema_database_upgrades_in_place_and_back(postgres):
 
         # Backwards: the settings return to the project rows, secrets byte for byte; the
         # projects that never had settings get secrets of their own.
-        _migrate([*OLD, ("projects", None)])
+        migrate_to([*OLD, ("projects", None)])
         old_project = _old_apps().get_model("accounts", "Project")
         back = {
             p.pk: (p.webhook_url, p.webhook_events, p.webhook_secret)
@@ -221,7 +212,7 @@ def test_an_old_schema_database_upgrades_in_place_and_back(postgres):
         assert _fk_target("builds_upload", "project_id") == "accounts_project"
 
         # And up again.
-        _migrate(_latest())
+        migrate_to_latest()
         _check_upgraded(
             rows
             | {
@@ -235,4 +226,4 @@ def test_an_old_schema_database_upgrades_in_place_and_back(postgres):
             }
         )
     finally:
-        _migrate(_latest())
+        migrate_to_latest()
