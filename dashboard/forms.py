@@ -26,6 +26,13 @@ class WebhookForm(forms.Form):
         choices=[(e, e) for e in WEBHOOK_EVENTS],
         widget=forms.CheckboxSelectMultiple,
     )
+    webhook_retries = forms.BooleanField(
+        label="Retry deliveries the receiver cannot have processed",
+        required=False,
+        initial=True,
+        help_text="Not connected, or answered 429, 502, 503 or 504: retried with the same "
+        "X-Keyservice-Delivery id and body. Off: one attempt only.",
+    )
 
     def clean(self) -> dict[str, Any]:
         super().clean()  # Form.clean returns self.cleaned_data (the stubs allow None)

@@ -58,7 +58,11 @@ def _detail(request, project, access, *, rename=None, webhook=None, status=200):
     hook = (
         webhook_get_or_create(project=project) if access.can_write else webhook_get(project=project)
     )
-    initial = {"webhook_url": hook.url, "webhook_events": hook.events} if hook else {}
+    initial = (
+        {"webhook_url": hook.url, "webhook_events": hook.events, "webhook_retries": hook.retries}
+        if hook
+        else {}
+    )
     context = {
         "project": project,
         "webhook": hook,
@@ -102,6 +106,7 @@ def project_webhook(request: AuthenticatedHttpRequest, project_id: str) -> HttpR
                 project=project,
                 url=form.cleaned_data["webhook_url"],
                 events=form.cleaned_data["webhook_events"],
+                retries=form.cleaned_data["webhook_retries"],
             )
         except ApplicationError as exc:
             names = {"webhookUrl": "webhook_url", "webhookEvents": "webhook_events"}

@@ -31,7 +31,8 @@ class WebhookAdminForm(forms.ModelForm):
 @admin.register(Webhook)
 class WebhookAdmin(admin.ModelAdmin):
     form = WebhookAdminForm
-    list_display = ["project", "url", "events"]
+    list_display = ["project", "url", "events", "retries"]
+    list_filter = ["retries"]
     search_fields = ["project__public_id", "project__name", "url"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
@@ -62,6 +63,7 @@ class WebhookAttemptInline(admin.TabularInline):
 # Shown, and read-only. A tuple: the stubs type `fields` and `readonly_fields` as different
 # lists, which only a tuple (covariant) satisfies both.
 WEBHOOK_DELIVERY_FIELDS = (
+    "public_id",
     "project",
     "event",
     "url",
@@ -81,6 +83,7 @@ WEBHOOK_DELIVERY_FIELDS = (
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = [
         "created_at",
+        "public_id",
         "event",
         "project",
         "state",
@@ -91,7 +94,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
         "last_error",
     ]
     list_filter = ["state", "event"]
-    search_fields = ["project__public_id", "project__name", "url"]
+    search_fields = ["public_id", "project__public_id", "project__name", "url"]
     list_select_related = ["project"]
     date_hierarchy = "created_at"
     fields = WEBHOOK_DELIVERY_FIELDS

@@ -2,6 +2,8 @@ import secrets
 
 from django.db import models
 
+from core.ids import new_public_id
+
 
 def new_webhook_secret() -> str:
     """A project's webhook signing secret (HMAC-SHA256 key, 256 random bits)."""
@@ -22,6 +24,15 @@ class Webhook(models.Model):
     url = models.URLField(max_length=2048, blank=True)
     events = models.JSONField(default=list, blank=True)
     secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
+    # Off: every delivery gets exactly one attempt, whatever the answer (the hosted platform's
+    # "no retries"). On: retried only when the receiver cannot have processed an attempt
+    # (webhooks.transport.AttemptResult.retryable).
+    retries = models.BooleanField(
+        "retry deliveries",
+        default=True,
+        help_text="Retry a delivery the receiver cannot have processed (not connected, or "
+        "answered 429, 502, 503 or 504). Off: one attempt only.",
+    )
 
     def __str__(self) -> str:
         return f"webhook of {self.project}"
@@ -33,6 +44,10 @@ class WebhookDelivery(models.Model):
     States: pending → delivered | failed. An attempt runs under a row lock, so a retried or
     duplicated task never delivers a settled row again. Every attempt is kept (WebhookAttempt);
     the `status_code`, `duration_ms` and `last_error` here repeat the latest one.
+
+    Every attempt sends the same `public_id` (the X-Keyservice-Delivery header) and the same
+    body, serialised from the stored `payload` (its timestamp included), so a receiver can
+    recognise a retry of what it already processed.
     """
 
     class State(models.TextChoices):
@@ -40,6 +55,9 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", "Delivered"
         FAILED = "failed", "Failed"
 
+    public_id = models.CharField(
+        "delivery id", max_length=24, unique=True, default=new_public_id, editable=False
+    )
     project = models.ForeignKey(
         "projects.Project", on_delete=models.CASCADE, related_name="webhook_deliveries"
     )

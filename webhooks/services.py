@@ -2,6 +2,12 @@
 
 The task message carries only the delivery id. An attempt locks the row, so a retried or
 duplicated task never delivers a settled row again. Each attempt is recorded.
+
+Retries never surprise a receiver: every attempt of a delivery carries the same
+X-Keyservice-Delivery id and the same body (serialised from the stored payload); only the
+signature header is new (it signs the time of sending). A delivery is retried only when the
+receiver cannot have processed the attempt (AttemptResult.retryable), after its Retry-After
+when it sent one (capped), and never when the project turned retries off (Webhook.retries).
 """
 
 from __future__ import annotations
@@ -18,19 +24,22 @@ from django.utils import timezone
 
 from core.batches import queryset_delete_in_batches
 from core.errors import ApplicationError
-from core.queued import retry_backoff, row_dispatch, rows_to_sweep
+from core.queued import MAX_BACKOFF_SECONDS, retry_backoff, row_dispatch, rows_to_sweep
 from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
 from projects.models import Project
 from projects.services import project_touch
 from webhooks.events import WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT, webhook_body, webhook_payload
 from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery, new_webhook_secret
 from webhooks.selectors import webhook_get, webhook_is_subscribed
-from webhooks.signing import EVENT_HEADER, SIGNATURE_HEADER, signature_header
+from webhooks.signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature_header
 from webhooks.ssrf import WebhookUrlRefused
 from webhooks.transport import AttemptKind, AttemptResult, webhook_post
 from webhooks.urls import webhook_url_check
 
 logger = logging.getLogger(__name__)
+
+# A receiver's Retry-After is honoured up to this many seconds (the backoff's own cap).
+RETRY_AFTER_MAX_SECONDS: float = MAX_BACKOFF_SECONDS
 
 
 class WebhookRefusal(StrEnum):
@@ -197,8 +206,11 @@ def webhook_get_or_create(*, project: Project) -> Webhook:
 
 
 @transaction.atomic
-def webhook_settings_update(*, project: Project, url: str, events: list[str]) -> Webhook:
-    """Set the project's webhook URL ("" for none) and subscribed events, validated.
+def webhook_settings_update(
+    *, project: Project, url: str, events: list[str], retries: bool | None = None
+) -> Webhook:
+    """Set the project's webhook URL ("" for none) and subscribed events, validated, and
+    whether its deliveries are retried (`retries`; None leaves it as it is).
 
     The URL gets the check every send repeats (webhooks/urls.py): exactly the string saved
     is the one checked, nothing is trimmed or normalised. A literal IP must be public.
@@ -222,7 +234,11 @@ def webhook_settings_update(*, project: Project, url: str, events: list[str]) ->
     hook = webhook_get_or_create(project=project)
     hook.url = url
     hook.events = [e for e in WEBHOOK_EVENTS if e in events]
-    hook.save(update_fields=["url", "events"])
+    fields = ["url", "events"]
+    if retries is not None:
+        hook.retries = retries
+        fields.append("retries")
+    hook.save(update_fields=fields)
     project_touch(project=project)  # a webhook change moves the project's updatedAt on
     return hook
 
@@ -251,6 +267,9 @@ def _attempt(delivery: WebhookDelivery) -> AttemptResult:
     headers = {
         "Content-Type": "application/json",
         EVENT_HEADER: delivery.event,
+        DELIVERY_HEADER: delivery.public_id,
+        # Signs this attempt's time with the body, so a retry is fresh for the receiver's
+        # replay window while the body stays byte-identical.
         SIGNATURE_HEADER: signature_header(secret=secret, body=body),
     }
     result = webhook_post(
@@ -279,6 +298,7 @@ def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool
     fields = ["attempts", "status_code", "duration_ms", "last_error", "state", "due_at"]
     retry = (
         may_retry
+        and webhook_get_or_create(project=delivery.project).retries
         and result.retryable
         and delivery.attempts < settings.KEYSERVICE_WEBHOOK_MAX_ATTEMPTS
     )
@@ -289,9 +309,7 @@ def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool
         fields.append("delivered_at")
         outcome = WebhookOutcome(DeliveryOutcome.DELIVERED)
     elif retry:
-        delay = retry_backoff(
-            base=settings.KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS, attempt=delivery.attempts
-        )
+        delay = _retry_delay(result, attempts=delivery.attempts)
         delivery.due_at = timezone.now() + timedelta(seconds=delay)
         outcome = WebhookOutcome(DeliveryOutcome.RETRY, retry_in=delay)
     else:
@@ -301,14 +319,23 @@ def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool
     delivery.save(update_fields=fields)
     log = logger.info if outcome.outcome is DeliveryOutcome.DELIVERED else logger.warning
     log(
-        "webhook delivery %s (%s) attempt %s: %s%s",
+        "webhook delivery %s %s (%s) attempt %s: %s%s",
         delivery.pk,
+        delivery.public_id,
         delivery.event,
         delivery.attempts,
         outcome.outcome,
         f" ({delivery.last_error})" if delivery.last_error else "",
     )
     return outcome
+
+
+def _retry_delay(result: AttemptResult, *, attempts: int) -> float:
+    """The receiver's Retry-After when it sent one (at most RETRY_AFTER_MAX_SECONDS), else
+    the backoff after `attempts` attempts."""
+    if result.retry_after is not None:
+        return min(result.retry_after, RETRY_AFTER_MAX_SECONDS)
+    return retry_backoff(base=settings.KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS, attempt=attempts)
 
 
 def webhook_delivery_prune(*, before: datetime, batch_size: int = 1000) -> int:

@@ -1,8 +1,9 @@
 """Webhook signatures: `X-Keyservice-Signature: t=<unix time>,v1=<hex HMAC-SHA256>`.
 
 The MAC covers `f"{t}.".encode() + body` with the project's webhook secret, so a receiver can
-check both origin and freshness. `signature_verify` is the receiver-side check (documented for
-customers, used by the tests).
+check both origin and freshness. `t` is the time of each attempt, so a retry's signature
+header differs from the first attempt's while its body is the same bytes. `signature_verify`
+is the receiver-side check (documented for customers, used by the tests).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import time
 
 SIGNATURE_HEADER = "X-Keyservice-Signature"
 EVENT_HEADER = "X-Keyservice-Event"
+# The delivery's id (WebhookDelivery.public_id): the same on every attempt of one delivery.
+# Not signed: the body is (and is byte-identical on every attempt), so a receiver that must
+# resist replays within the signature's tolerance deduplicates on a hash of the body.
+DELIVERY_HEADER = "X-Keyservice-Delivery"
 
 
 def signature_compute(*, secret: str, timestamp: int, body: bytes) -> str:

@@ -16,11 +16,14 @@ so a receiver that trickles one byte at a time is cut off at the deadline too.
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import http.client
 import re
 import socket
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from enum import StrEnum
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -34,12 +37,26 @@ USER_AGENT = "keyservice-webhooks/1"
 
 
 class AttemptKind(StrEnum):
+    """What one attempt came to. Whether the receiver can have processed the request decides
+    whether a retry is safe: only kinds before the request was sent, and the answers that
+    say "not processed, try later", are retryable."""
+
     OK = "ok"  # 2xx
     HTTP = "http"  # another status
-    TIMEOUT = "timeout"
+    # Nothing was sent: the connection was refused or reset, timed out while connecting, or
+    # the TLS handshake (certificate check included) failed.
     CONNECTION = "connection"
+    # The request was sent, then no answer within the deadline: the receiver may have it.
+    TIMEOUT = "timeout"
+    # The request was sent, then the connection was reset or closed before an answer.
+    DROPPED = "dropped"
     REFUSED = "refused"  # the URL may never be called
     UNRESOLVED = "unresolved"  # the name has no public address, now: retried
+
+
+# Answers meaning "not processed, try again later" (a gateway could not reach the receiver,
+# it is unavailable, or it asks to slow down). Every other status is final.
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 
 
 @dataclass(frozen=True)
@@ -48,14 +65,17 @@ class AttemptResult:
     status_code: int | None
     duration_ms: int
     error: str = ""
+    # Seconds the answer's Retry-After asked for (429, 503, …), None without a usable one.
+    retry_after: float | None = None
 
     @property
     def retryable(self) -> bool:
-        if self.kind is AttemptKind.REFUSED:
-            return False
-        if self.kind is AttemptKind.HTTP and self.status_code is not None:
-            return not (400 <= self.status_code < 500) or self.status_code in (408, 429)
-        return self.kind is not AttemptKind.OK
+        """True only when the receiver cannot have processed this attempt: nothing was sent
+        (CONNECTION, UNRESOLVED) or it answered 429/502/503/504. Never after the request was
+        sent without an answer (TIMEOUT, DROPPED), never on another status."""
+        if self.kind is AttemptKind.HTTP:
+            return self.status_code in RETRYABLE_STATUSES
+        return self.kind in (AttemptKind.CONNECTION, AttemptKind.UNRESOLVED)
 
 
 class _Deadline:
@@ -130,8 +150,8 @@ def webhook_post(
     ca_certs: str | None = None,
 ) -> AttemptResult:
     """POST `body` to `url` once, within `timeout` seconds in total. Never raises for network
-    trouble or a refused URL: it reports it. `ca_certs`: a CA bundle file (default: certifi's,
-    else the system's)."""
+    trouble or a refused URL: it reports it, saying whether the request had been sent
+    (AttemptKind). `ca_certs`: a CA bundle file (default: certifi's, else the system's)."""
     started = time.monotonic()
 
     def elapsed() -> int:
@@ -146,27 +166,65 @@ def webhook_post(
         addresses = webhook_addresses_resolve(
             url=target, allow_private=allow_private, timeout=deadline.remaining()
         )
-        status, location = _post(target, addresses, body, headers, deadline, ca_certs)
+        answer = _post(target, addresses, body, headers, deadline, ca_certs)
     except WebhookHostRefused as exc:
         kind = AttemptKind.REFUSED if target.address is not None else AttemptKind.UNRESOLVED
         return AttemptResult(kind, None, elapsed(), str(exc))
-    except Exception as exc:  # every failure is reported, never raised
+    except _SentThenFailed as sent:
+        cause = sent.__cause__ or sent
+        if deadline.expired or isinstance(cause, (TimeoutError, Urllib3Timeout)):
+            message = f"No answer: timed out after {timeout:g} s"
+            return AttemptResult(AttemptKind.TIMEOUT, None, elapsed(), message)
+        return AttemptResult(AttemptKind.DROPPED, None, elapsed(), f"No answer: {_reason(cause)}")
+    except Exception as exc:  # every failure is reported, never raised; nothing was sent
         timed_out = isinstance(exc, (TimeoutError, Urllib3Timeout))
         if deadline.expired or (timed_out and not isinstance(exc, NewConnectionError)):
             message = f"Could not connect: timed out after {timeout:g} s"
-            return AttemptResult(AttemptKind.TIMEOUT, None, elapsed(), message)
+            return AttemptResult(AttemptKind.CONNECTION, None, elapsed(), message)
         return AttemptResult(
             AttemptKind.CONNECTION, None, elapsed(), f"Could not connect: {_reason(exc)}"
         )
     finally:
         deadline.close()
     duration = elapsed()
+    status = answer.status
     if 200 <= status < 300:
         return AttemptResult(AttemptKind.OK, status, duration)
     error = f"HTTP {status}"
-    if 300 <= status < 400 and location is not None:
-        error = f"HTTP {status}: redirect to {location[:200]!r} not followed"
-    return AttemptResult(AttemptKind.HTTP, status, duration, error)
+    if 300 <= status < 400 and answer.location is not None:
+        error = f"HTTP {status}: redirect to {answer.location[:200]!r} not followed"
+    retry_after = retry_after_parse(answer.retry_after)
+    return AttemptResult(AttemptKind.HTTP, status, duration, error, retry_after=retry_after)
+
+
+def retry_after_parse(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds a Retry-After header value asks for: delay-seconds or an HTTP date (RFC 9110
+    10.2.3); a date in the past is 0. None when absent or malformed."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # "-0000" or no zone: RFC 9110 dates are GMT
+        when = when.replace(tzinfo=UTC)
+    current = time.time() if now is None else now
+    return max(when.timestamp() - current, 0.0)
+
+
+class _SentThenFailed(Exception):
+    """The request had been handed to the connection when its cause (`__cause__`) happened:
+    the receiver may have read and processed it."""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    location: str | None
+    retry_after: str | None
 
 
 def _post(
@@ -176,8 +234,10 @@ def _post(
     headers: dict[str, str],
     deadline: _Deadline,
     ca_certs: str | None,
-) -> tuple[int, str | None]:
-    """Send to the first checked address that accepts a connection; (status, Location)."""
+) -> _Answer:
+    """Send to the first checked address that accepts a connection. A failure before the
+    request is sent (connecting, the TLS handshake) is raised as is; one after, as
+    _SentThenFailed."""
     request_headers = {
         "User-Agent": USER_AGENT,
         **headers,
@@ -188,17 +248,24 @@ def _post(
         conn = _connection(target, address, deadline, ca_certs)
         try:
             try:
-                conn.connect()
+                conn.connect()  # TCP and, for https, the TLS handshake: nothing sent yet
             except NewConnectionError:
                 # Like a client given the name: when one address refuses, try the next.
                 if index == len(addresses) - 1 or deadline.expired:
                     raise
                 continue
-            conn.request(
-                "POST", target.target, body=body, headers=request_headers, preload_content=False
+            try:
+                conn.request(
+                    "POST", target.target, body=body, headers=request_headers, preload_content=False
+                )
+                response = conn.getresponse()
+            except Exception as exc:
+                raise _SentThenFailed from exc
+            return _Answer(
+                response.status,
+                response.headers.get("Location"),
+                response.headers.get("Retry-After"),
             )
-            response = conn.getresponse()
-            return response.status, response.headers.get("Location")
         finally:
             conn.close()
     raise AssertionError("unreachable: addresses is never empty")
@@ -241,6 +308,8 @@ def _reason(exc: BaseException) -> str:
     text = str(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text or "doesn't match" in text:
         return "TLS certificate verification failed"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the connection was closed without an answer"
     found = _ERRNO.search(text)
     if found:
         return found.group(1).strip()

@@ -25,7 +25,7 @@ class WebhookReceiver:
         self.host = host
         self.delay_seconds = 0.0  # wait this long before answering (to provoke timeouts)
         self.requests: list[ReceivedRequest] = []
-        self._statuses: deque[int] = deque()
+        self._statuses: deque[tuple[int, dict[str, str]]] = deque()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._server.daemon_threads = True
@@ -40,10 +40,10 @@ class WebhookReceiver:
     def url(self, path: str = "/hooks/keyservice", host: str | None = None) -> str:
         return f"http://{host or self.host}:{self.port}{path}"
 
-    def answer(self, *statuses: int) -> None:
-        """Answer the next requests with these statuses, in order."""
+    def answer(self, *statuses: int, headers: dict[str, str] | None = None) -> None:
+        """Answer the next requests with these statuses, in order (each with `headers`)."""
         with self._lock:
-            self._statuses.extend(statuses)
+            self._statuses.extend((status, dict(headers or {})) for status in statuses)
 
     def start(self) -> None:
         self._thread.start()
@@ -59,10 +59,10 @@ class WebhookReceiver:
             time.sleep(0.05)
         return list(self.requests)
 
-    def _record(self, request: ReceivedRequest) -> int:
+    def _record(self, request: ReceivedRequest) -> tuple[int, dict[str, str]]:
         with self._lock:
             self.requests.append(request)
-            return self._statuses.popleft() if self._statuses else self.default_status
+            return self._statuses.popleft() if self._statuses else (self.default_status, {})
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         receiver = self
@@ -72,13 +72,16 @@ class WebhookReceiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 headers = {name.lower(): value for name, value in self.headers.items()}
-                status = receiver._record(ReceivedRequest(self.command, self.path, headers, body))
+                request = ReceivedRequest(self.command, self.path, headers, body)
+                status, extra = receiver._record(request)
                 if receiver.delay_seconds:
                     time.sleep(receiver.delay_seconds)
                 try:
                     self.send_response(status)
                     if 300 <= status < 400:
                         self.send_header("Location", f"http://127.0.0.1:{receiver.port}/moved")
+                    for name, value in extra.items():
+                        self.send_header(name, value)
                     self.send_header("Content-Length", "2")
                     self.end_headers()
                     self.wfile.write(b"ok")

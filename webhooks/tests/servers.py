@@ -1,11 +1,13 @@
-"""Local servers for transport tests: an https receiver with its own CA, and a receiver that
-answers one byte at a time. Both listen on loopback only."""
+"""Local servers for transport tests: an https receiver with its own CA, a receiver that
+answers one byte at a time, and one that resets connections. All listen on loopback only."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import socket
 import ssl
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -171,6 +173,69 @@ class TrickleReceiver:
                 self.closed.set()  # the client hung up
 
     def __enter__(self) -> TrickleReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+
+class ResettingReceiver:
+    """Accepts and resets the connection (RST): at once (`read_request=False`: a TLS client
+    has sent nothing but its hello), or once it has read a whole request (so it may have
+    processed it) without answering. Records each request it read."""
+
+    def __init__(self, *, read_request: bool) -> None:
+        self.read_request = read_request
+        self.accepted = 0
+        self.requests: list[bytes] = []
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self._sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._sock.getsockname()[1]
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            with conn:
+                if self.read_request:
+                    self._read(conn)
+                # Linger 0: close() sends a reset instead of an orderly FIN.
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def _read(self, conn: socket.socket) -> None:
+        conn.settimeout(5)
+        data = b""
+        with contextlib.suppress(OSError):
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536) or b"\r\n\r\n"
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = next(
+                (
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
+            while len(body) < length:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            self.requests.append(head + b"\r\n\r\n" + body)
+
+    def __enter__(self) -> ResettingReceiver:
         self._thread.start()
         return self
 
