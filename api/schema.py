@@ -29,15 +29,22 @@ _CREDENTIALS = {
 }
 _TIMESTAMP = "UTC, with milliseconds and Z: 2026-02-01T10:15:00.000Z."
 _REGIONS = ["us-east-1", "europe", "asia-pacific"]
-_PROJECT: dict[str, s.Field[Any, Any, Any, Any]] = {
-    "id": s.CharField(),
-    "name": s.CharField(),
-    "region": s.ChoiceField(_REGIONS, help_text="The project's region (default asia-pacific)."),
-    "status": s.CharField(),
-    "role": s.ChoiceField(["OWNER", "FULL", "READONLY"]),
-    "createdAt": s.DateTimeField(help_text=_TIMESTAMP),
-    "updatedAt": s.DateTimeField(help_text=_TIMESTAMP),
-}
+
+
+def _project() -> dict[str, s.Field[Any, Any, Any, Any]]:
+    """A project's fields, fresh each time: a field instance binds to one serializer (shared
+    ones left the detail without them)."""
+    return {
+        "id": s.CharField(),
+        "name": s.CharField(),
+        "region": s.ChoiceField(_REGIONS, help_text="The project's region (default asia-pacific)."),
+        "status": s.CharField(),
+        "role": s.ChoiceField(["OWNER", "FULL", "READONLY"]),
+        "createdAt": s.DateTimeField(help_text=_TIMESTAMP),
+        "updatedAt": s.DateTimeField(help_text=_TIMESTAMP),
+    }
+
+
 _PUBLIC_READ_ERRORS = _errors(400, 401, 403, 404, 429, 500)
 _PUBLIC_WRITE_ERRORS = _errors(400, 401, 403, 404, 415, 429, 500)
 
@@ -85,7 +92,7 @@ projects_list = extend_schema(
         200: inline_serializer(
             "ProjectList",
             {
-                "projects": inline_serializer("ProjectSummary", _PROJECT, many=True),
+                "projects": inline_serializer("ProjectSummary", _project(), many=True),
                 "page": s.IntegerField(),
                 "totalPages": s.IntegerField(),
                 "totalProjects": s.IntegerField(),
@@ -118,7 +125,7 @@ project_detail = _get(
     inline_serializer(
         "ProjectDetail",
         {
-            **_PROJECT,
+            **_project(),
             "webhookUrl": s.CharField(allow_null=True),
             "webhookEvents": s.ListField(child=s.CharField()),
             "customDomain": s.CharField(
