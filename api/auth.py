@@ -31,6 +31,7 @@ from apikeys.credentials import TokenCheck, Verification, VerifyFailure, apikey_
 from apikeys.selectors import service_token_identity
 from apikeys.tokens import token_digest, token_is_well_formed
 from core.clientip import client_address_normalize
+from core.ids import public_id_normalize
 from teams.selectors import Access
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def _refused(
 
 def authorize_user(request: Request, *, api_key: str, user_id: str) -> Principal:
     """Rows 3-4 for endpoints without a project (lists): the key and its owner."""
-    result = apikey_verify(key=api_key, user_public_id=user_id)
+    result = apikey_verify(key=api_key, user_public_id=public_id_normalize(user_id))
     if not result.ok:
         raise _refused(request, result)
     assert result.user_pk is not None and result.user_public_id is not None  # set when ok
@@ -131,11 +132,12 @@ def authorize_project(
     check_token: bool = False,
     scope: str = "verify",
 ) -> Principal:
-    """Rows 3-6 in one database round trip (and the service token, for the internal API)."""
+    """Rows 3-6 in one database round trip (and the service token, for the internal API).
+    userId and projectId are ids in any case (core.ids.public_id_normalize)."""
     result = apikey_verify(
         key=api_key,
-        user_public_id=user_id,
-        project_public_id=project_id,
+        user_public_id=public_id_normalize(user_id),
+        project_public_id=public_id_normalize(project_id),
         token=TokenCheck(token=service_token, scope=scope) if check_token else None,
     )
     if not result.ok:

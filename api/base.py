@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpRequest
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import Principal, authorize_project, require_strings
@@ -45,6 +47,11 @@ class ApiView(APIView):
     parser_classes = [StrictJSONParser]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonNegotiation
+
+    def options(self, request: HttpRequest, *args, **kwargs) -> Response:
+        """OPTIONS names the allowed methods (also in DRF's `Allow` header) in the API's
+        shape, instead of DRF's metadata document."""
+        return Response({"message": f"Allowed methods: {', '.join(self.allowed_methods)}"})
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from enum import StrEnum
 
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -93,3 +95,41 @@ def exception_handler(exc: Exception, context: dict) -> Response:
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Unknown paths under the API prefixes answer in the API's shape, not an HTML page."""
     return JsonResponse({"message": "Not found"}, status=404)
+
+
+# A path under either API prefix, also as clients and proxies mangle it (repeated leading
+# slashes, another case): its errors are JSON too.
+_API_PATH = re.compile(r"^/+(?:pixelStripeApi|internal/v1)(?:/|$)", re.IGNORECASE)
+
+
+def is_api_path(path: str) -> bool:
+    return _API_PATH.match(path) is not None
+
+
+# Django's error views (keyservice/urls.py handler400/403/404/500) for what never reaches an
+# API view: a refused Host header, an exception in a middleware, a path outside the routes.
+# Under the API prefixes they answer {"message"}; elsewhere Django's own pages, unchanged.
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_path(request.path_info):
+        return JsonResponse({"message": "Bad request"}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_path(request.path_info):
+        return JsonResponse({"message": "Forbidden"}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if is_api_path(request.path_info):
+        return JsonResponse({"message": "Not found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if is_api_path(request.path_info):
+        return JsonResponse({"message": "Internal server error"}, status=500)
+    return defaults.server_error(request)

@@ -16,6 +16,7 @@ from api.base import CREDENTIALS_MESSAGE, ApiView, field_error
 from api.errors import ApiError
 from apikeys.leaks import MAX_REPORTED, apikey_revoke_leaked
 from apikeys.models import Scope
+from core.ids import public_id_normalize
 
 
 def bearer_token(request: Request) -> str | None:
@@ -53,7 +54,7 @@ class Verify(ApiView):
             {
                 "valid": True,
                 "userId": principal.user_public_id,
-                "projectId": strings["projectId"],
+                "projectId": public_id_normalize(strings["projectId"]),
                 "role": principal.access.value,
                 "access": access,
             }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 from django.shortcuts import get_object_or_404
 from rest_framework.request import Request
@@ -15,22 +16,33 @@ from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError
 from api.inputs import http_url, positive_int
 from api.throttles import DistributeThrottle, UploadThrottle
+from builds.models import MAX_FILE_URL_LENGTH
 from builds.selectors import upload_get, upload_list
 from builds.services import upload_create, upload_distribute
+from core.ids import public_id_normalize
 from projects.models import Project
 from teams.selectors import Access, project_list_visible
 from webhooks.selectors import webhook_get
 from webhooks.services import webhook_test_send
 
+# `limit` above this is a 400 naming the field (API.md: at most 100), never a silent cap.
+MAX_LIMIT = 100
+# keyservice has no billing: every project's subscription is in good standing. Whether an
+# operator disabled a project is its `status`, a separate field (as on the hosted platform,
+# whose docs show "active" beside a disabled project).
+SUBSCRIPTION_STATUS = "active"
 
-def _iso(value) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+
+def _iso(value: datetime) -> str:
+    """A REST timestamp as documented: UTC, milliseconds, `Z` (2026-02-01T10:15:00.000Z)."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _project(project: Project, access: Access) -> dict:
     return {
         "id": project.public_id,
         "name": project.name,
+        "region": project.region,
         "status": project.status,
         "role": access.value,
         "createdAt": _iso(project.created_at),
@@ -61,7 +73,9 @@ class ProjectList(PublicApiView):
         api_key, user_id = self.query_credentials(request)
         principal = authorize_user(request, api_key=api_key, user_id=user_id)
         page = _positive_int(request, "page", 1)
-        limit = min(_positive_int(request, "limit", 20), 100)
+        limit = _positive_int(request, "limit", 20)
+        if limit > MAX_LIMIT:
+            raise field_error("limit")
         visible = project_list_visible(user=User(pk=principal.user_pk))
         start = (page - 1) * limit
         return Response(
@@ -88,7 +102,7 @@ class ProjectStatus(PublicApiView):
                         "_id": v.project.public_id,
                         "name": v.project.name,
                         "status": v.project.status == Project.Status.ACTIVE,
-                        "subscriptionStatus": "active",
+                        "subscriptionStatus": SUBSCRIPTION_STATUS,
                     }
                     for v in visible
                 ],
@@ -123,7 +137,13 @@ class ProjectDetail(PublicApiView):
                 **_project(project, principal.access),
                 "webhookUrl": url or None,
                 "webhookEvents": list(events or []),
+                "customDomain": project.custom_domain or None,
                 "files": files,
+                # Counts of the hosted platform's streaming sessions: keyservice runs none,
+                # so they are unknown (null), never a made-up number.
+                "liveUsers": None,
+                "usersInQueue": None,
+                "subscriptionStatus": SUBSCRIPTION_STATUS,
             }
         )
 
@@ -132,7 +152,7 @@ def _file_url(data: dict) -> str:
     if "fileUrl" not in data or data["fileUrl"] in (None, ""):
         raise field_error("fileUrl", missing=True)
     value = data["fileUrl"]
-    parts = http_url(value)
+    parts = http_url(value, max_length=MAX_FILE_URL_LENGTH)
     if parts is None or not parts.path.lower().endswith(".zip"):
         raise field_error("fileUrl")
     return value
@@ -165,7 +185,9 @@ class DistributeFile(PublicApiView):
             raise field_error("uploadId", missing=True)
         if not isinstance(upload_id, str):
             raise field_error("uploadId")
-        upload = upload_get(upload_public_id=upload_id, project_id=_project_pk(principal))
+        upload = upload_get(
+            upload_public_id=public_id_normalize(upload_id), project_id=_project_pk(principal)
+        )
         if upload is None:
             raise ApiError(404, "File not found in project")
         self.throttle(request, DistributeThrottle, principal)

@@ -27,14 +27,24 @@ _CREDENTIALS = {
     "userId": s.CharField(help_text="Your userId (24 hex)."),
     "projectId": s.CharField(help_text="The projectId (24 hex)."),
 }
-_PROJECT: dict[str, s.Field[Any, Any, Any, Any]] = {
-    "id": s.CharField(),
-    "name": s.CharField(),
-    "status": s.CharField(),
-    "role": s.ChoiceField(["OWNER", "FULL", "READONLY"]),
-    "createdAt": s.DateTimeField(),
-    "updatedAt": s.DateTimeField(),
-}
+_TIMESTAMP = "UTC, with milliseconds and Z: 2026-02-01T10:15:00.000Z."
+_REGIONS = ["us-east-1", "europe", "asia-pacific"]
+
+
+def _project() -> dict[str, s.Field[Any, Any, Any, Any]]:
+    """A project's fields, fresh each time: a field instance binds to one serializer (shared
+    ones left the detail without them)."""
+    return {
+        "id": s.CharField(),
+        "name": s.CharField(),
+        "region": s.ChoiceField(_REGIONS, help_text="The project's region (default asia-pacific)."),
+        "status": s.CharField(),
+        "role": s.ChoiceField(["OWNER", "FULL", "READONLY"]),
+        "createdAt": s.DateTimeField(help_text=_TIMESTAMP),
+        "updatedAt": s.DateTimeField(help_text=_TIMESTAMP),
+    }
+
+
 _PUBLIC_READ_ERRORS = _errors(400, 401, 403, 404, 429, 500)
 _PUBLIC_WRITE_ERRORS = _errors(400, 401, 403, 404, 415, 429, 500)
 
@@ -49,12 +59,13 @@ def _get(operation_id: str, response, *, tags=("public",)):
     )
 
 
-def _post(operation_id: str, fields: dict, response):
+def _post(operation_id: str, fields: dict, response, *, description: str = ""):
     return extend_schema(
         operation_id=operation_id,
         tags=["public"],
         request=inline_serializer(f"{operation_id}_request", {**_CREDENTIALS, **fields}),
         responses={200: response, **_PUBLIC_WRITE_ERRORS},
+        description=description or None,
     )
 
 
@@ -63,14 +74,25 @@ projects_list = extend_schema(
     tags=["public"],
     parameters=[
         *_query("userId", "apikey"),
-        OpenApiParameter("page", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
-        OpenApiParameter("limit", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False),
+        OpenApiParameter(
+            "page",
+            {"type": "integer", "minimum": 1, "default": 1},
+            OpenApiParameter.QUERY,
+            required=False,
+        ),
+        OpenApiParameter(
+            "limit",
+            {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+            OpenApiParameter.QUERY,
+            required=False,
+            description='Above 100: 400 {"message": "Invalid field: limit"}.',
+        ),
     ],
     responses={
         200: inline_serializer(
             "ProjectList",
             {
-                "projects": inline_serializer("ProjectSummary", _PROJECT, many=True),
+                "projects": inline_serializer("ProjectSummary", _project(), many=True),
                 "page": s.IntegerField(),
                 "totalPages": s.IntegerField(),
                 "totalProjects": s.IntegerField(),
@@ -103,19 +125,33 @@ project_detail = _get(
     inline_serializer(
         "ProjectDetail",
         {
-            **_PROJECT,
+            **_project(),
             "webhookUrl": s.CharField(allow_null=True),
             "webhookEvents": s.ListField(child=s.CharField()),
+            "customDomain": s.CharField(
+                allow_null=True, help_text="A hostname such as stream.example.com, or null."
+            ),
             "files": inline_serializer(
                 "ProjectFile",
                 {
                     "_id": s.CharField(),
                     "url": s.CharField(),
                     "status": s.CharField(),
-                    "date": s.DateTimeField(),
+                    "date": s.DateTimeField(help_text=_TIMESTAMP),
                     "objection": s.CharField(),
                 },
                 many=True,
+            ),
+            "liveUsers": s.IntegerField(
+                allow_null=True,
+                help_text="Always null: keyservice runs no streaming sessions to count.",
+            ),
+            "usersInQueue": s.IntegerField(
+                allow_null=True,
+                help_text="Always null: keyservice runs no streaming queue to count.",
+            ),
+            "subscriptionStatus": s.CharField(
+                help_text='Always "active": keyservice has no billing (see `status`).'
             ),
         },
     ),
@@ -123,10 +159,16 @@ project_detail = _get(
 upload_file = _post(
     "upload_file",
     {
-        "fileUrl": s.URLField(help_text="http(s) URL whose path ends in .zip"),
+        "fileUrl": s.URLField(
+            max_length=8192,
+            help_text="http(s) URL whose path ends in .zip, up to 8192 characters (presigned "
+            "URLs fit).",
+        ),
         "autoRelease": s.BooleanField(required=False, default=True),
     },
     inline_serializer("UploadQueued", {"message": s.CharField(), "uploadId": s.CharField()}),
+    description="Also answers at the legacy singular path `/pixelStripeApi/project/upload-file` "
+    "(every public path also answers with a trailing slash).",
 )
 distribute_file = _post(
     "distribute_file",
@@ -138,7 +180,14 @@ test_webhook = _post(
     {},
     inline_serializer(
         "WebhookTestResult",
-        {"success": s.BooleanField(), "message": s.CharField(), "statusCode": s.IntegerField()},
+        {
+            "success": s.BooleanField(),
+            "message": s.CharField(
+                help_text='"Test webhook delivered" (2xx), "Webhook endpoint returned non-2xx '
+                'status", or why nothing answered (statusCode 0).'
+            ),
+            "statusCode": s.IntegerField(),
+        },
     ),
 )
 internal_verify = extend_schema(

@@ -1,26 +1,35 @@
-from django.urls import path, re_path
+from django.urls import URLPattern, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.views import APIView
 
 from api import internal_views, public_views
 from api.errors import not_found
 
-# Paths exactly as API.md writes them (no trailing slash); anything else under the prefix
-# answers 404 {"message": "Not found"}: the catch-all matches every path, newlines included
-# ([\s\S], not "."), so no path under an API prefix ever reaches Django's HTML 404.
+# Paths as API.md writes them, each also with a trailing slash (the same answer, no
+# redirect), and the documented legacy singular `project/upload-file`. Anything else under
+# the prefix answers 404 {"message": "Not found"}: the catch-all matches every path, newlines
+# included ([\s\S], not "."), so no path under an API prefix ever reaches Django's HTML 404.
 CATCH_ALL = r"^[\s\S]*$"
+
+
+def _route(route: str, view: type[APIView], name: str) -> list[URLPattern]:
+    """`route` (named, for reverse(), and in the OpenAPI schema) and `route/`, the same
+    view (an alias: `schema=None` keeps it out of the schema)."""
+    return [path(route, view.as_view(), name=name), path(f"{route}/", view.as_view(schema=None))]
+
+
 public = [
-    path("projects", public_views.ProjectList.as_view(), name="api_projects"),
-    path(
-        "projects/projects-status", public_views.ProjectStatus.as_view(), name="api_projects_status"
-    ),
-    path("projects/upload-file", public_views.UploadFile.as_view(), name="api_upload"),
-    path("projects/distribute-file", public_views.DistributeFile.as_view(), name="api_distribute"),
-    path("projects/test-webhook", public_views.TestWebhook.as_view(), name="api_test_webhook"),
-    path(
-        "projects/<str:projectId>",
-        public_views.ProjectDetail.as_view(),
-        name="api_project_detail",
-    ),
+    *_route("projects", public_views.ProjectList, "api_projects"),
+    *_route("projects/projects-status", public_views.ProjectStatus, "api_projects_status"),
+    *_route("projects/upload-file", public_views.UploadFile, "api_upload"),
+    *_route("projects/distribute-file", public_views.DistributeFile, "api_distribute"),
+    *_route("projects/test-webhook", public_views.TestWebhook, "api_test_webhook"),
+    *_route("projects/<str:projectId>", public_views.ProjectDetail, "api_project_detail"),
+    # The documented legacy singular path: the same endpoint, an alias as well.
+    *[
+        path(route, public_views.UploadFile.as_view(schema=None))
+        for route in ("project/upload-file", "project/upload-file/")
+    ],
     re_path(CATCH_ALL, not_found),
 ]
 

@@ -3,6 +3,10 @@ from django.db import models
 
 from core.ids import new_public_id
 
+# fileUrl: presigned URLs (the hosted platform's recommendation) run to a few KiB. Checked
+# by the API (api.inputs.http_url); not a URLField, whose validator stops at 2048.
+MAX_FILE_URL_LENGTH = 8192
+
 
 class Upload(models.Model):
     """A build handed over by `upload-file`. keyservice records it; the pipeline processes it."""
@@ -23,7 +27,7 @@ class Upload(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="uploads"
     )
-    file_url = models.URLField(max_length=2048)
+    file_url = models.CharField(max_length=MAX_FILE_URL_LENGTH)
     auto_release = models.BooleanField(default=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     objection = models.TextField(blank=True)

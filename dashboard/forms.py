@@ -2,11 +2,24 @@ from typing import Any
 
 from django import forms
 
+from projects.domains import MAX_HOSTNAME_LENGTH
+from projects.models import Project
 from webhooks.events import WEBHOOK_EVENTS
 
 
 class ProjectRenameForm(forms.Form):
     name = forms.CharField(max_length=200, strip=True)
+
+
+class ProjectSettingsForm(forms.Form):
+    # Checked by projects.services.project_settings_update (region, hostname).
+    region = forms.ChoiceField(label="Region", choices=Project.Region.choices)
+    custom_domain = forms.CharField(
+        label="Custom domain",
+        required=False,
+        max_length=MAX_HOSTNAME_LENGTH + 1,  # a trailing dot is dropped
+        help_text="A hostname such as stream.example.com; leave empty for none.",
+    )
 
 
 class WebhookForm(forms.Form):

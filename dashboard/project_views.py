@@ -12,10 +12,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.http import AuthenticatedHttpRequest
 from builds.selectors import upload_list
 from core.errors import ApplicationError, form_add_application_error
-from dashboard.forms import ProjectRenameForm, WebhookForm
+from dashboard.forms import ProjectRenameForm, ProjectSettingsForm, WebhookForm
 from projects.models import Project
 from projects.selectors import project_find
-from projects.services import project_rename
+from projects.services import project_rename, project_settings_update
 from teams.selectors import Access, project_access_for, project_list_visible
 from webhooks.selectors import webhook_delivery_list, webhook_get
 from webhooks.services import (
@@ -53,7 +53,18 @@ def project_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _detail(request, project, access, *, rename=None, webhook=None, status=200):
+def _owned(request: AuthenticatedHttpRequest, project_id: str) -> tuple[Project, Access]:
+    project, access = _reachable(request, project_id)
+    if access is not Access.OWNER:
+        raise Http404("No such project.")  # region and domain are the owner's settings
+    return project, access
+
+
+def _settings_initial(project: Project) -> dict[str, str]:
+    return {"region": project.region, "custom_domain": project.custom_domain}
+
+
+def _detail(request, project, access, *, rename=None, webhook=None, settings=None, status=200):
     # Writers see the signing secret: their page gives the project its webhook settings.
     hook = (
         webhook_get_or_create(project=project) if access.can_write else webhook_get(project=project)
@@ -69,6 +80,7 @@ def _detail(request, project, access, *, rename=None, webhook=None, status=200):
         "access": access,
         "rename_form": rename or ProjectRenameForm(initial={"name": project.name}),
         "webhook_form": webhook or WebhookForm(initial=initial),
+        "settings_form": settings or ProjectSettingsForm(initial=_settings_initial(project)),
         "uploads": upload_list(project_id=project.pk, limit=10),
         "deliveries": webhook_delivery_list(project=project, limit=10),
     }
@@ -93,6 +105,26 @@ def project_rename_view(request: AuthenticatedHttpRequest, project_id: str) -> H
     project_rename(project=project, name=form.cleaned_data["name"])
     messages.success(request, "Project renamed.")
     return redirect("project_detail", project_id=project.public_id)
+
+
+@login_required
+@require_POST
+def project_settings_view(request: AuthenticatedHttpRequest, project_id: str) -> HttpResponse:
+    project, access = _owned(request, project_id)
+    form = ProjectSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            project_settings_update(
+                project=project,
+                region=form.cleaned_data["region"],
+                custom_domain=form.cleaned_data["custom_domain"],
+            )
+        except ApplicationError as exc:
+            form_add_application_error(form, exc, names={"customDomain": "custom_domain"})
+        else:
+            messages.success(request, "Project settings saved.")
+            return redirect("project_detail", project_id=project.public_id)
+    return _detail(request, project, access, settings=form, status=400)
 
 
 @login_required
@@ -128,8 +160,10 @@ def project_webhook_test(request: AuthenticatedHttpRequest, project_id: str) -> 
         messages.error(request, "Set a webhook URL first." if not_set else refused.message)
     else:
         level = messages.success if result.success else messages.error
-        code = f" (HTTP {result.status_code})" if result.status_code else ""
-        level(request, f"Test webhook: {result.message}{code}.")
+        if result.status_code:  # it answered: the API's (the hosted platform's) wording
+            level(request, f"{result.message} (HTTP {result.status_code}).")
+        else:
+            level(request, f"Test webhook: {result.message}.")
     return redirect("project_detail", project_id=project.public_id)
 
 

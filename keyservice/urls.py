@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from api import urls as api_urls
+from api.errors import not_found
 from core import health
 from dashboard import views as dashboard_views
 from teams import views as team_views
@@ -36,6 +37,16 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("pixelStripeApi/", include(api_urls.public)),
     path("internal/v1/", include(api_urls.internal)),
+    # The bare prefixes answer the API's JSON 404 too, not a redirect to the slashed form.
+    path("pixelStripeApi", not_found),
+    path("internal/v1", not_found),
     path("api/", include(api_urls.docs)),
     path(settings.KEYSERVICE_ADMIN_PATH, admin.site.urls),
 ]
+
+# What never reaches a view (a refused Host header, a middleware's exception, an unrouted
+# path): JSON {"message"} under the API prefixes, Django's pages elsewhere (api.errors).
+handler400 = "api.errors.bad_request"
+handler403 = "api.errors.permission_denied"
+handler404 = "api.errors.page_not_found"
+handler500 = "api.errors.server_error"

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from core.ids import new_public_id, validate_public_id
+from projects.domains import MAX_HOSTNAME_LENGTH, validate_custom_domain
 
 
 class Project(models.Model):
@@ -10,6 +11,14 @@ class Project(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         INACTIVE = "inactive", "Inactive"
+
+    class Region(models.TextChoices):
+        """Where the hosted platform streams a project from (API `region`). keyservice runs
+        no streaming: the region is the project's setting, shown as it is."""
+
+        US_EAST_1 = "us-east-1", "US-East-1"
+        EUROPE = "europe", "Europe"
+        ASIA_PACIFIC = "asia-pacific", "Asia Pacific"
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="projects"
@@ -24,6 +33,16 @@ class Project(models.Model):
     )
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    region = models.CharField(max_length=16, choices=Region.choices, default=Region.ASIA_PACIFIC)
+    # API `customDomain`: a hostname (projects.domains), lower case; "" for none (null in
+    # the API).
+    custom_domain = models.CharField(
+        "custom domain",
+        max_length=MAX_HOSTNAME_LENGTH,
+        blank=True,
+        default="",
+        validators=[validate_custom_domain],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

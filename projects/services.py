@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from django.core.exceptions import ValidationError
+
 from accounts.models import User
+from core.errors import ApplicationError
+from projects.domains import custom_domain_clean
 from projects.models import Project
+
+
+class ProjectRefusal(StrEnum):
+    """Why a project service refused (core.errors.ApplicationError.reason)."""
+
+    INVALID_SETTINGS = "invalid_settings"  # `fields` names region / customDomain
 
 
 def project_create_or_update(
@@ -35,4 +47,25 @@ def project_touch(*, project: Project) -> Project:
     """Record a change of something the project holds (its webhook settings): its
     `updated_at` (the API's updatedAt) moves on."""
     project.save(update_fields=["updated_at"])
+    return project
+
+
+def project_settings_update(*, project: Project, region: str, custom_domain: str | None) -> Project:
+    """Set the project's region (one of Project.Region) and custom domain (a hostname,
+    projects.domains; empty or None for none, stored as ""), validated: INVALID_SETTINGS
+    names the fields at fault (`region`, `customDomain`, as the API calls them) and changes
+    nothing."""
+    errors: dict[str, str] = {}
+    if region not in Project.Region.values:
+        errors["region"] = f"Choose one of: {', '.join(Project.Region.values)}."
+    try:
+        domain = custom_domain_clean(custom_domain)
+    except ValidationError as exc:
+        errors["customDomain"] = " ".join(exc.messages)
+    if errors:
+        message = " ".join(errors.values())
+        raise ApplicationError(ProjectRefusal.INVALID_SETTINGS, message, fields=errors)
+    if (project.region, project.custom_domain) != (region, domain):
+        project.region, project.custom_domain = region, domain
+        project.save(update_fields=["region", "custom_domain", "updated_at"])
     return project

@@ -185,9 +185,9 @@ def _test_send(project: Project) -> WebhookTestResult:
     result = _attempt(delivery)
     _settle(delivery, result, may_retry=False)
     if result.kind is AttemptKind.OK:
-        message = "Webhook delivered"
+        message = "Test webhook delivered"  # the hosted platform's exact wording (API.md)
     elif result.kind is AttemptKind.HTTP:
-        message = f"Webhook endpoint answered {result.status_code}"
+        message = "Webhook endpoint returned non-2xx status"  # its status is `statusCode`
     else:
         message = result.error
     return WebhookTestResult(

@@ -7,7 +7,7 @@ import pytest
 
 from api.inputs import MAX_INT_DIGITS, http_url, positive_int
 from apikeys.services import apikey_issue
-from builds.models import Upload
+from builds.models import MAX_FILE_URL_LENGTH, Upload
 from tests.support.api import LIST, UPLOAD, VALID_ZIP
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ HOSTILE_URLS = [
     "ftp://builds.example.com/app.zip",
     "javascript:alert(1)//.zip",
     "https://builds.example.com/app.tar",
-    "https://" + "a" * 2100 + ".com/app.zip",
+    "https://" + "a" * MAX_FILE_URL_LENGTH + ".com/app.zip",  # over fileUrl's 8 KiB
     "\ud800",  # never reaches here (the JSON parser refuses it) but the validator copes
 ]
 

@@ -12,6 +12,9 @@ from api import urls as api_urls
 pytestmark = pytest.mark.django_db
 
 PATHS = [
+    "/pixelStripeApi",
+    "/internal/v1",
+    "/pixelstripeapi/projects",
     "/pixelStripeApi/nope",
     "/pixelStripeApi/projects/a/b",
     "/pixelStripeApi/a%0ab",
@@ -24,17 +27,18 @@ PATHS = [
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("method", ["get", "post", "put", "delete"])
+@pytest.mark.parametrize("method", ["get", "head", "post", "put", "patch", "delete", "options"])
 def test_unrouted_paths_answer_json_404_even_with_csrf_enforced(path, method):
     client = Client(enforce_csrf_checks=True)
-    if method == "get":
-        response = client.get(path)
+    if method in ("get", "head", "options"):
+        response = getattr(client, method)(path)
     else:
         response = getattr(client, method)(path, data="{}", content_type="application/json")
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"message": "Not found"}
+    if method != "head":  # no body, by HTTP
+        assert response.json() == {"message": "Not found"}
 
 
 def test_every_view_under_the_api_prefixes_is_csrf_exempt():

@@ -78,12 +78,13 @@ def test_the_detail_shows_the_callers_role_files_and_webhook_settings(
             "_id": upload.public_id,
             "url": VALID_ZIP,
             "status": "pending",
-            "date": upload.created_at.isoformat().replace("+00:00", "Z"),
+            "date": upload.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "objection": "",
         }
     ]
     assert set(body) == {
-        "id", "name", "status", "role", "webhookUrl", "webhookEvents", "files",
+        "id", "name", "region", "status", "role", "webhookUrl", "webhookEvents",
+        "customDomain", "files", "liveUsers", "usersInQueue", "subscriptionStatus",
         "createdAt", "updatedAt",
     }  # fmt: skip
 
@@ -100,7 +101,7 @@ def test_the_project_list_shows_every_reachable_project_with_role_and_pages(
     assert body["page"] == 1 and body["totalPages"] == 1
     [item] = body["projects"]
     assert (item["id"], item["role"], item["name"]) == (showroom.public_id, "FULL", "Showroom")
-    assert set(item) == {"id", "name", "status", "role", "createdAt", "updatedAt"}
+    assert set(item) == {"id", "name", "region", "status", "role", "createdAt", "updatedAt"}
 
     owner_key = apikey_issue(user=owner).plaintext
     page2 = client.get(

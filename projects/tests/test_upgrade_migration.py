@@ -144,6 +144,8 @@ def _check_upgraded(rows: dict) -> None:
     }
     assert projects == rows["projects"]
     assert {p.owner_id: p.owner.public_id for p in Project.objects.all()} == rows["users"]
+    # projects 0004: every existing project gets the documented default region, no domain.
+    assert {(p.region, p.custom_domain) for p in Project.objects.all()} == {("asia-pacific", "")}
     hooks = {w.project_id: (w.url, w.events) for w in Webhook.objects.all()}
     assert hooks == rows["hooks"]
     assert {w.project_id: w.secret for w in Webhook.objects.all()} == rows["secrets"]

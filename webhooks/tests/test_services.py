@@ -350,7 +350,11 @@ def test_the_test_webhook_is_sent_whatever_the_subscription(hooked, receiver, al
     webhook_set(hooked, events=[])
     result = webhook_test_send(project=hooked)
 
-    assert (result.success, result.message, result.status_code) == (True, "Webhook delivered", 200)
+    assert (result.success, result.message, result.status_code) == (
+        True,
+        "Test webhook delivered",
+        200,
+    )
     [request] = receiver.requests
     assert request.headers["x-keyservice-event"] == "webhook.test"
     payload = json.loads(request.body)
@@ -367,7 +371,7 @@ def test_the_test_webhook_reports_a_failing_endpoint_without_retrying(
     result = webhook_test_send(project=hooked)
     assert (result.success, result.message, result.status_code) == (
         False,
-        "Webhook endpoint answered 500",
+        "Webhook endpoint returned non-2xx status",
         500,
     )
     assert len(receiver.requests) == 1
