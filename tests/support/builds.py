@@ -1,7 +1,11 @@
-"""Uploads in a given lifecycle state, for tests (builds.lifecycle is the rule)."""
+"""Uploads in a given lifecycle state, and the builds queue's messages, for tests."""
 
 from __future__ import annotations
 
+import base64
+import json
+
+import redis
 from django.utils import timezone
 
 from builds.models import Upload
@@ -20,3 +24,16 @@ def upload_ready_to_distribute(project: Project, **fields) -> Upload:
         **fields,
     }
     return Upload.objects.create(project=project, **values)
+
+
+def queued(url: str, queue: str) -> list[dict]:
+    """The task messages waiting on a Redis queue (their task and kwargs), taken off it."""
+    client = redis.Redis.from_url(url)
+    try:
+        messages = [json.loads(raw) for raw in client.lrange(queue, 0, -1)]
+    finally:
+        client.delete(queue)
+    return [
+        {"task": m["headers"]["task"], "kwargs": json.loads(base64.b64decode(m["body"]))[1]}
+        for m in messages
+    ]
