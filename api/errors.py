@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from builds.services import BuildRefusal
 from core.errors import ApplicationError
 from webhooks.services import WebhookRefusal
 
@@ -51,6 +52,10 @@ APPLICATION_STATUS: dict[StrEnum, int] = {
     WebhookRefusal.NOT_CONFIGURED: 404,  # "No webhook URL configured"
     WebhookRefusal.TEST_THROTTLED: 429,
     WebhookRefusal.TEST_BUSY: 429,
+    BuildRefusal.NOT_FOUND: 404,  # "File not found" (the status channel)
+    BuildRefusal.INVALID_TRANSITION: 409,  # names both states
+    BuildRefusal.NOT_READY: 400,  # "File has no URL" (distribute-file)
+    BuildRefusal.PROJECT_DISABLED: 403,  # "Access denied" (distribute-file)
 }
 
 _FIXED = {

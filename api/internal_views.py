@@ -16,7 +16,11 @@ from api.base import CREDENTIALS_MESSAGE, ApiView, field_error
 from api.errors import ApiError
 from apikeys.leaks import MAX_REPORTED, apikey_revoke_leaked
 from apikeys.models import Scope
+from builds.models import Upload
+from builds.services import upload_status_report
 from core.ids import public_id_normalize
+
+MAX_OBJECTION_LENGTH = 2000
 
 
 def bearer_token(request: Request) -> str | None:
@@ -86,3 +90,36 @@ class RevokeLeaked(ApiView):
         keys = _reported_keys(request.data)
         revoked = apikey_revoke_leaked(keys=keys, reported_by=service)
         return Response({"revoked": revoked, "count": len(revoked)})
+
+
+def _reported_status(data: dict) -> tuple[str, str | None]:
+    """The body of a status report: a lifecycle state spelled exactly, and an objection (a
+    string, for Reject only; "" is none)."""
+    status = data.get("status")
+    if status in (None, ""):
+        raise field_error("status", missing=True)
+    if status not in Upload.Status.values:
+        raise field_error("status")
+    objection = data.get("objection")
+    if objection is not None and not (
+        isinstance(objection, str) and len(objection) <= MAX_OBJECTION_LENGTH
+    ):
+        raise field_error("objection")
+    if objection and status != Upload.Status.REJECT:
+        raise field_error("objection")
+    return status, objection or None
+
+
+class UploadStatus(ApiView):
+    """The build pipeline reports that an upload entered a lifecycle state (builds.lifecycle):
+    the upload moves on and its webhook event is sent; an invalid move is 409."""
+
+    @schema.internal_upload_status
+    def post(self, request: Request, uploadId: str) -> Response:
+        authenticate_service(request, bearer_token(request), scope=Scope.PIPELINE.value)
+        data = request.data if isinstance(request.data, dict) else {}
+        status, objection = _reported_status(data)
+        upload = upload_status_report(
+            upload_public_id=public_id_normalize(uploadId), status=status, objection=objection
+        )
+        return Response({"uploadId": upload.public_id, "status": upload.status})

@@ -18,7 +18,7 @@ from api.inputs import http_url, positive_int
 from api.throttles import DistributeThrottle, UploadThrottle
 from builds.models import MAX_FILE_URL_LENGTH
 from builds.selectors import upload_get, upload_list
-from builds.services import upload_create, upload_distribute
+from builds.services import upload_create, upload_distribute, upload_distribute_check
 from core.ids import public_id_normalize
 from projects.models import Project
 from teams.selectors import Access, project_list_visible
@@ -128,7 +128,7 @@ class ProjectDetail(PublicApiView):
                 "url": upload.file_url,
                 "status": upload.status,
                 "date": _iso(upload.created_at),
-                "objection": upload.objection,
+                "objection": upload.objection or None,  # null unless rejected
             }
             for upload in upload_list(project_id=project.pk)
         ]
@@ -190,6 +190,7 @@ class DistributeFile(PublicApiView):
         )
         if upload is None:
             raise ApiError(404, "File not found in project")
+        upload_distribute_check(upload=upload)  # not ready, or the project disabled
         self.throttle(request, DistributeThrottle, principal)
         upload_distribute(upload=upload, user=User.objects.get(pk=principal.user_pk))
         return Response({"message": "Distribution triggered"})

@@ -8,7 +8,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as s
 
+from builds.models import Upload
+
 ERROR = inline_serializer("Error", {"message": s.CharField()})
+# The lifecycle states, spelled as documented.
+UPLOAD_STATUSES = list(Upload.Status.values)
 
 
 def _errors(*codes: int) -> dict:
@@ -136,9 +140,11 @@ project_detail = _get(
                 {
                     "_id": s.CharField(),
                     "url": s.CharField(),
-                    "status": s.CharField(),
+                    "status": s.ChoiceField(UPLOAD_STATUSES),
                     "date": s.DateTimeField(help_text=_TIMESTAMP),
-                    "objection": s.CharField(),
+                    "objection": s.CharField(
+                        allow_null=True, help_text="The reason of a Reject; null otherwise."
+                    ),
                 },
                 many=True,
             ),
@@ -244,4 +250,36 @@ internal_revoke_leaked = extend_schema(
     "scope `revoke-leaked` (else 403). Each reported "
     "string that is an active key is revoked and its owner emailed a notice. Unknown, "
     "malformed or already-revoked strings are simply not listed: the answer is the same.",
+)
+internal_upload_status = extend_schema(
+    operation_id="internal_upload_status",
+    tags=["internal"],
+    parameters=[OpenApiParameter("uploadId", OpenApiTypes.STR, OpenApiParameter.PATH)],
+    request=inline_serializer(
+        "UploadStatusReport",
+        {
+            "status": s.ChoiceField(UPLOAD_STATUSES, help_text="The state the upload entered."),
+            "objection": s.CharField(
+                required=False,
+                allow_null=True,
+                max_length=2000,
+                help_text="Why it was rejected (with `Reject` only).",
+            ),
+        },
+    ),
+    responses={
+        200: inline_serializer(
+            "UploadStatusResult",
+            {"uploadId": s.CharField(), "status": s.ChoiceField(UPLOAD_STATUSES)},
+        ),
+        **_errors(400, 401, 403, 404, 409, 415, 429, 500),
+    },
+    description="Authenticate with `Authorization: Bearer <service token>`; the token needs "
+    "scope `pipeline` (else 403). The build pipeline reports that an upload entered a "
+    "lifecycle state; the upload moves on and the project's subscribed webhook event is sent. "
+    "Forward only (`Reject` from any state that is not final; `Reject` and a live build are "
+    "final); an `autoRelease: false` build stops at `Approved` (not live) until "
+    "distribute-file, then goes `Distribute` → `Approved` (live) without a second "
+    "`build.approved`. Repeating the current state is a 200 that changes and sends nothing; "
+    "an invalid move is 409 naming both states; an unknown uploadId is 404 `File not found`.",
 )

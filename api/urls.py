@@ -40,6 +40,11 @@ internal = [
         internal_views.RevokeLeaked.as_view(),
         name="internal_revoke_leaked",
     ),
+    path(
+        "uploads/<str:uploadId>/status",
+        internal_views.UploadStatus.as_view(),
+        name="internal_upload_status",
+    ),
     re_path(CATCH_ALL, not_found),
 ]
 

@@ -116,6 +116,7 @@ class Scope(models.TextChoices):
 
     VERIFY = "verify", "verify: POST /internal/v1/verify"
     REVOKE_LEAKED = "revoke-leaked", "revoke-leaked: POST /internal/v1/keys/revoke-leaked"
+    PIPELINE = "pipeline", "pipeline: POST /internal/v1/uploads/{uploadId}/status"
 
 
 DEFAULT_SCOPES = (Scope.VERIFY.value,)  # least privilege when none is chosen

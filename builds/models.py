@@ -9,16 +9,23 @@ MAX_FILE_URL_LENGTH = 8192
 
 
 class Upload(models.Model):
-    """A build handed over by `upload-file`. keyservice records it; the pipeline processes it."""
+    """A build handed over by `upload-file`. keyservice records it; the pipeline processes it
+    and reports each state through the internal API (builds.services, the lifecycle model).
+
+    `approved_at` is when it first entered Approved (validated and stored); `released_at` when
+    it went live. An `autoRelease: false` build is Approved but not live until distribute-file
+    sends it through Distribute.
+    """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DOWNLOADING = "downloading", "Downloading"
-        EXTRACTING = "extracting", "Extracting"
-        SAVING = "saving", "Saving"
-        DISTRIBUTING = "distributing", "Distributing"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        # The documented spellings: these strings are files[].status and the webhook status.
+        PENDING = "pending", "pending"
+        DOWNLOADING = "Downloading Files", "Downloading Files"
+        EXTRACTING = "Extracting & Scanning", "Extracting & Scanning"
+        SAVING = "Saving to Repository", "Saving to Repository"
+        DISTRIBUTE = "Distribute", "Distribute"
+        APPROVED = "Approved", "Approved"
+        REJECT = "Reject", "Reject"
 
     public_id = models.CharField("uploadId", max_length=24, unique=True, default=new_public_id)
     project = models.ForeignKey(
@@ -29,13 +36,16 @@ class Upload(models.Model):
     )
     file_url = models.CharField(max_length=MAX_FILE_URL_LENGTH)
     auto_release = models.BooleanField(default=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.PENDING)
+    # The pipeline's reason for a Reject; "" otherwise (null in answers and webhook payloads).
     objection = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Set once the pipeline's queue accepted the hand-over message; the sweep retries the rest.
     handed_over_at = models.DateTimeField(null=True, blank=True)
     distribution_requested_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -43,3 +53,7 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.status})"
+
+    @property
+    def is_live(self) -> bool:
+        return self.released_at is not None

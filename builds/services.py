@@ -1,4 +1,5 @@
-"""Build uploads: record them and hand them to the build pipeline's queue.
+"""Build uploads: record them, hand them to the build pipeline's queue, and take the pipeline's
+status reports.
 
 keyservice does not process builds. The integration point for the build service is two
 Celery task messages on the `builds` queue (KEYSERVICE_BUILDS_QUEUE), JSON-serialised:
@@ -8,12 +9,27 @@ Celery task messages on the `builds` queue (KEYSERVICE_BUILDS_QUEUE), JSON-seria
 
 They are published when the transaction commits. If the broker is unreachable the upload
 stays recorded with `handed_over_at` empty and the periodic sweep publishes it later.
+
+The pipeline reports progress with POST /internal/v1/uploads/{uploadId}/status
+(`upload_status_report`). The lifecycle model, under which both the documented order and the
+CI/CD recipe (upload with `autoRelease: false`, distribute-file on `build.approved`) hold:
+
+- `autoRelease: true`: pending → Downloading Files → Extracting & Scanning → Saving to
+  Repository → Distribute → Approved. Approved means live (`released_at`).
+- `autoRelease: false`: … → Saving to Repository → Approved: validated and stored, not live.
+  distribute-file on such a build queues `builds.distribute_upload`; the pipeline reports
+  Distribute, then Approved, which makes it live and fires nothing (`build.approved` was sent
+  once already). distribute-file on a build that is not Approved yet (or rejected) is refused
+  (400 "File has no URL"); on one already distributing or live it is a no-op 200.
+- Reject from any state that is not terminal; Reject and live are terminal. Each event fires
+  at most once per upload, so nothing loops (builds.lifecycle has the rule).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from celery import current_app
@@ -22,7 +38,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from builds.lifecycle import MoveKind, UploadState, upload_move_decide
 from builds.models import Upload
+from core.errors import ApplicationError
 from projects.models import Project
 from webhooks.services import webhook_fire
 
@@ -30,6 +48,16 @@ logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "builds.process_upload"
 DISTRIBUTE_TASK = "builds.distribute_upload"
+Status = Upload.Status
+
+
+class BuildRefusal(StrEnum):
+    """Why a builds service refused (core.errors.ApplicationError.reason)."""
+
+    NOT_FOUND = "not_found"  # the status channel names no known upload
+    INVALID_TRANSITION = "invalid_transition"  # the lifecycle does not allow that report
+    NOT_READY = "not_ready"  # distribute-file: the build is not Approved (yet)
+    PROJECT_DISABLED = "project_disabled"  # distribute-file: an operator disabled the project
 
 
 @transaction.atomic
@@ -49,16 +77,83 @@ def upload_create(*, project: Project, user: User, file_url: str, auto_release: 
     return upload
 
 
+def upload_distribute_check(*, upload: Upload) -> None:
+    """Refuse distribute-file for `upload` if the model does not allow it (before the
+    endpoint's rate limit, so a call made too early does not cost the one that follows)."""
+    if upload.project.status != Project.Status.ACTIVE:
+        raise ApplicationError(BuildRefusal.PROJECT_DISABLED, "Access denied")
+    if upload.status not in (Status.APPROVED, Status.DISTRIBUTE):
+        raise ApplicationError(BuildRefusal.NOT_READY, "File has no URL")
+
+
 @transaction.atomic
-def upload_distribute(*, upload: Upload, user: User) -> None:
-    """Ask the pipeline to distribute an upload."""
-    Upload.objects.filter(pk=upload.pk).update(distribution_requested_at=timezone.now())
+def upload_distribute(*, upload: Upload, user: User) -> bool:
+    """Ask the pipeline to distribute an approved, not yet live upload; True if asked.
+
+    A build already distributing or live is left as it is (False): distributing it again
+    would change nothing.
+    """
+    locked = Upload.objects.select_for_update(of=("self",)).select_related("project")
+    upload = locked.get(pk=upload.pk)
+    upload_distribute_check(upload=upload)
+    upload.distribution_requested_at = timezone.now()
+    upload.save(update_fields=["distribution_requested_at", "updated_at"])
+    if upload.status != Status.APPROVED or upload.released_at is not None:
+        return False
     payload = {
         "uploadId": upload.public_id,
         "projectId": upload.project.public_id,
         "userId": user.public_id,
     }
     transaction.on_commit(lambda: _publish(DISTRIBUTE_TASK, payload))
+    return True
+
+
+@transaction.atomic
+def upload_status_report(*, upload_public_id: str, status: str, objection: str | None) -> Upload:
+    """The pipeline reports that an upload entered `status` (an Upload.Status value).
+
+    Under the upload's row lock: the lifecycle rule (builds.lifecycle) decides; an accepted
+    move updates the upload and records its webhook event, enqueued when this commits. A
+    repeat of the current state changes and fires nothing. `objection` is kept for Reject
+    only. Refusals: NOT_FOUND, INVALID_TRANSITION (the message names both states).
+    """
+    if status not in Status.values:
+        raise ValueError(f"not an upload status: {status!r}")
+    upload = (
+        Upload.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .filter(public_id=upload_public_id)
+        .first()
+    )
+    if upload is None:
+        raise ApplicationError(BuildRefusal.NOT_FOUND, "File not found")
+    move = upload_move_decide(state=UploadState.of(upload), new=status)
+    if move.kind is MoveKind.REPEAT:
+        return upload
+    if move.kind is MoveKind.REFUSE:
+        message = f"Invalid status transition from {upload.status} to {status}"
+        raise ApplicationError(
+            BuildRefusal.INVALID_TRANSITION, f"{message}: {move.why}" if move.why else message
+        )
+    now = timezone.now()
+    upload.status = status
+    upload.objection = (objection or "") if status == Status.REJECT else ""
+    if move.approves:
+        upload.approved_at = now
+    if move.releases:
+        upload.released_at = now
+    upload.save(update_fields=["status", "objection", "approved_at", "released_at", "updated_at"])
+    if move.event is not None:
+        webhook_fire(
+            project=upload.project,
+            event=move.event,
+            upload_id=upload.public_id,
+            file_url=upload.file_url,
+            status=upload.status,
+            objection=upload.objection or None,
+        )
+    return upload
 
 
 def upload_hand_over(*, upload_id: int) -> bool:

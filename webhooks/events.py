@@ -30,34 +30,52 @@ PAYLOAD_KEYS: tuple[str, ...] = (
 )
 
 
+# The event announcing that an upload entered a status (the documented spellings, as in
+# builds.models.Upload.Status and API.md's "Build lifecycle").
+STATUS_EVENTS: dict[str, str] = {
+    "pending": "build.uploaded",
+    "Downloading Files": "build.downloading",
+    "Extracting & Scanning": "build.extracting",
+    "Saving to Repository": "build.saving",
+    "Distribute": "build.distributing",
+    "Approved": "build.approved",
+    "Reject": "build.rejected",
+}
+
+
 def webhook_event_for_status(status: str) -> str:
     """The event announcing that an upload reached `status` (an Upload.Status value)."""
-    return "build.uploaded" if status == "pending" else f"build.{status}"
+    return STATUS_EVENTS[status]
 
 
 def webhook_payload(
     *,
     project_id: str,
     event: str,
-    upload_id: str = "",
-    file_url: str = "",
-    status: str = "",
-    objection: str = "",
+    upload_id: str | None = None,
+    file_url: str | None = None,
+    status: str | None = None,
+    objection: str | None = None,
 ) -> dict[str, object]:
-    """A delivery's payload (stored on the row; `webhook_body` serialises it), timestamped now."""
+    """A delivery's payload (stored on the row; `webhook_body` serialises it), timestamped now.
+
+    A field that does not apply is null, never "": `objection` unless the build was rejected,
+    and on `webhook.test` the upload's fields (uploadId, fileUrl, status, objection).
+    """
     now = timezone.now().astimezone(UTC)
     return {
         "event": event,
         "projectId": project_id,
-        "uploadId": upload_id,
-        "fileUrl": file_url,
-        "status": status,
-        "objection": objection,
+        "uploadId": upload_id or None,
+        "fileUrl": file_url or None,
+        "status": status or None,
+        "objection": objection or None,
         "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
 
 
 def webhook_body(*, payload: dict[str, object]) -> bytes:
-    """Compact JSON in the documented key order (a JSON column may reorder keys)."""
-    ordered = {key: payload.get(key, "") for key in PAYLOAD_KEYS}
+    """Compact JSON in the documented key order (a JSON column may reorder keys); a key the
+    stored payload lacks is null."""
+    ordered = {key: payload.get(key) for key in PAYLOAD_KEYS}
     return json.dumps(ordered, separators=(",", ":")).encode()

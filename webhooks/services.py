@@ -81,7 +81,7 @@ def webhook_fire(
     upload_id: str = "",
     file_url: str = "",
     status: str = "",
-    objection: str = "",
+    objection: str | None = None,
 ) -> WebhookDelivery | None:
     """Record a delivery of `event` if the project subscribed; it is enqueued on commit."""
     if event not in WEBHOOK_EVENTS:

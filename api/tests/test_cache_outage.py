@@ -14,8 +14,8 @@ import pytest
 
 from apikeys import crypto
 from apikeys.services import apikey_issue
-from builds.models import Upload
 from tests.support.api import DETAIL, DISTRIBUTE, LIST, STATUS, UPLOAD, VALID_ZIP
+from tests.support.builds import upload_ready_to_distribute
 from tests.support.services import ROOT
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def _every_kind_of_request(client, owner, showroom) -> list[tuple[str, int]]:
     key = apikey_issue(user=owner).plaintext
     creds = {"api_key": key, "user_id": owner.public_id, "project_id": showroom.public_id}
     wrong = {**creds, "api_key": crypto.generate_key()}
-    upload = Upload.objects.create(project=showroom, file_url=VALID_ZIP)
+    upload = upload_ready_to_distribute(showroom)
     answers = [
         ("list", LIST.call(client, **creds).status_code),
         ("status", STATUS.call(client, **creds).status_code),

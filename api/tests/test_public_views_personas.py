@@ -7,6 +7,7 @@ from apikeys.services import apikey_issue
 from builds.models import Upload
 from teams.models import Membership
 from tests.support.api import DETAIL, DISTRIBUTE, PROJECT_ENDPOINTS, TEST_WEBHOOK, UPLOAD, VALID_ZIP
+from tests.support.builds import upload_ready_to_distribute
 from tests.support.webhooks import webhook_set
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ def fields_for(endpoint, project):
     if endpoint is UPLOAD:
         return {"fileUrl": VALID_ZIP, "autoRelease": False}
     if endpoint is DISTRIBUTE:
-        return {"uploadId": Upload.objects.create(project=project, file_url=VALID_ZIP).public_id}
+        return {"uploadId": upload_ready_to_distribute(project).public_id}
     return {}
 
 
@@ -79,7 +80,7 @@ def test_the_detail_shows_the_callers_role_files_and_webhook_settings(
             "url": VALID_ZIP,
             "status": "pending",
             "date": upload.created_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "objection": "",
+            "objection": None,
         }
     ]
     assert set(body) == {

@@ -13,6 +13,7 @@ from django.test import Client
 from apikeys.services import apikey_issue
 from builds.models import Upload
 from tests.support.api import DISTRIBUTE, UPLOAD, VALID_ZIP
+from tests.support.builds import upload_ready_to_distribute
 
 THREADS = 10
 
@@ -58,7 +59,7 @@ def test_ten_concurrent_distributions_pass_a_1_per_120s_limit_exactly_once(
     postgres, redis_cache, write_rates, owner, showroom
 ):
     key = apikey_issue(user=owner).plaintext
-    upload = Upload.objects.create(project=showroom, file_url=VALID_ZIP)
+    upload = upload_ready_to_distribute(showroom)
     creds = {"api_key": key, "user_id": owner.public_id, "project_id": showroom.public_id}
     statuses = _at_once(lambda c: DISTRIBUTE.call(c, **creds, uploadId=upload.public_id))
     assert sorted(statuses) == [200] + [429] * (THREADS - 1)

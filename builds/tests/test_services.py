@@ -1,29 +1,15 @@
 """Uploads are handed to the build pipeline's queue (the integration point) and fire
 `build.uploaded`."""
 
-import base64
-import json
-
-import redis
-
 from apikeys.services import apikey_issue
 from builds.models import Upload
-from builds.services import upload_hand_over_sweep
+from builds.services import upload_hand_over_sweep, upload_status_report
 from tests.support.api import DISTRIBUTE, UPLOAD, VALID_ZIP
+from tests.support.builds import queued
 from tests.support.webhooks import webhook_set
 from webhooks.models import WebhookDelivery
 
-
-def queued(url: str, queue: str) -> list[dict]:
-    client = redis.Redis.from_url(url)
-    try:
-        messages = [json.loads(raw) for raw in client.lrange(queue, 0, -1)]
-    finally:
-        client.delete(queue)
-    return [
-        {"task": m["headers"]["task"], "kwargs": json.loads(base64.b64decode(m["body"]))[1]}
-        for m in messages
-    ]
+PIPELINE_STEPS = ["Downloading Files", "Extracting & Scanning", "Saving to Repository", "Approved"]
 
 
 def test_an_upload_is_published_on_the_builds_queue_with_the_documented_payload(
@@ -49,6 +35,9 @@ def test_an_upload_is_published_on_the_builds_queue_with_the_documented_payload(
     ]
     assert Upload.objects.get(public_id=upload_id).handed_over_at is not None
 
+    # The pipeline approves it (autoRelease false: not live); distribute-file hands it over.
+    for status in PIPELINE_STEPS:
+        upload_status_report(upload_public_id=upload_id, status=status, objection=None)
     response = DISTRIBUTE.call(client, **creds, uploadId=upload_id)
     assert response.json() == {"message": "Distribution triggered"}
     [message] = queued(celery_broker, builds_queue)

@@ -8,6 +8,7 @@ from apikeys import crypto
 from apikeys.services import apikey_issue
 from builds.models import Upload
 from tests.support.api import DISTRIBUTE, ENDPOINTS, PROJECT_ENDPOINTS, UPLOAD, VALID_ZIP
+from tests.support.builds import upload_ready_to_distribute
 
 pytestmark = pytest.mark.django_db
 
@@ -21,8 +22,7 @@ def ok_fields(endpoint, project):
     if endpoint is UPLOAD:
         return {"fileUrl": VALID_ZIP}
     if endpoint is DISTRIBUTE:
-        upload = Upload.objects.create(project=project, file_url=VALID_ZIP)
-        return {"uploadId": upload.public_id}
+        return {"uploadId": upload_ready_to_distribute(project).public_id}
     return {}
 
 

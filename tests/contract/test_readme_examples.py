@@ -24,6 +24,7 @@ import pytest
 from apikeys.services import apikey_issue, service_token_create
 from builds.models import Upload
 from projects.models import Project
+from tests.support.builds import upload_ready_to_distribute
 from tests.support.services import require
 from tests.support.webhooks import webhook_set
 from webhooks.signing import SIGNATURE_HEADER
@@ -139,8 +140,9 @@ def shell_env(live_server, transactional_db, settings, owner, showroom, receiver
     settings.KEYSERVICE_ALLOW_HTTP = True  # live_server speaks plain HTTP
     settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True  # the receiver listens on 127.0.0.1
     webhook_set(showroom, url=receiver.url(), events=["build.approved"])
-    upload = Upload.objects.create(
-        project=showroom, user=owner, file_url="https://cdn.example.com/builds/showroom-1.4.0.zip"
+    # Approved, not yet live (autoRelease false): the build distribute-file is documented for.
+    upload = upload_ready_to_distribute(
+        showroom, user=owner, file_url="https://cdn.example.com/builds/showroom-1.4.0.zip"
     )
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -150,7 +152,7 @@ def shell_env(live_server, transactional_db, settings, owner, showroom, receiver
         "PROJECT_ID": showroom.public_id,
         "UPLOAD_ID": upload.public_id,
         "SERVICE_TOKEN": service_token_create(
-            name="readme", scopes=["verify", "revoke-leaked"]
+            name="readme", scopes=["verify", "revoke-leaked", "pipeline"]
         ).plaintext,
     }
 

@@ -36,9 +36,9 @@ from schemathesis.specs.openapi.checks import (
 from accounts.models import User
 from apikeys.models import Scope
 from apikeys.services import apikey_issue, service_token_create
-from builds.models import Upload
 from projects.models import Project
 from teams.models import Membership, Role
+from tests.support.builds import upload_ready_to_distribute
 from tests.support.webhooks import webhook_set
 
 pytestmark = [
@@ -129,7 +129,8 @@ def world(transactional_db, settings) -> World:
     reader = User.objects.create_user("fuzz-reader@example.com", "pw-fuzz-123")
     membership = Membership.objects.create(owner=owner, member=reader, role=Role.READONLY)
     membership.projects.set([project])
-    upload = Upload.objects.create(project=project, file_url="https://cdn.example.com/a.zip")
+    # Approved, not live (autoRelease false): distribute-file's success path.
+    upload = upload_ready_to_distribute(project, file_url="https://cdn.example.com/a.zip")
     return World(
         api_key=apikey_issue(user=owner).plaintext,
         user_id=owner.public_id,
@@ -163,6 +164,9 @@ def with_credentials(case, world: World) -> str:
     bucket = _bucket(case)
     if case.path.startswith("/internal/") and bucket < 9:
         case.headers = {**(case.headers or {}), "Authorization": f"Bearer {world.service_token}"}
+    if case.path.endswith("/status") and bucket % 2 == 0:  # the pipeline's status channel
+        case.path_parameters = {**(case.path_parameters or {}), "uploadId": world.upload_id}
+        return "service"
     if case.path.endswith("/keys/revoke-leaked") and isinstance(case.body, dict):
         # A scanner's report that sometimes includes a real active key.
         if bucket % 2 == 0 and isinstance(case.body.get("keys"), list):

@@ -145,7 +145,9 @@ def test_webhook_settings_accept_only_http_urls_and_known_events(showroom):
         webhook_settings_update(project=showroom, url="", events=["build.exploded"])
     assert set(refused.value.fields) == {"webhookEvents"}
     assert webhook_event_for_status("pending") == "build.uploaded"
-    assert webhook_event_for_status("approved") == "build.approved"
+    assert webhook_event_for_status("Downloading Files") == "build.downloading"
+    assert webhook_event_for_status("Approved") == "build.approved"
+    assert webhook_event_for_status("Reject") == "build.rejected"
 
 
 # --- Retries and failures ------------------------------------------------------------------
@@ -359,7 +361,7 @@ def test_the_test_webhook_is_sent_whatever_the_subscription(hooked, receiver, al
     assert request.headers["x-keyservice-event"] == "webhook.test"
     payload = json.loads(request.body)
     assert payload["event"] == "webhook.test"
-    assert [payload[k] for k in ("uploadId", "fileUrl", "status", "objection")] == [""] * 4
+    assert [payload[k] for k in ("uploadId", "fileUrl", "status", "objection")] == [None] * 4
     delivery = WebhookDelivery.objects.get()
     assert (delivery.event, delivery.state, delivery.attempts) == ("webhook.test", "delivered", 1)
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('builds', '0002_upload_project_in_projects'),
+        ('builds', '0003_documented_statuses_and_release'),
     ]
 
     operations = [
