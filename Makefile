@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format install migrate demo worker beat clean screenshots bench
+.PHONY: run test lint format install migrate demo worker beat pipeline clean screenshots bench
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,8 +57,14 @@ screenshots: install
 bench:
 	PYTHON=$(PYTHON) bench/bench.sh
 
+# Development: one worker for the email queue (celery) and the webhooks queue; production runs
+# one per queue (docker-compose.yml: worker, worker-webhooks).
 worker: install .env
-	$(VENV)/bin/celery -A keyservice worker --loglevel=INFO
+	$(VENV)/bin/celery -A keyservice worker -Q celery,webhooks --loglevel=INFO
+
+# Development only: walks every upload through the build lifecycle (needs REDIS_URL).
+pipeline: install .env
+	$(PY) manage.py pipeline_simulate
 
 beat: install .env
 	$(VENV)/bin/celery -A keyservice beat --loglevel=INFO
