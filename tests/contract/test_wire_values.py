@@ -16,6 +16,7 @@ from apikeys.services import apikey_issue, service_token_create
 from builds.models import MAX_FILE_URL_LENGTH, Upload
 from projects.models import Project
 from tests.support.api import DETAIL, DISTRIBUTE, LIST, STATUS, TEST_WEBHOOK, UPLOAD, VALID_ZIP
+from tests.support.builds import upload_ready_to_distribute
 from tests.support.webhooks import webhook_set
 
 pytestmark = [
@@ -170,7 +171,7 @@ def test_upper_case_ids_are_the_same_ids(client, key, owner, showroom):
     mixed = showroom.public_id[:12].upper() + showroom.public_id[12:]
     assert DETAIL.call(client, api_key=key, user_id=user, project_id=mixed).status_code == 200
 
-    upload = Upload.objects.create(project=showroom, file_url=VALID_ZIP)
+    upload = upload_ready_to_distribute(showroom)  # approved, not live: distribute-file's case
     distributed = DISTRIBUTE.call(
         client, api_key=key, user_id=user, project_id=project, uploadId=upload.public_id.upper()
     )
