@@ -17,8 +17,13 @@ from api.errors import ApiError
 from api.inputs import http_url, positive_int
 from api.throttles import DistributeThrottle, UploadThrottle
 from builds.models import MAX_FILE_URL_LENGTH
-from builds.selectors import upload_get, upload_list
-from builds.services import upload_create, upload_distribute, upload_distribute_check
+from builds.selectors import upload_distribution_is_noop, upload_get, upload_list
+from builds.services import (
+    upload_create,
+    upload_create_check,
+    upload_distribute,
+    upload_distribute_check,
+)
 from core.ids import public_id_normalize
 from projects.models import Project
 from teams.selectors import Access, project_list_visible
@@ -166,9 +171,11 @@ class UploadFile(PublicApiView):
         auto_release = data.get("autoRelease", True)
         if not isinstance(auto_release, bool):
             raise field_error("autoRelease")
+        project = Project.objects.get(pk=_project_pk(principal))
+        upload_create_check(project=project)  # a disabled project: before the rate limit
         self.throttle(request, UploadThrottle, principal)
         upload = upload_create(
-            project=Project.objects.get(pk=_project_pk(principal)),
+            project=project,
             user=User.objects.get(pk=principal.user_pk),
             file_url=file_url,
             auto_release=auto_release,
@@ -190,8 +197,11 @@ class DistributeFile(PublicApiView):
         )
         if upload is None:
             raise ApiError(404, "File not found in project")
-        upload_distribute_check(upload=upload)  # not ready, or the project disabled
-        self.throttle(request, DistributeThrottle, principal)
+        # Refusals (not ready, the project disabled) and a no-op (distributing or live
+        # already) are answered before the rate limit: neither spends the caller's budget.
+        upload_distribute_check(upload=upload)
+        if not upload_distribution_is_noop(upload=upload):
+            self.throttle(request, DistributeThrottle, principal)
         upload_distribute(upload=upload, user=User.objects.get(pk=principal.user_pk))
         return Response({"message": "Distribution triggered"})
 

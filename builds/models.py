@@ -44,6 +44,13 @@ class Upload(models.Model):
     # Set once the pipeline's queue accepted the hand-over message; the sweep retries the rest.
     handed_over_at = models.DateTimeField(null=True, blank=True)
     distribution_requested_at = models.DateTimeField(null=True, blank=True)
+    # Set once the queue accepted the distribute message of the last request; the sweep
+    # re-sends a request the broker never got (it was down when distribute-file was called).
+    distribution_handed_over_at = models.DateTimeField(null=True, blank=True)
+    # Who made that request: the distribute message names them (the sweep re-sends it as is).
+    distribution_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     approved_at = models.DateTimeField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
 

@@ -40,7 +40,9 @@ from django.utils import timezone
 from accounts.models import User
 from builds.lifecycle import MoveKind, UploadState, upload_move_decide
 from builds.models import Upload
+from builds.selectors import upload_distribution_is_noop
 from core.errors import ApplicationError
+from core.ids import is_public_id
 from projects.models import Project
 from webhooks.services import webhook_fire
 
@@ -60,9 +62,17 @@ class BuildRefusal(StrEnum):
     PROJECT_DISABLED = "project_disabled"  # distribute-file: an operator disabled the project
 
 
+def upload_create_check(*, project: Project) -> None:
+    """Refuse upload-file to a project an operator disabled (before the endpoint's rate limit):
+    a disabled project takes no new builds, so none can go live while it is disabled."""
+    if project.status != Project.Status.ACTIVE:
+        raise ApplicationError(BuildRefusal.PROJECT_DISABLED, "Access denied")
+
+
 @transaction.atomic
 def upload_create(*, project: Project, user: User, file_url: str, auto_release: bool) -> Upload:
     """Record an upload (pending), fire `build.uploaded`, queue it for the pipeline."""
+    upload_create_check(project=project)
     upload = Upload.objects.create(
         project=project, user=user, file_url=file_url, auto_release=auto_release
     )
@@ -97,15 +107,36 @@ def upload_distribute(*, upload: Upload, user: User) -> bool:
     upload = locked.get(pk=upload.pk)
     upload_distribute_check(upload=upload)
     upload.distribution_requested_at = timezone.now()
-    upload.save(update_fields=["distribution_requested_at", "updated_at"])
-    if upload.status != Status.APPROVED or upload.released_at is not None:
+    noop = upload_distribution_is_noop(upload=upload)
+    if not noop:
+        upload.distribution_handed_over_at = None
+        upload.distribution_user = user
+    upload.save(
+        update_fields=[
+            "distribution_requested_at",
+            "distribution_handed_over_at",
+            "distribution_user",
+            "updated_at",
+        ]
+    )
+    if noop:
         return False
+    transaction.on_commit(lambda: upload_distribution_hand_over(upload_id=upload.pk))
+    return True
+
+
+def upload_distribution_hand_over(*, upload_id: int) -> bool:
+    """Publish the distribute message of an upload's last distribute-file request."""
+    upload = Upload.objects.select_related("project", "distribution_user").get(pk=upload_id)
+    requester = upload.distribution_user
     payload = {
         "uploadId": upload.public_id,
         "projectId": upload.project.public_id,
-        "userId": user.public_id,
+        "userId": requester.public_id if requester else None,
     }
-    transaction.on_commit(lambda: _publish(DISTRIBUTE_TASK, payload))
+    if not _publish(DISTRIBUTE_TASK, payload):
+        return False
+    Upload.objects.filter(pk=upload_id).update(distribution_handed_over_at=timezone.now())
     return True
 
 
@@ -125,6 +156,8 @@ def upload_status_report(*, upload_public_id: str, status: str, objection: str |
         .select_related("project")
         .filter(public_id=upload_public_id)
         .first()
+        if is_public_id(upload_public_id)  # e.g. a NUL byte never reaches the database
+        else None
     )
     if upload is None:
         raise ApplicationError(BuildRefusal.NOT_FOUND, "File not found")
@@ -172,12 +205,20 @@ def upload_hand_over(*, upload_id: int) -> bool:
 
 
 def upload_hand_over_sweep() -> int:
-    """Publish uploads whose hand-over never reached the broker."""
+    """Publish the messages that never reached the broker: uploads' hand-overs, and the
+    distribute requests of approved builds that are not live yet."""
     before = timezone.now() - timedelta(seconds=30)
     ids = Upload.objects.filter(handed_over_at__isnull=True, created_at__lt=before).values_list(
         "pk", flat=True
     )[:500]
-    return sum(upload_hand_over(upload_id=pk) for pk in ids)
+    published = sum(upload_hand_over(upload_id=pk) for pk in ids)
+    asked = Upload.objects.filter(
+        distribution_requested_at__lt=before,
+        distribution_handed_over_at__isnull=True,
+        status=Status.APPROVED,
+        released_at__isnull=True,
+    ).values_list("pk", flat=True)[:500]
+    return published + sum(upload_distribution_hand_over(upload_id=pk) for pk in asked)
 
 
 def _publish(task_name: str, payload: dict[str, Any]) -> bool:

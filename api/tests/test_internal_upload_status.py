@@ -210,3 +210,9 @@ def test_concurrent_reports_of_one_move_record_it_once(postgres, showroom):
     assert statuses == [200] * THREADS
     assert Upload.objects.get(pk=upload.pk).status == "Saving to Repository"
     assert list(WebhookDelivery.objects.values_list("event", flat=True)) == ["build.saving"]
+
+
+@pytest.mark.parametrize("upload_id", ["%00", "a%00b", "6799F0C1A2B3C4D5E6F7081%00", "x" * 300])
+def test_an_upload_id_that_is_not_an_id_is_404_file_not_found_never_500(client, token, upload_id):
+    response = report(client, token, upload_id, {"status": "Downloading Files"})
+    assert_message(response, 404, "File not found")

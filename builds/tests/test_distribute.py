@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from apikeys.services import apikey_issue
 from builds.models import Upload
+from builds.services import upload_hand_over_sweep
 from projects.models import Project
-from tests.support.api import DISTRIBUTE, VALID_ZIP
+from tests.support.api import DISTRIBUTE, UPLOAD, VALID_ZIP
 from tests.support.builds import queued, upload_ready_to_distribute
 
 pytestmark = pytest.mark.django_db
@@ -106,3 +107,61 @@ def test_a_call_made_too_early_does_not_spend_the_rate_limit(
     Upload.objects.filter(pk=upload.pk).update(status="Approved", approved_at=timezone.now())
     assert DISTRIBUTE.call(client, **creds, uploadId=upload.public_id).status_code == 200
     assert DISTRIBUTE.call(client, **creds, uploadId=upload.public_id).status_code == 429
+
+
+def test_a_no_op_call_does_not_spend_the_rate_limit_either(client, creds, showroom, one_per_window):
+    """A listener that calls distribute-file for a build that is live already (autoRelease
+    true) still distributes the next approved build at once."""
+    live = upload_ready_to_distribute(showroom, status="Approved", released_at=timezone.now())
+    waiting = upload_ready_to_distribute(showroom)
+    assert DISTRIBUTE.call(client, **creds, uploadId=live.public_id).status_code == 200
+    assert DISTRIBUTE.call(client, **creds, uploadId=waiting.public_id).status_code == 200
+    assert Upload.objects.get(pk=waiting.pk).distribution_requested_at is not None
+    assert DISTRIBUTE.call(client, **creds, uploadId=waiting.public_id).status_code == 429
+
+
+def test_a_distribute_request_the_broker_missed_is_sent_by_the_sweep(
+    settings, owner, showroom, celery_broker, broker_queue
+):
+    builds_queue = settings.KEYSERVICE_BUILDS_QUEUE = f"{broker_queue}-builds"
+    long_ago = timezone.now().replace(year=2020)
+    missed = upload_ready_to_distribute(
+        showroom, distribution_requested_at=long_ago, distribution_user=owner
+    )
+    upload_ready_to_distribute(  # sent when it was asked for: not again
+        showroom, distribution_requested_at=long_ago, distribution_handed_over_at=long_ago
+    )
+    upload_ready_to_distribute(  # live meanwhile: nothing left to send
+        showroom, distribution_requested_at=long_ago, released_at=timezone.now()
+    )
+
+    assert upload_hand_over_sweep() == 1
+    [message] = queued(celery_broker, builds_queue)
+    assert message == {
+        "task": "builds.distribute_upload",
+        "kwargs": {
+            "uploadId": missed.public_id,
+            "projectId": showroom.public_id,
+            "userId": owner.public_id,
+        },
+    }
+    assert Upload.objects.get(pk=missed.pk).distribution_handed_over_at is not None
+    assert upload_hand_over_sweep() == 0
+
+
+def test_an_upload_to_a_disabled_project_is_403_and_spends_no_budget(
+    client, creds, showroom, settings
+):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "upload": "1/120s",
+        },
+    }
+    Project.objects.filter(pk=showroom.pk).update(status=Project.Status.INACTIVE)
+    refused = UPLOAD.call(client, **creds, fileUrl=VALID_ZIP)
+    assert (refused.status_code, refused.json()) == (403, {"message": "Access denied"})
+    assert not Upload.objects.exists()
+    Project.objects.filter(pk=showroom.pk).update(status=Project.Status.ACTIVE)
+    assert UPLOAD.call(client, **creds, fileUrl=VALID_ZIP).status_code == 200
