@@ -174,12 +174,17 @@ upload_file = _post(
     },
     inline_serializer("UploadQueued", {"message": s.CharField(), "uploadId": s.CharField()}),
     description="Also answers at the legacy singular path `/pixelStripeApi/project/upload-file` "
-    "(every public path also answers with a trailing slash).",
+    "(every public path also answers with a trailing slash). A project an operator disabled: "
+    '403 `{"message": "Access denied"}`, not counted against the rate limit.',
 )
 distribute_file = _post(
     "distribute_file",
     {"uploadId": s.CharField()},
     inline_serializer("DistributionTriggered", {"message": s.CharField()}),
+    description="Sends an approved, not yet live build (autoRelease false) through Distribute "
+    'to live. A build not approved yet or rejected: 400 `{"message": "File has no URL"}`; a '
+    'project an operator disabled: 403 `{"message": "Access denied"}`; a build distributing or '
+    "live already: 200, nothing changes. None of these counts against the rate limit.",
 )
 test_webhook = _post(
     "test_webhook",
