@@ -21,17 +21,6 @@ from tests.support.services import database_url
 HTTPS = {"X-Forwarded-Proto": "https"}
 
 
-def request(server: Gunicorn, method: str, path: str, headers=None, body=None, timeout=15):
-    """(status, content type, body bytes) of one request, whatever the body is."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers={"Host": "localhost", **(headers or {})})
-        response = conn.getresponse()
-        return response.status, response.getheader("Content-Type", ""), response.read()
-    finally:
-        conn.close()
-
-
 def raw(server: Gunicorn, data: bytes) -> bytes:
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(data)
@@ -68,7 +57,7 @@ def test_a_worker_timeout_during_a_get_with_apikey_in_the_url_logs_no_key(key_an
             release = threading.Timer(8, locker.rollback)
             release.start()
             try:
-                status = request(server, "GET", _list(key, user_id), HTTPS, timeout=20)[0]
+                status = server.request("GET", _list(key, user_id), HTTPS, timeout=20)[0]
             except (http.client.HTTPException, OSError):
                 status = None  # the worker was killed before it answered
             finally:
@@ -101,7 +90,7 @@ def test_a_percent_encoded_line_break_or_nul_in_a_path_yields_one_access_log_lin
             path = (
                 "/pixelStripeApi/projects/x" + sep + forged.replace(" ", "%20").replace('"', "%22")
             )
-            assert request(server, "GET", path)[0] == 404
+            assert server.request("GET", path)[0] == 404
         # Django's "Not Found" warning for a request is written before gunicorn's access
         # line for it: wait for the four access lines themselves, not the first marker.
         output = wait_for(server, '"GET /pixelStripeApi/projects/x', count=4)
@@ -118,17 +107,16 @@ def test_a_percent_encoded_line_break_or_nul_in_a_path_yields_one_access_log_lin
 def test_a_script_name_header_from_the_proxy_never_re_routes_a_request(db, script_name):
     with Gunicorn(DJANGO_TRUST_X_FORWARDED_PROTO="true") as server:
         headers = {**HTTPS, "SCRIPT_NAME": script_name, "PATH_INFO": "/internal/v1/verify"}
-        status, content_type, body = request(
-            server,
+        status, content_type, body = server.request(
             "POST",
             "/pixelStripeApi/internal/v1/verify",
             {**headers, "Content-Type": "application/json"},
             b"{}",
         )
         assert status < 500 and b"service token" not in body
-        status, content_type, body = request(server, "GET", "/pixelStripeApi/admin/", headers)
+        status, content_type, body = server.request("GET", "/pixelStripeApi/admin/", headers)
         assert (status, content_type) == (404, "application/json")
-        status, content_type, body = request(server, "GET", "/pixelStripeApi/projects", headers)
+        status, content_type, body = server.request("GET", "/pixelStripeApi/projects", headers)
         assert status == 400 and content_type == "application/json"
         output = server.output()
     assert "POST /internal/v1/verify" not in output
@@ -144,16 +132,15 @@ def test_a_hostile_charset_never_crashes_any_page_through_gunicorn(key_and_user,
     content_type = {"Content-Type": f"text/plain; charset={charset}"}
     json_type = {"Content-Type": f"application/json; charset={charset}"}
     with Gunicorn(DJANGO_TRUST_X_FORWARDED_PROTO="true") as server:
-        assert request(server, "GET", "/healthz?x=1", content_type)[0] == 200
-        assert request(server, "GET", "/accounts/login/?next=/", content_type)[0] == 200
-        status, ctype, body = request(
-            server, "POST", "/internal/v1/verify?a=1", json_type, b'{"apiKey": "x"}'
+        assert server.request("GET", "/healthz?x=1", content_type)[0] == 200
+        assert server.request("GET", "/accounts/login/?next=/", content_type)[0] == 200
+        status, ctype, body = server.request(
+            "POST", "/internal/v1/verify?a=1", json_type, b'{"apiKey": "x"}'
         )
         assert (status, ctype) == (401, "application/json") and b'"message"' in body
-        status, ctype, body = request(server, "GET", _list(key, user_id), {**HTTPS, **content_type})
+        status, ctype, body = server.request("GET", _list(key, user_id), {**HTTPS, **content_type})
         assert (status, ctype) == (200, "application/json") and b'"projects"' in body
-        status, ctype, body = request(
-            server,
+        status, ctype, body = server.request(
             "POST",
             "/pixelStripeApi/projects/upload-file?x=1",
             {**HTTPS, **json_type},

@@ -4,7 +4,6 @@ prefixes answers JSON, never an HTML page, never a 5xx (API.md, "Public API — 
 
 from __future__ import annotations
 
-import http.client
 import json
 
 import pytest
@@ -50,16 +49,6 @@ PATHS = [*ROUTED, *(p + "/" for p in ROUTED), *UNROUTED]
 HTTPS = {"X-Forwarded-Proto": "https"}
 
 
-def send(server, method, path, *, headers=None, body=None):
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=15)
-    try:
-        conn.request(method, path, body=body, headers={"Host": "localhost", **(headers or {})})
-        response = conn.getresponse()
-        return response.status, response.getheader("Content-Type", ""), response.read()
-    finally:
-        conn.close()
-
-
 def refusals(answers):
     """The answers that break the rule: not JSON, a 5xx, or an error without {"message"}."""
     bad = []
@@ -101,8 +90,8 @@ def test_every_method_on_every_api_path_answers_json_through_gunicorn(server):
             if not with_body:
                 variants = {"https": (HTTPS, None), "plain http": ({}, None)}
             for variant, (headers, body) in variants.items():
-                answers[(method, path, variant)] = send(
-                    server, method, path, headers=headers, body=body
+                answers[(method, path, variant)] = server.request(
+                    method, path, headers=headers, body=body
                 )
     assert len(answers) > 500
     assert refusals(answers) == []
@@ -115,21 +104,25 @@ def test_every_method_on_every_api_path_answers_json_through_gunicorn(server):
 def test_a_refused_host_header_is_a_json_400_under_the_api_and_html_elsewhere(server, host):
     for path in ("/pixelStripeApi/projects", "/internal/v1/verify", "/pixelStripeApi/nope"):
         for method in ("GET", "POST"):
-            status, content_type, body = send(server, method, path, headers={"Host": host})
+            status, content_type, body = server.request(method, path, headers={"Host": host})
             assert (status, content_type, json.loads(body)) == (
                 400,
                 "application/json",
                 {"message": "Bad request"},
             ), (method, path)
     # The dashboard keeps Django's own page.
-    status, content_type, _ = send(server, "GET", "/", headers={"Host": host})
+    status, content_type, _ = server.request("GET", "/", headers={"Host": host})
     assert (status, content_type.split(";")[0]) == (400, "text/html")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_options_names_the_allowed_methods_in_the_api_shape(server):
-    status, content_type, body = send(server, "OPTIONS", "/pixelStripeApi/projects/", headers=HTTPS)
+    status, content_type, body = server.request(
+        "OPTIONS", "/pixelStripeApi/projects/", headers=HTTPS
+    )
     assert (status, content_type) == (200, "application/json")
     assert json.loads(body) == {"message": "Allowed methods: GET, HEAD, OPTIONS"}
-    status, _, body = send(server, "OPTIONS", "/pixelStripeApi/project/upload-file", headers=HTTPS)
+    status, _, body = server.request(
+        "OPTIONS", "/pixelStripeApi/project/upload-file", headers=HTTPS
+    )
     assert (status, json.loads(body)) == (200, {"message": "Allowed methods: POST, OPTIONS"})

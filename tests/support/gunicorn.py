@@ -59,12 +59,23 @@ class Gunicorn:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+    def request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes | str | None = None,
+        timeout: float = 15,
+    ) -> tuple[int, str, bytes]:
+        """(status, content type, body bytes) of one request, whatever the body is."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            conn.request("GET", path, headers={"Host": "localhost", **(headers or {})})
+            conn.request(method, path, body=body, headers={"Host": "localhost", **(headers or {})})
             response = conn.getresponse()
-            body = response.read()
-            return response.status, json.loads(body) if body else {}
+            return response.status, response.getheader("Content-Type", ""), response.read()
         finally:
             conn.close()
+
+    def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
+        status, _, body = self.request("GET", path, headers)
+        return status, json.loads(body) if body else {}
