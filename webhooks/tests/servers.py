@@ -133,14 +133,12 @@ class TlsReceiver:
         self._thread.join(timeout=5)
 
 
-class TrickleReceiver:
-    """Accepts, reads the request, then answers one byte every `interval` seconds, forever
-    (a status line that never ends): a per-read timeout never fires on it."""
+class _RawServer:
+    """A plain TCP server on loopback: each accepted connection goes to `_handle` (in the
+    serving thread), counted in `accepted`."""
 
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
+    def __init__(self) -> None:
         self.accepted = 0
-        self.closed = threading.Event()
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.2)
         self._stop = threading.Event()
@@ -157,7 +155,32 @@ class TrickleReceiver:
             except TimeoutError:
                 continue
             self.accepted += 1
-            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+            self._handle(conn)
+
+    def _handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+
+class TrickleReceiver(_RawServer):
+    """Accepts, reads the request, then answers one byte every `interval` seconds, forever
+    (a status line that never ends): a per-read timeout never fires on it."""
+
+    def __init__(self, interval: float) -> None:
+        super().__init__()
+        self.interval = interval
+        self.closed = threading.Event()
+
+    def _handle(self, conn: socket.socket) -> None:
+        threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
 
     def _trickle(self, conn: socket.socket) -> None:
         with conn:
@@ -172,46 +195,23 @@ class TrickleReceiver:
             except OSError:
                 self.closed.set()  # the client hung up
 
-    def __enter__(self) -> TrickleReceiver:
-        self._thread.start()
-        return self
 
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._sock.close()
-
-
-class ResettingReceiver:
+class ResettingReceiver(_RawServer):
     """Accepts and resets the connection (RST): at once (`read_request=False`: a TLS client
     has sent nothing but its hello), or once it has read a whole request (so it may have
     processed it) without answering. Records each request it read."""
 
     def __init__(self, *, read_request: bool) -> None:
+        super().__init__()
         self.read_request = read_request
-        self.accepted = 0
         self.requests: list[bytes] = []
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._sock.settimeout(0.2)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
 
-    @property
-    def port(self) -> int:
-        return self._sock.getsockname()[1]
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            with conn:
-                if self.read_request:
-                    self._read(conn)
-                # Linger 0: close() sends a reset instead of an orderly FIN.
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    def _handle(self, conn: socket.socket) -> None:
+        with conn:
+            if self.read_request:
+                self._read(conn)
+            # Linger 0: close() sends a reset instead of an orderly FIN.
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     def _read(self, conn: socket.socket) -> None:
         conn.settimeout(5)
@@ -234,12 +234,3 @@ class ResettingReceiver:
                     break
                 body += chunk
             self.requests.append(head + b"\r\n\r\n" + body)
-
-    def __enter__(self) -> ResettingReceiver:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._sock.close()
