@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from builds.services import BuildRefusal
 from core.errors import ApplicationError
-from webhooks.services import WebhookRefusal
+from webhooks.refusals import WebhookRefusal
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ class ProjectSettingsForm(forms.Form):
 
 
 class WebhookForm(forms.Form):
-    # A plain text field: the URL is checked by webhooks.services.webhook_settings_update
+    # A plain text field: the URL is checked by webhooks.configure.webhook_settings_update
     # (the check every send repeats), on exactly the string typed, never normalised first.
     webhook_url = forms.CharField(
         label="Webhook URL",

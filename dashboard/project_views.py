@@ -17,14 +17,10 @@ from projects.models import Project
 from projects.selectors import project_find
 from projects.services import project_rename, project_settings_update
 from teams.selectors import Access, project_access_for, project_list_visible
+from webhooks.configure import webhook_get_or_create, webhook_secret_rotate, webhook_settings_update
+from webhooks.refusals import WebhookRefusal
 from webhooks.selectors import webhook_delivery_list, webhook_get
-from webhooks.services import (
-    WebhookRefusal,
-    webhook_get_or_create,
-    webhook_secret_rotate,
-    webhook_settings_update,
-    webhook_test_send,
-)
+from webhooks.services import webhook_test_send
 
 
 def _reachable(request: AuthenticatedHttpRequest, project_id: str) -> tuple[Project, Access]:

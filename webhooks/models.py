@@ -14,7 +14,7 @@ class Webhook(models.Model):
     """A project's webhook settings: where to POST, which events (names from
     webhooks.events.WEBHOOK_EVENTS), and the secret its deliveries are signed with.
 
-    At most one per project, created when first needed (webhooks.services.webhook_get_or_create);
+    At most one per project, created when first needed (webhooks.configure.webhook_get_or_create);
     a project without one has no URL and no events.
     """
 

@@ -9,7 +9,7 @@ from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 def webhook_get(*, project: Project) -> Webhook | None:
     """The project's webhook settings, None when it never needed any (no URL, no events).
     Read through `project.webhook`: no query when the caller's select_related("webhook")
-    fetched it, and the instance webhooks.services.webhook_get_or_create returns."""
+    fetched it, and the instance webhooks.configure.webhook_get_or_create returns."""
     try:
         return project.webhook
     except Webhook.DoesNotExist:

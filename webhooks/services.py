@@ -27,31 +27,18 @@ from core.errors import ApplicationError
 from core.queued import MAX_BACKOFF_SECONDS, retry_backoff, row_dispatch, rows_to_sweep
 from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
 from projects.models import Project
-from projects.services import project_touch
+from webhooks.configure import webhook_get_or_create
 from webhooks.events import WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT, webhook_body, webhook_payload
-from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery, new_webhook_secret
+from webhooks.models import WebhookAttempt, WebhookDelivery
+from webhooks.refusals import WebhookRefusal
 from webhooks.selectors import webhook_get, webhook_is_subscribed
 from webhooks.signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature_header
-from webhooks.ssrf import WebhookUrlRefused
 from webhooks.transport import AttemptKind, AttemptResult, webhook_post
-from webhooks.urls import webhook_url_check
 
 logger = logging.getLogger(__name__)
 
 # A receiver's Retry-After is honoured up to this many seconds (the backoff's own cap).
 RETRY_AFTER_MAX_SECONDS: float = MAX_BACKOFF_SECONDS
-
-
-class WebhookRefusal(StrEnum):
-    """Why a webhook service refused (core.errors.ApplicationError.reason)."""
-
-    NOT_CONFIGURED = "not_configured"  # the project has no webhook URL
-    # The project's budget of test webhooks (REST_FRAMEWORK rate "test_webhook") is spent.
-    TEST_THROTTLED = "test_throttled"
-    # Test sends already hold as many web workers as allowed (this project's one, or
-    # KEYSERVICE_WEBHOOK_TEST_CONCURRENCY in all).
-    TEST_BUSY = "test_busy"
-    INVALID_SETTINGS = "invalid_settings"  # `fields` names webhookUrl / webhookEvents
 
 
 class DeliveryOutcome(StrEnum):
@@ -193,64 +180,6 @@ def _test_send(project: Project) -> WebhookTestResult:
     return WebhookTestResult(
         success=result.kind is AttemptKind.OK, message=message, status_code=result.status_code or 0
     )
-
-
-def webhook_get_or_create(*, project: Project) -> Webhook:
-    """The project's webhook settings, created (no URL, no events, a new secret) the first
-    time a project needs them. The one place a Webhook row is created."""
-    hook = webhook_get(project=project)
-    if hook is None:
-        hook, _ = Webhook.objects.get_or_create(project=project)
-        project.webhook = hook
-    return hook
-
-
-@transaction.atomic
-def webhook_settings_update(
-    *, project: Project, url: str, events: list[str], retries: bool | None = None
-) -> Webhook:
-    """Set the project's webhook URL ("" for none) and subscribed events, validated, and
-    whether its deliveries are retried (`retries`; None leaves it as it is).
-
-    The URL gets the check every send repeats (webhooks/urls.py): exactly the string saved
-    is the one checked, nothing is trimmed or normalised. A literal IP must be public.
-    """
-    url = "" if url is None else url
-    errors: dict[str, str] = {}
-    if url:
-        try:
-            webhook_url_check(url=url, allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE)
-        except WebhookUrlRefused as exc:
-            errors["webhookUrl"] = str(exc)
-    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
-        errors["webhookEvents"] = "Events must be a list of event names."
-    elif unknown := sorted(set(events) - set(WEBHOOK_EVENTS)):
-        errors["webhookEvents"] = f"Unknown events: {', '.join(unknown)}."
-    elif url and not events:
-        errors["webhookEvents"] = "Choose at least one event when a URL is set."
-    if errors:
-        message = " ".join(errors.values())
-        raise ApplicationError(WebhookRefusal.INVALID_SETTINGS, message, fields=errors)
-    hook = webhook_get_or_create(project=project)
-    hook.url = url
-    hook.events = [e for e in WEBHOOK_EVENTS if e in events]
-    fields = ["url", "events"]
-    if retries is not None:
-        hook.retries = retries
-        fields.append("retries")
-    hook.save(update_fields=fields)
-    project_touch(project=project)  # a webhook change moves the project's updatedAt on
-    return hook
-
-
-@transaction.atomic
-def webhook_secret_rotate(*, project: Project) -> str:
-    """Give the project a new signing secret; deliveries from now on are signed with it."""
-    hook = webhook_get_or_create(project=project)
-    hook.secret = new_webhook_secret()
-    hook.save(update_fields=["secret"])
-    project_touch(project=project)
-    return hook.secret
 
 
 def _delivery_create(

@@ -5,7 +5,7 @@ import pytest
 from builds.models import Upload
 from teams.models import Membership
 from tests.support.webhooks import webhook_set
-from webhooks.services import webhook_get_or_create
+from webhooks.configure import webhook_get_or_create
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ service refuses (a URL saved before a policy, or by hand) and see the send path 
 from __future__ import annotations
 
 from projects.models import Project
+from webhooks.configure import webhook_get_or_create
 from webhooks.models import Webhook
-from webhooks.services import webhook_get_or_create
 
 
 def webhook_set(project: Project, **fields) -> Webhook:

@@ -2,8 +2,8 @@
 
 import pytest
 
+from webhooks.configure import webhook_get_or_create
 from webhooks.models import WebhookDelivery
-from webhooks.services import webhook_get_or_create
 
 pytestmark = pytest.mark.django_db
 

@@ -19,12 +19,12 @@ from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
 from tests.support.webhooks import webhook_set
 from webhooks import WEBHOOK_EVENTS
+from webhooks.configure import webhook_settings_update
 from webhooks.models import WebhookDelivery
 from webhooks.services import (
     RETRY_AFTER_MAX_SECONDS,
     webhook_deliver,
     webhook_fire,
-    webhook_settings_update,
     webhook_test_send,
 )
 from webhooks.signing import signature_verify

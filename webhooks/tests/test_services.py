@@ -14,17 +14,11 @@ from tests.support.services import free_port
 from tests.support.waiting import wait_until
 from tests.support.webhooks import webhook_set
 from webhooks import WEBHOOK_EVENTS
+from webhooks.configure import webhook_get_or_create, webhook_settings_update
 from webhooks.events import PAYLOAD_KEYS, webhook_event_for_status
 from webhooks.models import WebhookDelivery
-from webhooks.services import (
-    WebhookRefusal,
-    webhook_deliver,
-    webhook_fire,
-    webhook_get_or_create,
-    webhook_settings_update,
-    webhook_sweep,
-    webhook_test_send,
-)
+from webhooks.refusals import WebhookRefusal
+from webhooks.services import webhook_deliver, webhook_fire, webhook_sweep, webhook_test_send
 from webhooks.signing import signature_header, signature_verify
 from webhooks.ssrf import address_is_forbidden
 

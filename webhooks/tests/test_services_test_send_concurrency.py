@@ -14,7 +14,8 @@ from core.errors import ApplicationError
 from core.ratelimit import concurrency_slot
 from tests.support.api import TEST_WEBHOOK
 from tests.support.webhooks import webhook_set
-from webhooks.services import WebhookRefusal, webhook_test_send
+from webhooks.refusals import WebhookRefusal
+from webhooks.services import webhook_test_send
 from webhooks.tests.servers import TrickleReceiver
 
 

@@ -17,8 +17,9 @@ from projects.models import Project
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
 from tests.support.webhooks import webhook_set
+from webhooks.configure import webhook_settings_update
 from webhooks.models import Webhook, WebhookDelivery
-from webhooks.services import webhook_settings_update, webhook_test_send
+from webhooks.services import webhook_test_send
 from webhooks.ssrf import WebhookUrlRefused
 from webhooks.tests.conftest import PUBLIC_NAME
 from webhooks.transport import webhook_post

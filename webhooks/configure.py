@@ -1,0 +1,75 @@
+"""Writes to a project's webhook settings (webhooks.models.Webhook): created when first
+needed, URL and events (validated), retries, the signing secret."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+
+from core.errors import ApplicationError
+from projects.models import Project
+from projects.services import project_touch
+from webhooks.events import WEBHOOK_EVENTS
+from webhooks.models import Webhook, new_webhook_secret
+from webhooks.refusals import WebhookRefusal
+from webhooks.selectors import webhook_get
+from webhooks.ssrf import WebhookUrlRefused
+from webhooks.urls import webhook_url_check
+
+
+def webhook_get_or_create(*, project: Project) -> Webhook:
+    """The project's webhook settings, created (no URL, no events, a new secret) the first
+    time a project needs them. The one place a Webhook row is created."""
+    hook = webhook_get(project=project)
+    if hook is None:
+        hook, _ = Webhook.objects.get_or_create(project=project)
+        project.webhook = hook
+    return hook
+
+
+@transaction.atomic
+def webhook_settings_update(
+    *, project: Project, url: str, events: list[str], retries: bool | None = None
+) -> Webhook:
+    """Set the project's webhook URL ("" for none) and subscribed events, validated, and
+    whether its deliveries are retried (`retries`; None leaves it as it is).
+
+    The URL gets the check every send repeats (webhooks/urls.py): exactly the string saved
+    is the one checked, nothing is trimmed or normalised. A literal IP must be public.
+    """
+    url = "" if url is None else url
+    errors: dict[str, str] = {}
+    if url:
+        try:
+            webhook_url_check(url=url, allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE)
+        except WebhookUrlRefused as exc:
+            errors["webhookUrl"] = str(exc)
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        errors["webhookEvents"] = "Events must be a list of event names."
+    elif unknown := sorted(set(events) - set(WEBHOOK_EVENTS)):
+        errors["webhookEvents"] = f"Unknown events: {', '.join(unknown)}."
+    elif url and not events:
+        errors["webhookEvents"] = "Choose at least one event when a URL is set."
+    if errors:
+        message = " ".join(errors.values())
+        raise ApplicationError(WebhookRefusal.INVALID_SETTINGS, message, fields=errors)
+    hook = webhook_get_or_create(project=project)
+    hook.url = url
+    hook.events = [e for e in WEBHOOK_EVENTS if e in events]
+    fields = ["url", "events"]
+    if retries is not None:
+        hook.retries = retries
+        fields.append("retries")
+    hook.save(update_fields=fields)
+    project_touch(project=project)  # a webhook change moves the project's updatedAt on
+    return hook
+
+
+@transaction.atomic
+def webhook_secret_rotate(*, project: Project) -> str:
+    """Give the project a new signing secret; deliveries from now on are signed with it."""
+    hook = webhook_get_or_create(project=project)
+    hook.secret = new_webhook_secret()
+    hook.save(update_fields=["secret"])
+    project_touch(project=project)
+    return hook.secret
