@@ -16,7 +16,7 @@ from apikeys.audit import keyevent_create
 from apikeys.crypto import DecryptionError
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_decrypt
-from outbox.composers import ComposeFailed, Outcome, composer_register
+from outbox.composers import ComposeFailed, Outcome, composer_register, composer_subject
 from outbox.models import OutboxEmail
 
 _EVENT_KIND = {
@@ -27,10 +27,10 @@ _EVENT_KIND = {
 
 
 def _key(row: OutboxEmail) -> ApiKey | None:
-    """The row's key, or None when it was deleted."""
-    if row.subject_id is None:
-        return None
-    return ApiKey.objects.select_related("user").filter(pk=row.subject_id).first()
+    """The row's key, or None when it was deleted (loaded once per row)."""
+    return composer_subject(
+        row, lambda pk: ApiKey.objects.select_related("user").filter(pk=pk).first()
+    )
 
 
 def _key_event(row: OutboxEmail, outcome: Outcome, detail: str) -> None:

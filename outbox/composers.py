@@ -9,9 +9,10 @@ nothing secret is ever stored on the row or in the task message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -72,6 +73,20 @@ def composer_for(*, kind: str) -> Composer:
     if entry is None:
         raise ImproperlyConfigured(f"no composer is registered for outbox email kind {kind!r}")
     return entry.composer
+
+
+S = TypeVar("S")
+_SUBJECT = "_outbox_subject"  # where a row instance keeps the subject it loaded
+
+
+def composer_subject(row: OutboxEmail, load: Callable[[int], S | None]) -> S | None:
+    """The row's subject, `load(subject_id)` (None when there is none or it was deleted),
+    loaded once per row instance: one delivery asks skip_reason, message and record about
+    it, and they share one query, as a foreign key's cache would."""
+    if _SUBJECT not in row.__dict__:
+        row.__dict__[_SUBJECT] = None if row.subject_id is None else load(row.subject_id)
+    subject: S | None = row.__dict__[_SUBJECT]
+    return subject
 
 
 def kind_choices() -> list[tuple[str, str]]:

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from outbox.composers import ComposeFailed, Outcome, composer_register
+from outbox.composers import ComposeFailed, Outcome, composer_register, composer_subject
 from outbox.models import OutboxEmail
 from teams.invitations import invitation_token
 from teams.models import Invitation
@@ -23,10 +23,10 @@ def invitation_link(*, invitation: Invitation) -> str:
 
 
 def _invitation(row: OutboxEmail) -> Invitation | None:
-    """The row's invitation, or None when it was deleted."""
-    if row.subject_id is None:
-        return None
-    return Invitation.objects.select_related("owner").filter(pk=row.subject_id).first()
+    """The row's invitation, or None when it was deleted (loaded once per row)."""
+    return composer_subject(
+        row, lambda pk: Invitation.objects.select_related("owner").filter(pk=pk).first()
+    )
 
 
 class InvitationEmail:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_issue
@@ -81,3 +83,25 @@ def test_the_admin_shows_what_each_row_is_about(admin_client, owner, showroom):
     assert "new@example.com to " in invitation_page.content.decode()
     assert "Team invitation" in listing.content.decode()
     assert listing.context["cl"].result_count == 1
+
+
+@pytest.mark.parametrize("kind", ["key", "invitation"])
+def test_one_delivery_loads_its_subject_once(owner, showroom, kind, settings):
+    """skip_reason, message and record of one delivery share one query for the subject."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    if kind == "key":
+        row = OutboxEmail.objects.get(subject_id=apikey_issue(user=owner).api_key.pk)
+        table = ApiKey._meta.db_table
+    else:
+        invitation = invitation_create(
+            owner=owner, email="guest@example.com", role="READONLY", projects=[showroom],
+            base_url="http://testserver/",
+        )  # fmt: skip
+        row = OutboxEmail.objects.get(kind="invitation", subject_id=invitation.pk)
+        table = Invitation._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        assert outbox_deliver(email_id=row.pk).outcome == "sent"
+    reads = [
+        q["sql"] for q in queries if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
+    assert len(reads) == 1, reads
