@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable
 from enum import StrEnum
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -116,25 +117,16 @@ def is_api_path(path: str) -> bool:
 # Under the API prefixes they answer {"message"}; elsewhere Django's own pages, unchanged.
 
 
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if is_api_path(request.path_info):
-        return JsonResponse({"message": "Bad request"}, status=400)
-    return defaults.bad_request(request, exception)
+def _json_under_api(status: int, message: str, page: Callable[..., HttpResponse]):
+    def view(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if is_api_path(request.path_info):
+            return JsonResponse({"message": message}, status=status)
+        return page(request, *args, **kwargs)  # Django passes `exception=` by keyword
+
+    return view
 
 
-def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if is_api_path(request.path_info):
-        return JsonResponse({"message": "Forbidden"}, status=403)
-    return defaults.permission_denied(request, exception)
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if is_api_path(request.path_info):
-        return JsonResponse({"message": "Not found"}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if is_api_path(request.path_info):
-        return JsonResponse({"message": "Internal server error"}, status=500)
-    return defaults.server_error(request)
+bad_request = _json_under_api(400, "Bad request", defaults.bad_request)
+permission_denied = _json_under_api(403, "Forbidden", defaults.permission_denied)
+page_not_found = _json_under_api(404, "Not found", defaults.page_not_found)
+server_error = _json_under_api(500, "Internal server error", defaults.server_error)
