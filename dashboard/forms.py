@@ -2,7 +2,7 @@ from typing import Any
 
 from django import forms
 
-from projects.domains import MAX_HOSTNAME_LENGTH
+from core.hostnames import MAX_DNS_NAME_LENGTH
 from projects.models import Project
 from webhooks.events import WEBHOOK_EVENTS
 
@@ -17,7 +17,7 @@ class ProjectSettingsForm(forms.Form):
     custom_domain = forms.CharField(
         label="Custom domain",
         required=False,
-        max_length=MAX_HOSTNAME_LENGTH + 1,  # a trailing dot is dropped
+        max_length=MAX_DNS_NAME_LENGTH + 1,  # a trailing dot is dropped
         help_text="A hostname such as stream.example.com; leave empty for none.",
     )
 

@@ -12,21 +12,19 @@ import re
 
 from django.core.exceptions import ValidationError
 
-MAX_HOSTNAME_LENGTH = 253
+from core.hostnames import dns_name_is_valid
+
 INVALID_MESSAGE = "Enter a hostname such as stream.example.com (no scheme, port or path)."
 
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _ALL_DIGITS = re.compile(r"[0-9]+")
 
 
 def custom_domain_is_valid(value: str) -> bool:
     """Whether `value` is a hostname as stored (lower case, no trailing dot)."""
-    if not 0 < len(value) <= MAX_HOSTNAME_LENGTH or not value.isascii():
-        return False
     labels = value.split(".")
     if len(labels) < 2 or _ALL_DIGITS.fullmatch(labels[-1]):
         return False
-    return all(_LABEL.fullmatch(label) for label in labels)
+    return dns_name_is_valid(value)
 
 
 def validate_custom_domain(value: str) -> None:

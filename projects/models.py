@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.db import models
 
+from core.hostnames import MAX_DNS_NAME_LENGTH
 from core.ids import new_public_id, validate_public_id
-from projects.domains import MAX_HOSTNAME_LENGTH, validate_custom_domain
+from projects.domains import validate_custom_domain
 
 
 class Project(models.Model):
@@ -38,7 +39,7 @@ class Project(models.Model):
     # the API).
     custom_domain = models.CharField(
         "custom domain",
-        max_length=MAX_HOSTNAME_LENGTH,
+        max_length=MAX_DNS_NAME_LENGTH,
         blank=True,
         default="",
         validators=[validate_custom_domain],

@@ -25,6 +25,7 @@ from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 from urllib3.util.url import _URI_RE  # the grammar parse_url itself splits with
 
+from core.hostnames import dns_name_is_valid
 from webhooks.ssrf import WebhookUrlRefused, address_is_forbidden
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -35,7 +36,6 @@ _ENCODED_FORBIDDEN = re.compile(r"%(?:2f|3f|23|40|5c|25|[01][0-9a-f]|7f)", re.IG
 # A bracketed host may hold dots (`[::ffff:198.51.100.4]`): _host refuses it as a host.
 _AUTHORITY = re.compile(r"(?P<host>\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(?P<port>[1-9][0-9]{0,4}))?")
 _PORT_TAIL = re.compile(r":[^\]]*$")  # something after the host that is meant as a port
-_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 MESSAGE_SCHEME = "Enter a URL that starts with http:// or https://."
@@ -160,6 +160,6 @@ def _host(host: str) -> tuple[str, str | None]:
         if ip4.is_unspecified:  # "this host" to some stacks: never, even with private allowed
             raise WebhookUrlRefused(MESSAGE_PRIVATE)
         return host, host
-    if not all(_LABEL.fullmatch(label) for label in labels):
+    if not dns_name_is_valid(host):
         raise WebhookUrlRefused(MESSAGE_HOST)
     return host, None
