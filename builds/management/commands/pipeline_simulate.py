@@ -20,12 +20,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kombu import Exchange, Queue
 
+from builds.lifecycle import PROCESSING
 from builds.models import Upload
 from builds.services import DISTRIBUTE_TASK, PROCESS_TASK, upload_status_report
 from core.errors import ApplicationError
 
 Status = Upload.Status
-PROCESSING = [Status.DOWNLOADING, Status.EXTRACTING, Status.SAVING]
+# The processing states after pending (which the upload is in already), in order.
+AFTER_PENDING = PROCESSING[1:]
 
 
 def steps_for(task: str, kwargs: dict[str, Any], *, reject_if: str) -> list[tuple[str, str | None]]:
@@ -38,7 +40,7 @@ def steps_for(task: str, kwargs: dict[str, Any], *, reject_if: str) -> list[tupl
     # autoRelease true: through Distribute to Approved (live); false: Approved, not live.
     auto_release = kwargs.get("autoRelease", True)
     finish = [Status.DISTRIBUTE, Status.APPROVED] if auto_release else [Status.APPROVED]
-    return [(s, None) for s in [*PROCESSING, *finish]]
+    return [(s, None) for s in [*AFTER_PENDING, *finish]]
 
 
 class Command(BaseCommand):
