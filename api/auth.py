@@ -58,8 +58,14 @@ def missing_scope(scope: str) -> tuple[int, str]:
 class Principal:
     user_pk: int
     user_public_id: str
-    project_pk: int | None = None
-    access: Access = Access.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPrincipal(Principal):
+    """A principal authorized on a project (authorize_project): the project and the access."""
+
+    project_pk: int
+    access: Access
 
 
 def require_strings(values: Mapping[str, object], message: str) -> dict[str, str]:
@@ -131,7 +137,7 @@ def authorize_project(
     service_token: str | None = None,
     check_token: bool = False,
     scope: str = "verify",
-) -> Principal:
+) -> ProjectPrincipal:
     """Rows 3-6 in one database round trip (and the service token, for the internal API).
     userId and projectId are ids in any case (core.ids.public_id_normalize)."""
     result = apikey_verify(
@@ -146,8 +152,10 @@ def authorize_project(
     allowed = result.access.can_write if need == "write" else result.access.can_read
     if not allowed:
         raise ApiError(*FORBIDDEN)
-    assert result.user_pk is not None and result.user_public_id is not None  # set when ok
-    return Principal(
+    # set when ok, with a project asked about
+    assert result.user_pk is not None and result.user_public_id is not None
+    assert result.project_pk is not None
+    return ProjectPrincipal(
         user_pk=result.user_pk,
         user_public_id=result.user_public_id,
         project_pk=result.project_pk,

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.auth import Principal, authorize_project, require_strings
+from api.auth import Principal, ProjectPrincipal, authorize_project, require_strings
 from api.errors import ApiError, RateLimited
 from api.parsers import StrictJSONParser
 
@@ -92,7 +92,7 @@ class PublicApiView(ApiView):
         strings = require_strings(values, CREDENTIALS_MESSAGE)
         return strings["apiKey"], strings["userId"], strings["projectId"]
 
-    def authorize_write(self, request: Request) -> tuple[dict, Principal]:
+    def authorize_write(self, request: Request) -> tuple[dict, ProjectPrincipal]:
         """Rows 1-6 for a POST endpoint that writes to the project in its body."""
         data = self.body(request)
         api_key, user_id, project_id = self.body_credentials(data)

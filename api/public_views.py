@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from api import schema
-from api.auth import Principal, authorize_project, authorize_user
+from api.auth import authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError
 from api.inputs import http_url, positive_int
@@ -65,13 +65,6 @@ def _positive_int(request: Request, name: str, default: int) -> int:
     return value
 
 
-def _project_pk(principal: Principal) -> int:
-    """The project of a principal from authorize_project, which always names one."""
-    if principal.project_pk is None:  # pragma: no cover - authorize_project refuses first
-        raise ApiError(404, "Project not found")
-    return principal.project_pk
-
-
 class ProjectList(PublicApiView):
     @schema.projects_list
     def get(self, request: Request) -> Response:
@@ -123,7 +116,7 @@ class ProjectDetail(PublicApiView):
             request, api_key=api_key, user_id=user_id, project_id=projectId, need="read"
         )
         project = get_object_or_404(
-            Project.objects.select_related("webhook"), pk=_project_pk(principal)
+            Project.objects.select_related("webhook"), pk=principal.project_pk
         )
         hook = webhook_get(project=project)
         url, events = (hook.url, hook.events) if hook else ("", [])
@@ -171,7 +164,7 @@ class UploadFile(PublicApiView):
         auto_release = data.get("autoRelease", True)
         if not isinstance(auto_release, bool):
             raise field_error("autoRelease")
-        project = Project.objects.get(pk=_project_pk(principal))
+        project = Project.objects.get(pk=principal.project_pk)
         upload_create_check(project=project)  # a disabled project: before the rate limit
         self.throttle(request, UploadThrottle, principal)
         upload = upload_create(
@@ -193,7 +186,7 @@ class DistributeFile(PublicApiView):
         if not isinstance(upload_id, str):
             raise field_error("uploadId")
         upload = upload_get(
-            upload_public_id=public_id_normalize(upload_id), project_id=_project_pk(principal)
+            upload_public_id=public_id_normalize(upload_id), project_id=principal.project_pk
         )
         if upload is None:
             raise ApiError(404, "File not found in project")
@@ -212,7 +205,7 @@ class TestWebhook(PublicApiView):
         _, principal = self.authorize_write(request)
         # Its refusals (no URL, its budget, too many sending at once) are ApplicationErrors
         # that api.errors maps to the contract's answers.
-        result = webhook_test_send(project=Project.objects.get(pk=_project_pk(principal)))
+        result = webhook_test_send(project=Project.objects.get(pk=principal.project_pk))
         return Response(
             {"success": result.success, "message": result.message, "statusCode": result.status_code}
         )
