@@ -128,7 +128,7 @@ def _used(request: Request, result: Verification, *, accepted: bool, surface: Su
             accepted=accepted,
             retired=result.key_retired,
             surface=surface,
-            address=_client(request),
+            address=BaseThrottle().get_ident(request),  # normalised at flush time
         )
 
 

@@ -23,13 +23,14 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, timedelta
 from functools import cache
 
 import redis
 from django.conf import settings
 
 from apikeys.models import Surface
+from core.clientip import client_address_normalize
 from core.quietlog import QuietWarning
 
 logger = logging.getLogger(__name__)
@@ -79,12 +80,12 @@ class UsageBuffer:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.counts: defaultdict[tuple[int, str, str], int] = defaultdict(int)
+        self.counts: defaultdict[tuple[int, int, str], int] = defaultdict(int)
         self.last: dict[int, LastUse] = {}
         self.dropped = 0
 
     def add(self, *, key_pk: int, kind: str, surface: str, address: str, now: float) -> None:
-        day = datetime.fromtimestamp(now, UTC).date().isoformat()
+        day = int(now // 86400)  # the UTC day, as days since 1970-01-01 (cheap on the hot path)
         with self._lock:
             if key_pk not in self.last and len(self.last) >= settings.KEYSERVICE_USAGE_BUFFER_KEYS:
                 self.dropped += 1
@@ -92,13 +93,13 @@ class UsageBuffer:
             self.counts[(key_pk, day, kind)] += 1
             self.last[key_pk] = LastUse(at=now, address=address, surface=surface, kind=kind)
 
-    def take(self) -> tuple[dict[tuple[int, str, str], int], dict[int, LastUse], int]:
+    def take(self) -> tuple[dict[tuple[int, int, str], int], dict[int, LastUse], int]:
         with self._lock:
             taken = (dict(self.counts), self.last, self.dropped)
             self.counts, self.last, self.dropped = defaultdict(int), {}, 0
         return taken
 
-    def put_back(self, counts: dict[tuple[int, str, str], int], last: dict[int, LastUse]) -> None:
+    def put_back(self, counts: dict[tuple[int, int, str], int], last: dict[int, LastUse]) -> None:
         """Return what a failed flush took (Redis down): kept for the next flush, bounded."""
         with self._lock:
             for field, n in counts.items():
@@ -118,7 +119,9 @@ _flusher_pid: int | None = None
 def usage_record(
     *, key_pk: int | None, accepted: bool, retired: bool, surface: Surface, address: str
 ) -> None:
-    """Count one use of the key row `key_pk` (None: no row matched; nothing to count)."""
+    """Count one use of the key row `key_pk` (None: no row matched; nothing to count).
+    `address` is the raw client identity (DRF's get_ident); it is normalised at flush time,
+    once per key (core.clientip), not on the request path."""
     if key_pk is None or not settings.KEYSERVICE_USAGE:
         return
     kind = RETIRED if retired else (ACCEPTED if accepted else REFUSED)
@@ -127,7 +130,7 @@ def usage_record(
         _flusher_start()
 
 
-def usage_buffer_take() -> tuple[dict[tuple[int, str, str], int], dict[int, LastUse]]:
+def usage_buffer_take() -> tuple[dict[tuple[int, int, str], int], dict[int, LastUse]]:
     """Empty this process's buffer (tests; the flush)."""
     counts, last, dropped = _buffer.take()
     if dropped:
@@ -147,16 +150,19 @@ def usage_flush_local() -> int:
     counts, last = usage_buffer_take()
     if not last and not counts:
         return 0
+    for use in last.values():
+        use.address = client_address_normalize(use.address)
+    by_date = {(key_pk, _day_iso(day), kind): n for (key_pk, day, kind), n in counts.items()}
     url = settings.KEYSERVICE_USAGE_REDIS_URL
     if not url:
         from apikeys.usage_collect import usage_apply  # the module imports this one
 
-        usage_apply(counts=counts, last=last)
+        usage_apply(counts=by_date, last=last)
         return len(last)
     try:
         pipe = usage_redis(url).pipeline(transaction=False)
-        for (key_pk, day, kind), n in counts.items():
-            pipe.hincrby(COUNTS, f"{key_pk}:{day}:{kind}", n)
+        for (key_pk, day_iso, kind), n in by_date.items():
+            pipe.hincrby(COUNTS, f"{key_pk}:{day_iso}:{kind}", n)
         args: list[str] = []
         for key_pk, use in last.items():
             args += [str(key_pk), use.encode()]
@@ -167,6 +173,10 @@ def usage_flush_local() -> int:
         _buffer.put_back(counts, last)
         return 0
     return len(last)
+
+
+def _day_iso(day: int) -> str:
+    return (date(1970, 1, 1) + timedelta(days=day)).isoformat()
 
 
 def _flusher_start() -> None:

@@ -10,6 +10,7 @@ its id recorded and only deletes it.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import uuid
 from collections import defaultdict
@@ -119,7 +120,7 @@ def _use_update(key: ApiKey, row: KeyUse | None, use: LastUse, retired_uses: int
         row = KeyUse(key=key, last_at=at, last_surface=use.surface, last_accepted=False)
     if row._state.adding or row.last_at <= at:  # a use older than the recorded one: counts only
         row.last_at, row.last_surface = at, use.surface
-        row.last_address = use.address or None
+        row.last_address = _ip_or_none(use.address)
         row.last_accepted = use.kind == ACCEPTED
     if retired_uses:
         row.retired_uses += retired_uses
@@ -133,6 +134,14 @@ def _use_update(key: ApiKey, row: KeyUse | None, use: LastUse, retired_uses: int
         outbox_email_create(
             kind=ApiKey.EmailKind.RETIRED_IN_USE.value, recipient=key.user.email, subject_id=key.pk
         )
+
+
+def _ip_or_none(address: str) -> str | None:
+    """An IP address for the inet column; None for none or an opaque identity (core.clientip)."""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
 
 
 def _notice_due(key: ApiKey, row: KeyUse) -> bool:
