@@ -10,7 +10,11 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from apikeys.usage import usage_buffer_take, usage_flush_local
-from tests.e2e.test_journeys import api_get, request_api_key, sign_in_with_google_from_the_sign_in_page
+from tests.e2e.test_journeys import (
+    api_get,
+    request_api_key,
+    sign_in_with_google_from_the_sign_in_page,
+)
 
 pytestmark = pytest.mark.e2e
 
