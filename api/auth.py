@@ -28,8 +28,10 @@ from rest_framework.throttling import BaseThrottle
 from api.errors import ApiError, RateLimited
 from api.throttles import AuthFailureByClient
 from apikeys.credentials import TokenCheck, Verification, VerifyFailure, apikey_verify
+from apikeys.models import Surface
 from apikeys.selectors import service_token_identity
 from apikeys.tokens import token_digest, token_is_well_formed
+from apikeys.usage import usage_record
 from core.clientip import client_address_normalize
 from core.ids import public_id_normalize
 from teams.selectors import Access
@@ -118,9 +120,22 @@ def _refused(
     raise AssertionError(f"not a refusal: {result!r}")
 
 
+def _used(request: Request, result: Verification, *, accepted: bool, surface: Surface) -> None:
+    """Count a use of the key row the verifier matched (apikeys.usage: in memory, no I/O)."""
+    if result.key_pk is not None:
+        usage_record(
+            key_pk=result.key_pk,
+            accepted=accepted,
+            retired=result.key_retired,
+            surface=surface,
+            address=BaseThrottle().get_ident(request),  # normalised at flush time
+        )
+
+
 def authorize_user(request: Request, *, api_key: str, user_id: str) -> Principal:
     """Rows 3-4 for endpoints without a project (lists): the key and its owner."""
     result = apikey_verify(key=api_key, user_public_id=public_id_normalize(user_id))
+    _used(request, result, accepted=result.ok, surface=Surface.PUBLIC)
     if not result.ok:
         raise _refused(request, result)
     assert result.user_pk is not None and result.user_public_id is not None  # set when ok
@@ -146,10 +161,16 @@ def authorize_project(
         project_public_id=public_id_normalize(project_id),
         token=TokenCheck(token=service_token, scope=scope) if check_token else None,
     )
+    allowed = result.ok and (result.access.can_write if need == "write" else result.access.can_read)
+    _used(
+        request,
+        result,
+        accepted=allowed,
+        surface=Surface.INTERNAL if check_token else Surface.PUBLIC,
+    )
     if not result.ok:
         # an internal service relays its users' keys
         raise _refused(request, result, scope=scope, relayed=check_token)
-    allowed = result.access.can_write if need == "write" else result.access.can_read
     if not allowed:
         raise ApiError(*FORBIDDEN)
     # set when ok, with a project asked about

@@ -6,7 +6,15 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from accounts.models import User
-from apikeys.models import DEFAULT_SCOPES, ApiKey, KeyEvent, Scope, ServiceToken
+from apikeys.models import (
+    DEFAULT_SCOPES,
+    ApiKey,
+    KeyEvent,
+    KeyUsageDay,
+    KeyUse,
+    Scope,
+    ServiceToken,
+)
 from apikeys.services import (
     apikey_revoke,
     service_token_create,
@@ -57,6 +65,29 @@ class KeyEventAdmin(ReadOnlyAdmin):
     search_fields = ["user_email", "user_public_id", "user__email", "detail"]
     list_select_related = ["user", "key", "actor"]
     date_hierarchy = "created_at"
+
+
+@admin.register(KeyUse)
+class KeyUseAdmin(ReadOnlyAdmin):
+    list_display = [
+        "key",
+        "last_at",
+        "last_address",
+        "last_surface",
+        "last_accepted",
+        "retired_uses",
+    ]
+    list_filter = ["last_surface", "last_accepted"]
+    search_fields = ["key__user__email", "key__user__public_id", "key__hint", "last_address"]
+    list_select_related = ["key"]
+
+
+@admin.register(KeyUsageDay)
+class KeyUsageDayAdmin(ReadOnlyAdmin):
+    list_display = ["day", "key", "accepted", "refused"]
+    search_fields = ["key__user__email", "key__user__public_id", "key__hint"]
+    list_select_related = ["key"]
+    date_hierarchy = "day"
 
 
 class ServiceTokenForm(forms.ModelForm):

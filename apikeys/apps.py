@@ -17,6 +17,7 @@ class ApikeysConfig(AppConfig):
         )
         from apikeys.emails import apikey_composers_register
         from apikeys.services import keyevent_prune
+        from apikeys.usage_collect import usage_prune
 
         hooks.USER_HOLDINGS.register(apikey_held_by)
         hooks.ACCESS_END.register(apikey_revoke_on_access_end)
@@ -27,4 +28,10 @@ class ApikeysConfig(AppConfig):
             setting_name="KEYSERVICE_AUDIT_RETENTION_DAYS",
             noun="key event(s)",
             prune=keyevent_prune,
+        )
+        pruner_register(
+            name="key_usage",
+            setting_name="KEYSERVICE_USAGE_RETENTION_DAYS",
+            noun="key usage day(s) and batch id(s)",
+            prune=usage_prune,
         )

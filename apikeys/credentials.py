@@ -49,6 +49,10 @@ class Verification:
     project_pk: int | None = None  # set when a project was asked about
     access: Access = Access.NONE  # the key owner's access to that project
     failure: VerifyFailure | None = None
+    # The key row the presented key matched, active or retired (apikeys.usage counts its
+    # uses); None when no key row matched or the key was not looked up.
+    key_pk: int | None = None
+    key_retired: bool = False  # the matched row was rotated or revoked: refused
 
     @property
     def ok(self) -> bool:
@@ -100,15 +104,19 @@ def apikey_verify(
         return Verification(failure=VerifyFailure.INVALID_TOKEN)
     if not found.token_has_scope:
         return Verification(failure=VerifyFailure.TOKEN_LACKS_SCOPE)
+    key_pk = found.key_pk
     if key_digest is None or not found.key_found or found.user_public_id is None:
-        return Verification(failure=VerifyFailure.INVALID_KEY)
+        return Verification(
+            failure=VerifyFailure.INVALID_KEY, key_pk=key_pk, key_retired=found.key_retired
+        )
     if not isinstance(user_public_id, str) or not hmac.compare_digest(
         found.user_public_id.encode(), user_public_id.encode()
     ):
-        return Verification(failure=VerifyFailure.INVALID_USER)
+        return Verification(failure=VerifyFailure.INVALID_USER, key_pk=key_pk)
     if project_public_id is not None and found.project_pk is None:
-        return Verification(failure=VerifyFailure.PROJECT_NOT_FOUND)
+        return Verification(failure=VerifyFailure.PROJECT_NOT_FOUND, key_pk=key_pk)
     return Verification(
+        key_pk=key_pk,
         user_pk=found.user_pk,
         user_public_id=found.user_public_id,
         project_pk=found.project_pk,
@@ -121,6 +129,8 @@ class CredentialLookup:
     token_ok: bool  # always True when no token was asked about
     token_has_scope: bool  # the token carries the scope asked about (True when none was)
     key_found: bool  # an active key of an active user
+    key_pk: int | None  # the row with this digest, active or retired (None: no such row)
+    key_retired: bool  # that row was rotated or revoked
     user_pk: int | None
     user_public_id: str | None
     project_pk: int | None
@@ -141,13 +151,15 @@ def _sql(with_token: bool) -> str:
         if with_token
         else "2"
     )
-    # A key of a deactivated user (is_active false) finds no user row: an unknown key.
+    # The key row is found whether active or retired (its uses are counted: apikeys.usage);
+    # only an active key of an active user finds a user row: a retired key, or a key of a
+    # deactivated user (is_active false), is an unknown key.
     return f"""
         SELECT {token_col}, k.digest, u.id, u.public_id, p.id, p.owner_id,
-               ({_granted_role_sql()})
+               ({_granted_role_sql()}), k.id, k.revoked_at IS NOT NULL
           FROM (SELECT 1 AS one) AS one
-          LEFT JOIN {q(key)} k ON k.digest = %(digest)s AND k.revoked_at IS NULL
-          LEFT JOIN {q(user)} u ON u.id = k.user_id AND u.is_active
+          LEFT JOIN {q(key)} k ON k.digest = %(digest)s
+          LEFT JOIN {q(user)} u ON u.id = k.user_id AND u.is_active AND k.revoked_at IS NULL
           LEFT JOIN {q(project)} p ON p.public_id = %(project)s
     """  # noqa: S608
 
@@ -183,14 +195,17 @@ def credential_lookup(
         "token": token_digest,
         "scope": _scope_pattern(scope),
     }
-    token_state, row_digest, user_pk, user_public_id, project_pk, owner_pk, role = _fetch_one(
-        _sql(token_digest is not None), params
-    )
-    key_found = (
-        user_pk is not None
+    row = _fetch_one(_sql(token_digest is not None), params)
+    token_state, row_digest, user_pk, user_public_id, project_pk, owner_pk, role = row[:7]
+    key_pk, retired = row[7], row[8]
+    digest_matches = (
+        row_digest is not None
         and key_digest is not None
         and hmac.compare_digest(row_digest, key_digest)
     )
+    if not digest_matches:
+        key_pk, retired = None, False
+    key_found = user_pk is not None and digest_matches
     if not key_found:
         user_pk = user_public_id = None
     access = Access.NONE
@@ -200,6 +215,8 @@ def credential_lookup(
         token_ok=token_state is not None,
         token_has_scope=token_state == 2,
         key_found=key_found,
+        key_pk=key_pk,
+        key_retired=bool(retired),
         user_pk=user_pk,
         user_public_id=user_public_id,
         project_pk=project_pk,

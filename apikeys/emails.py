@@ -1,5 +1,5 @@
-"""The emails about a key: the new-key email and the leak notice (outbox composers), and
-their outcomes in the key's audit trail.
+"""The emails about a key: the new-key email, the leak notice and the "still in use" notice
+(outbox composers), and their outcomes in the key's audit trail.
 
 Queued by apikeys.services.apikey_email_enqueue and apikeys.leaks.apikey_leak_notice_enqueue
 (the row names the key by id only); composed here at send time, in the worker: the key is
@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 
 from apikeys.audit import keyevent_create
 from apikeys.crypto import DecryptionError
-from apikeys.models import ApiKey, KeyEvent
+from apikeys.models import ApiKey, KeyEvent, KeyUse
 from apikeys.services import apikey_decrypt
 from outbox.composers import ComposeFailed, Outcome, composer_register, composer_subject
 from outbox.models import OutboxEmail
@@ -105,10 +105,46 @@ class LeakNoticeEmail(_KeyEmail):
         _key_event(row, outcome, f"leak notice: {detail}" if detail else "leak notice")
 
 
+class RetiredKeyInUseEmail(_KeyEmail):
+    """ "Your previous key is still in use": the hint, when, from where and through which
+    surface it was last presented (apikeys.usage_collect queues it, at most once a day)."""
+
+    subject = "Your previous keyservice API key is still in use"
+
+    def skip_reason(self, row: OutboxEmail) -> str | None:
+        key = _key(row)
+        if key is None or not KeyUse.objects.filter(key=key).exists():
+            return "the key no longer exists"
+        return None
+
+    def message(self, row: OutboxEmail) -> EmailMessage:
+        key = _key(row)
+        use = KeyUse.objects.filter(key=key).first() if key is not None else None
+        if key is None or use is None:
+            raise ComposeFailed("the key no longer exists")
+        context = {
+            "user": key.user,
+            "hint": key.hint,
+            "revoked_at": key.revoked_at,
+            "uses": use.retired_uses,
+            "last_at": use.last_at,
+            "address": use.last_address or "an unknown address",
+            "surface": use.get_last_surface_display(),
+        }
+        body = render_to_string("apikeys/email/retired_in_use.txt", context)
+        return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
+
+    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+        _key_event(
+            row, outcome, f"still-in-use notice: {detail}" if detail else "still-in-use notice"
+        )
+
+
 def apikey_composers_register() -> None:
     """Register the key emails' composers with the outbox (from ApikeysConfig.ready)."""
     for kind, composer in (
         (ApiKey.EmailKind.NEW_KEY, ApiKeyEmail()),
         (ApiKey.EmailKind.LEAK_NOTICE, LeakNoticeEmail()),
+        (ApiKey.EmailKind.RETIRED_IN_USE, RetiredKeyInUseEmail()),
     ):
         composer_register(kind=kind.value, label=kind.label, composer=composer)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from apikeys import crypto
 from apikeys.audit import keyevent_create, keyevent_new
-from apikeys.models import ApiKey, KeyEvent, ServiceToken
+from apikeys.models import ApiKey, KeyEvent, KeyUse, ServiceToken
 from apikeys.tokens import scopes_normalize, token_digest, token_generate, token_hint
 from core.batches import queryset_delete_in_batches
 from core.errors import ApplicationError
@@ -180,3 +180,12 @@ def keyevent_prune(*, before: datetime, batch_size: int = 1000) -> int:
     return queryset_delete_in_batches(
         KeyEvent.objects.filter(created_at__lt=before), batch_size=batch_size
     )
+
+
+def keyuse_dismiss(*, user: User, key_pk: int) -> bool:
+    """Hide the "your previous key is still in use" notice of one of the user's retired keys
+    until its next use. False when the user has no such notice (another user's key, say)."""
+    updated = KeyUse.objects.filter(
+        key_id=key_pk, key__user=user, key__revoked_at__isnull=False, retired_uses__gt=0
+    ).update(dismissed_at=timezone.now())
+    return updated == 1

@@ -12,14 +12,14 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from apikeys.selectors import apikey_current_for
-from apikeys.services import KeyRefusal, apikey_issue
+from apikeys.services import KeyRefusal, apikey_issue, keyuse_dismiss
 from core.errors import ApplicationError
 
 _NONCE = "apikey_request_nonce"
@@ -56,3 +56,13 @@ def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
         "apikeys/request.html",
         {"nonce": request.session[_NONCE], "current_key": apikey_current_for(user=request.user)},
     )
+
+
+@login_required
+@require_POST
+def notice_dismiss(request: AuthenticatedHttpRequest, key_id: int) -> HttpResponse:
+    """Dismiss "your previous key … is still in use" (until that key is used again)."""
+    if not keyuse_dismiss(user=request.user, key_pk=key_id):
+        raise Http404("No such notice")
+    messages.info(request, "Notice dismissed. It comes back if that key is used again.")
+    return redirect("home")

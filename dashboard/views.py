@@ -4,18 +4,28 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
-from apikeys.selectors import apikey_current_for
+from apikeys.selectors import (
+    apikey_current_for,
+    key_usage_days,
+    keyuse_for,
+    retired_key_notices,
+)
+from apikeys.usage_chart import usage_chart
 from teams.selectors import project_list_visible
 
 
 @login_required
 @require_GET
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    key = apikey_current_for(user=request.user)
     return render(
         request,
         "dashboard/home.html",
         {
             "projects": project_list_visible(user=request.user),
-            "current_key": apikey_current_for(user=request.user),
+            "current_key": key,
+            "key_use": keyuse_for(key=key) if key else None,
+            "usage_chart": usage_chart(days=key_usage_days(key=key)) if key else None,
+            "retired_notices": retired_key_notices(user=request.user),
         },
     )

@@ -260,6 +260,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.webhook_sweep",
         "schedule": timedelta(seconds=60),
     },
+    "key-usage-collect": {
+        "task": "apikeys.tasks.usage_collect_task",
+        "schedule": timedelta(seconds=env.int("KEYSERVICE_USAGE_COLLECT_SECONDS", default=30)),
+    },
     # Daily: delete key events, outbox emails and webhook deliveries past their retention.
     "history-prune": {
         "task": "core.tasks.retention_prune",
@@ -292,6 +296,14 @@ KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS = env.float("KEYSERVICE_OUTBOX_RETRY_BASE_S
 # Pending rows older than this are re-enqueued by the sweep (their first enqueue was lost).
 KEYSERVICE_OUTBOX_STALE_SECONDS = env.int("KEYSERVICE_OUTBOX_STALE_SECONDS", default=120)
 
+# Key usage (apikeys.usage): counted in each process, flushed to Redis every N seconds by a
+# thread (0: no thread), moved to PostgreSQL by the usage-collect task every M seconds.
+KEYSERVICE_USAGE = env.bool("KEYSERVICE_USAGE", default=True)
+KEYSERVICE_USAGE_FLUSH_SECONDS = env.float("KEYSERVICE_USAGE_FLUSH_SECONDS", default=10)
+KEYSERVICE_USAGE_REDIS_URL = env.str("KEYSERVICE_USAGE_REDIS_URL", default=REDIS_URL)
+KEYSERVICE_USAGE_REDIS_TIMEOUT = env.float("KEYSERVICE_USAGE_REDIS_TIMEOUT", default=0.25)
+KEYSERVICE_USAGE_BUFFER_KEYS = env.int("KEYSERVICE_USAGE_BUFFER_KEYS", default=100_000)
+
 # --- Retention (the daily history-prune task and `manage.py prune_history`) ----------------
 # Key audit events older than this many days are deleted.
 KEYSERVICE_AUDIT_RETENTION_DAYS = env.int("KEYSERVICE_AUDIT_RETENTION_DAYS", default=365)
@@ -299,6 +311,8 @@ KEYSERVICE_AUDIT_RETENTION_DAYS = env.int("KEYSERVICE_AUDIT_RETENTION_DAYS", def
 KEYSERVICE_OUTBOX_RETENTION_DAYS = env.int("KEYSERVICE_OUTBOX_RETENTION_DAYS", default=30)
 # Delivered webhook deliveries and their attempts (pending and failed ones are always kept).
 KEYSERVICE_WEBHOOK_RETENTION_DAYS = env.int("KEYSERVICE_WEBHOOK_RETENTION_DAYS", default=30)
+# Daily key usage counts (the dashboard shows 30 days).
+KEYSERVICE_USAGE_RETENTION_DAYS = env.int("KEYSERVICE_USAGE_RETENTION_DAYS", default=90)
 
 # --- Webhooks ------------------------------------------------------------------------------
 # Seconds one webhook attempt may take in total: name lookup, connecting, TLS, sending and

@@ -30,6 +30,8 @@ if os.environ.get("KEYSERVICE_TEST_WORKER_BROKER"):
     CELERY_TASK_ALWAYS_EAGER = False
     CELERY_TASK_DEFAULT_QUEUE = os.environ["KEYSERVICE_TEST_WORKER_QUEUE"]
     vars().update(environ.Env.email_url_config(os.environ["KEYSERVICE_TEST_WORKER_EMAIL_URL"]))  # noqa: F405
+# No usage flush thread unless a test's server asks for one: tests flush explicitly.
+KEYSERVICE_USAGE_FLUSH_SECONDS = float(os.environ.get("KEYSERVICE_USAGE_FLUSH_SECONDS", "0"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 SESSION_COOKIE_SECURE = False
