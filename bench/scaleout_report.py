@@ -1,0 +1,3 @@
+"""Render bench/out/scaleout.json into the generated section of docs/scaling.md (stub)."""
+def render(results): pass
+def failures(results): return []
