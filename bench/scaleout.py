@@ -18,6 +18,8 @@ import os
 import platform
 import re
 import secrets
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -84,6 +86,18 @@ def contract_tests(rig: Rig, env: dict[str, str]) -> dict:
     return counts
 
 
+SENT = re.compile(r"outbox\.tasks\.outbox_send\[[^\]]+\] succeeded in [0-9.]+s: 'sent'")
+
+
+def worker_sends(rig: Rig) -> dict[str, int]:
+    """Emails each Celery worker sent (its log's outbox tasks that answered 'sent')."""
+    return {
+        name: len(SENT.findall(proc.log.read_text(errors="replace")))
+        for name, proc in rig.procs.items()
+        if name.startswith("worker")
+    }
+
+
 def emails(smtp: SmtpServer, keys: list[str]) -> dict:
     """Every key email exactly once: wait until no outbox row is pending, then count."""
     from apikeys.models import ApiKey  # noqa: PLC0415  (Django is set up by now)
@@ -109,7 +123,13 @@ def emails(smtp: SmtpServer, keys: list[str]) -> dict:
     }
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(f"signal {signum}")  # runs the finally below: every process is stopped
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGHUP, _terminated)
     began = time.monotonic()
     verifies = int(os.environ.get("SCALEOUT_VERIFIES", "10000"))
     clients = int(os.environ.get("SCALEOUT_CLIENTS", "8"))
@@ -174,21 +194,32 @@ def main() -> int:
         outage = Race(rig.base_url, per_kind=5, controls=3, replicas=names)
         outage.seed("b")
 
+        marks: dict[str, float] = {}
+
         def redis_kill() -> None:
             rig.procs["redis"].kill()
+            marks["kill"] = time.monotonic()
 
         def redis_restart() -> None:
+            time.sleep(max(0.0, marks["kill"] + 8 - time.monotonic()))  # down ≥ 8 s
             rig.redis_start()
+            marks["restart"] = time.monotonic()
 
         results["outage"] = outage.run(
             verifies=outage_verifies, clients=clients, at={0.3: redis_kill, 0.65: redis_restart}
         )
         log(json.dumps(results["outage"]))
         results["emails"] = emails(smtp, race.keys_issued + outage.keys_issued)
+        results["emails"]["drained_seconds_after_redis_restart"] = round(
+            time.monotonic() - marks["restart"], 1
+        )
+        results["emails"]["sent_per_worker"] = worker_sends(rig)
         log(json.dumps(results["emails"]))
     finally:
         rig.stop()
         smtp.stop()
+    if not os.environ.get("SCALEOUT_KEEP_LOGS"):
+        shutil.rmtree(run_dir, ignore_errors=True)
     results["wall_seconds"] = round(time.monotonic() - began, 1)
     OUT.mkdir(exist_ok=True)
     (OUT / "scaleout.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -218,10 +218,14 @@ class Race:
                 self.write(self.subjects[index], self.replicas[n % len(self.replicas)])
                 time.sleep(0.3)
                 hot[0] = None
-            while len(records) < verifies:
+            while hooks or len(records) < verifies:
                 self._hooks(hooks, len(records) / verifies, marks)
                 time.sleep(0.02)
-            self._hooks(hooks, 2.0, marks)
+                if len(records) >= verifies:
+                    self._hooks(hooks, 2.0, marks)
+            tail = len(records) + verifies // 5  # verifies go on after the last hook (recovery)
+            while marks and len(records) < tail:
+                time.sleep(0.02)
         finally:
             done.set()
             for thread in threads:
@@ -269,19 +273,24 @@ class Race:
         }
         if "redis_kill" in marks:
             down, up = marks["redis_kill"], marks.get("redis_restart", float("inf"))
-            during = [v for v in records if down <= v.started < up]
-            result["outage"] = {
-                "seconds": round(min(up, time.monotonic()) - down, 1),
-                "verifies": len(during),
-                "server_errors": sum(v.status >= 500 for v in during),
-                "stale_accepts": sum(
-                    v.valid
-                    for v in during
-                    if not v.new
-                    and self.subjects[v.subject].kind != "control"
-                    and (w := self.subjects[v.subject].written_at) is not None
-                    and v.started > w
-                ),
-                "writes": sum(1 for s in self.subjects if s.written_at and down <= s.written_at < up),
-            }
+            result["outage"] = self._window(records, down, up)
+            result["after_restart"] = self._window(records, up, float("inf"))
         return result
+
+    def _window(self, records: list[Verify], start: float, end: float) -> dict:
+        """Verifies that started in [start, end): their errors and stale accepts."""
+        inside = [v for v in records if start <= v.started < end]
+        stale = 0
+        for v in inside:
+            s = self.subjects[v.subject]
+            if not v.new and s.kind != "control" and s.written_at and v.started > s.written_at:
+                stale += v.valid
+        last = max((v.started for v in inside), default=start)
+        return {
+            "seconds": round(min(end, last) - start, 1),
+            "verifies": len(inside),
+            "accepted": sum(v.valid for v in inside),
+            "server_errors": sum(v.status >= 500 for v in inside),
+            "stale_accepts": stale,
+            "writes": sum(1 for s in self.subjects if s.written_at and start <= s.written_at < end),
+        }
