@@ -79,7 +79,9 @@ def contract_tests(rig: Rig, env: dict[str, str]) -> dict:
     print(proc.stdout[-3000:], proc.stderr[-2000:], flush=True)
     suite = ET.parse(report).getroot()
     suite = suite if suite.tag == "testsuite" else suite[0]
-    counts = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
+    counts: dict[str, float] = {
+        k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")
+    }
     counts["passed"] = counts["tests"] - counts["failures"] - counts["errors"] - counts["skipped"]
     counts["seconds"] = round(time.monotonic() - started, 1)
     counts["exit_code"] = proc.returncode
@@ -100,12 +102,14 @@ def worker_sends(rig: Rig) -> dict[str, int]:
 
 def emails(smtp: SmtpServer, keys: list[str]) -> dict:
     """Every key email exactly once: wait until no outbox row is pending, then count."""
-    from apikeys.models import ApiKey  # noqa: PLC0415  (Django is set up by now)
-    from outbox.models import OutboxEmail  # noqa: PLC0415
+    from apikeys.models import ApiKey
+    from outbox.models import OutboxEmail
 
     started = time.monotonic()
     rows = OutboxEmail.objects.filter(kind=ApiKey.EmailKind.NEW_KEY)
-    while rows.filter(state=OutboxEmail.State.PENDING).exists() and time.monotonic() - started < 180:
+    while (
+        rows.filter(state=OutboxEmail.State.PENDING).exists() and time.monotonic() - started < 180
+    ):
         time.sleep(1)
     time.sleep(3)  # a message in flight when the last row was marked reaches the server
     states = Counter(rows.values_list("state", flat=True))
@@ -152,7 +156,11 @@ def main() -> int:
         smtp.controller.port = smtp_port
     smtp.start()
     rig = Rig(run_dir, db_url, {**secret_env, "EMAIL_URL": smtp.url}, ports=fixed)
-    results: dict = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    results: dict = {
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "target_verifies": verifies,
+        "clients": clients,
+    }
     try:
         env = rig.service_env()
         log(f"database {db_url.rsplit('/', 1)[1]}, logs in {run_dir}")
@@ -166,6 +174,8 @@ def main() -> int:
             "celery_workers": rig.celery_workers,
             "beat": rig.beat,
             "verify_cache_setting": env["KEYSERVICE_VERIFY_CACHE"],
+            "verify_cache_in_build": "KEYSERVICE_VERIFY_CACHE"
+            in (ROOT / "keyservice" / "settings.py").read_text(),
             "machine": f"{os.cpu_count()} cores, {platform.platform()}",
             "haproxy": subprocess.run(
                 ["haproxy", "-v"], capture_output=True, text=True
@@ -174,10 +184,10 @@ def main() -> int:
         log("contract tests over HTTP against HAProxy")
         results["contract"] = contract_tests(rig, env)
         os.environ.update(env)
-        import django  # noqa: PLC0415
+        import django
 
         django.setup()
-        from tests.support.race import Race  # noqa: PLC0415
+        from tests.support.race import Race
 
         names = list(rig.replica_ports)
         log(f"race: {verifies} verifies, {clients} clients")
@@ -223,7 +233,7 @@ def main() -> int:
     results["wall_seconds"] = round(time.monotonic() - began, 1)
     OUT.mkdir(exist_ok=True)
     (OUT / "scaleout.json").write_text(json.dumps(results, indent=2) + "\n")
-    from bench import scaleout_report  # noqa: PLC0415
+    from bench import scaleout_report
 
     scaleout_report.render(results)
     failures = scaleout_report.failures(results)

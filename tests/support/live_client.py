@@ -95,8 +95,12 @@ class LiveClient:
     def put(self, path: str, data: Any = "", content_type: str = "application/octet-stream", **kw):
         return self.generic("PUT", path, data or None, content_type, **kw)
 
-    def patch(self, path: str, data: Any = "", content_type: str = "application/octet-stream", **kw):
+    def patch(
+        self, path: str, data: Any = "", content_type: str = "application/octet-stream", **kw
+    ):
         return self.generic("PATCH", path, data or None, content_type, **kw)
 
-    def delete(self, path: str, data: Any = "", content_type: str = "application/octet-stream", **kw):
+    def delete(
+        self, path: str, data: Any = "", content_type: str = "application/octet-stream", **kw
+    ):
         return self.generic("DELETE", path, data or None, content_type, **kw)

@@ -51,7 +51,9 @@ class Browser:
         self.base = base_url
         self.csrf = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
         session_id = client.cookies[settings.SESSION_COOKIE_NAME].value
-        cookie = f"{settings.SESSION_COOKIE_NAME}={session_id}; {settings.CSRF_COOKIE_NAME}={self.csrf}"
+        cookie = (
+            f"{settings.SESSION_COOKIE_NAME}={session_id}; {settings.CSRF_COOKIE_NAME}={self.csrf}"
+        )
         self.http = requests.Session()
         self.http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
         self.http.headers.update({"Cookie": cookie})
@@ -247,7 +249,7 @@ class Race:
             if v.new or s.kind == "control":
                 wrong += not v.valid and v.status < 500  # a current credential refused
                 continue
-            if changed:
+            if changed and s.written_at is not None:
                 after += 1
                 other += v.replica != s.write_replica
                 gaps.append(v.started - s.written_at)

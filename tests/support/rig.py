@@ -185,12 +185,16 @@ class Rig:
         self.redis_start()
         env = self.service_env()
         for name, port in self.replica_ports.items():
-            genv = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(self.workers)}
+            genv = {
+                **env,
+                "GUNICORN_BIND": f"127.0.0.1:{port}",
+                "GUNICORN_WORKERS": str(self.workers),
+            }
             argv = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "keyservice.wsgi"]
             self._proc(name, argv, genv, port=port).start(timeout=90)
         celery = [sys.executable, "-m", "celery", "-A", "keyservice"]
         for i in range(1, self.celery_workers + 1):
-            argv = [*celery, "worker", "-n", f"rig{i}@%h", "-Q", "celery,webhooks,builds"]
+            argv = [*celery, "worker", "-n", f"rig{i}@%h", "-Q", "celery,webhooks"]
             argv += ["--concurrency=1", "--loglevel=INFO"]
             self._proc(f"worker{i}", argv, env, ready_text=b"ready.").start(timeout=90)
         if self.beat:
@@ -204,7 +208,9 @@ class Rig:
         if binary is None:
             raise RuntimeError("HAProxy is not installed (apt-get install haproxy)")
         names = list(self.replica_ports)
-        pins = "\n".join(f"    use-server {n} if {{ req.hdr(x-rig-pin) -m str {n} }}" for n in names)
+        pins = "\n".join(
+            f"    use-server {n} if {{ req.hdr(x-rig-pin) -m str {n} }}" for n in names
+        )
         servers = "\n".join(f"    server {n} 127.0.0.1:{p}" for n, p in self.replica_ports.items())
         cfg = self.run_dir / "haproxy.cfg"
         cfg.write_text(
