@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format install migrate demo worker beat pipeline clean screenshots bench
+.PHONY: run test lint format install migrate demo worker beat pipeline clean screenshots bench scaleout
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ screenshots: install
 # PostgreSQL database, gunicorn, ~15 min on 2 cores. BENCH_QUICK=1 for a short run (~3 min).
 bench:
 	PYTHON=$(PYTHON) bench/bench.sh
+
+# Scale-out (docs/scaling.md): 4 gunicorn replicas, 2 Celery workers and beat behind HAProxy
+# (installed from Debian if missing), a private redis-server and a fresh PostgreSQL database;
+# contract tests over HTTP, the stale-accept race, a Redis outage, the email count. ~5-8 min.
+# Uses the project's venv (run `make install` once first).
+scaleout:
+	VENV=$(VENV) bench/scaleout.sh
 
 # Development: one worker for the email queue (celery) and the webhooks queue; production runs
 # one per queue (docker-compose.yml: worker, worker-webhooks).
