@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -60,7 +61,7 @@ def metrics_app(token: str) -> Callable[[dict[str, Any], StartResponse], Iterabl
 
 def worker_metrics_start() -> WSGIServer | None:
     """Serve /metrics on KEYSERVICE_WORKER_METRICS_ADDR:PORT in a daemon thread (None when the
-    port is 0). Clears the previous run's files from PROMETHEUS_MULTIPROC_DIR first."""
+    port is 0). Clears earlier runs' files from PROMETHEUS_MULTIPROC_DIR first."""
     port = settings.KEYSERVICE_WORKER_METRICS_PORT
     if not port:
         return None
@@ -76,8 +77,12 @@ def worker_metrics_start() -> WSGIServer | None:
             "process, not its pool processes"
         )
     else:
+        # Before the pool forks only this process counts: any other pid's file is a leftover
+        # of an earlier run (this process's own files, open since import, stay).
+        mine = f"_{os.getpid()}.db"
         for stale in Path(directory).glob("*.db"):
-            stale.unlink(missing_ok=True)
+            if not stale.name.endswith(mine):
+                stale.unlink(missing_ok=True)
     server = make_server(
         settings.KEYSERVICE_WORKER_METRICS_ADDR,
         port,

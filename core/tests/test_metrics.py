@@ -85,9 +85,7 @@ def test_verify_outcomes_are_counted_by_their_stable_reason_names(client, owner,
     assert sample("keyservice_verify_total", outcome="ok") - before["ok"] == 2
     assert sample("keyservice_verify_total", outcome="invalid_key") - before["invalid_key"] == 1
     assert sample("keyservice_verify_total", outcome="invalid_user") - before["invalid_user"] == 1
-    assert (
-        sample("keyservice_verify_total", outcome="invalid_token") - before["invalid_token"] == 1
-    )
+    assert sample("keyservice_verify_total", outcome="invalid_token") - before["invalid_token"] == 1
 
 
 def test_every_verify_failure_is_exported_from_the_start_with_ok(client, metrics_token):
@@ -116,15 +114,21 @@ def test_latency_is_labelled_by_the_url_pattern_never_the_path(client, owner, sh
 
 
 def test_unrouted_paths_and_odd_methods_share_one_series_each(client):
-    before = sample("keyservice_http_responses_total", route="unmatched", method="other", status="404")
+    before = sample(
+        "keyservice_http_responses_total", route="unmatched", method="other", status="404"
+    )
     client.generic("BREW", "/no/such/path/abc123")
     client.generic("PROPFIND", "/another/xyz")
-    after = sample("keyservice_http_responses_total", route="unmatched", method="other", status="404")
+    after = sample(
+        "keyservice_http_responses_total", route="unmatched", method="other", status="404"
+    )
     assert after - before == 2
 
 
 def test_the_cache_counter_takes_hit_miss_and_bypass_and_nothing_else():
-    before = {r: sample("keyservice_verify_cache_total", result=r) for r in ("hit", "miss", "bypass")}
+    before = {
+        r: sample("keyservice_verify_cache_total", result=r) for r in ("hit", "miss", "bypass")
+    }
     verify_cache_count(result="hit")
     verify_cache_count(result="hit")
     verify_cache_count(result="miss")

@@ -35,8 +35,11 @@ def traffic(client, settings, owner, showroom, outsider, receiver):
             **common,
         )
     for user_id in (owner.public_id, outsider.public_id):
-        client.get(f"/pixelStripeApi/projects/{showroom.public_id}",
-                   {"apikey": key, "userId": user_id}, **common)
+        client.get(
+            f"/pixelStripeApi/projects/{showroom.public_id}",
+            {"apikey": key, "userId": user_id},
+            **common,
+        )
         client.get("/pixelStripeApi/projects", {"apikey": key, "userId": user_id}, **common)
     client.get(f"/invitations/{'t' * 30}/", **common)
     client.get(f"/no-such-page/{owner.email}", **common)
