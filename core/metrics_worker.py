@@ -3,8 +3,8 @@
 Celery's pool processes count (webhook deliveries, rate-limit refusals) into files under
 PROMETHEUS_MULTIPROC_DIR; this server, started by keyservice.celery at `worker_init` when
 KEYSERVICE_WORKER_METRICS_PORT is set, adds them up on each scrape. Same protection as the
-web's: `Authorization: Bearer <KEYSERVICE_METRICS_TOKEN>` (hmac.compare_digest), and it
-refuses to start without a token. The scrape-time database gauges are the web's alone.
+web's: `Authorization: Bearer <KEYSERVICE_METRICS_TOKEN>` (hmac.compare_digest); without a
+token it does not start at all. The scrape-time database gauges are the web's alone.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 from core.metrics import CONTENT_TYPE, metrics_render, multiprocess_dir
 
@@ -61,15 +60,14 @@ def metrics_app(token: str) -> Callable[[dict[str, Any], StartResponse], Iterabl
 
 def worker_metrics_start() -> WSGIServer | None:
     """Serve /metrics on KEYSERVICE_WORKER_METRICS_ADDR:PORT in a daemon thread (None when the
-    port is 0). Clears earlier runs' files from PROMETHEUS_MULTIPROC_DIR first."""
+    port is 0 or the token empty). Clears earlier runs' files from PROMETHEUS_MULTIPROC_DIR."""
     port = settings.KEYSERVICE_WORKER_METRICS_PORT
     if not port:
         return None
     token = settings.KEYSERVICE_METRICS_TOKEN
     if not token:
-        raise ImproperlyConfigured(
-            "KEYSERVICE_WORKER_METRICS_PORT is set but KEYSERVICE_METRICS_TOKEN is empty."
-        )
+        logger.info("worker metrics off: KEYSERVICE_METRICS_TOKEN is empty")
+        return None
     directory = multiprocess_dir()
     if directory is None:
         logger.warning(

@@ -6,6 +6,10 @@ from typing import Any
 from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "keyservice.settings")
+# prometheus_client's multiprocess files are written from the first import on: the directory
+# must exist before (core.metrics_worker).
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 app = Celery("keyservice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
