@@ -136,7 +136,7 @@ def test_the_cache_counter_takes_hit_miss_and_bypass_and_nothing_else():
     after = {r: sample("keyservice_verify_cache_total", result=r) for r in before}
     assert {r: after[r] - before[r] for r in before} == {"hit": 2, "miss": 1, "bypass": 1}
     with pytest.raises(ValueError):
-        verify_cache_count(result="stale")  # type: ignore[arg-type]  # the refusal under test
+        verify_cache_count(result="stale")  # the refusal under test
 
 
 def test_a_refused_rate_limit_hit_is_counted_by_the_limit_not_the_identity():

@@ -49,6 +49,7 @@ def tool(name: str) -> str | None:
 def resolved(tmp_path_factory) -> dict:
     compose = compose_command()
     require(compose is not None, "needs docker-compose (bin/check-compose installs it; CI does)")
+    assert compose is not None
     env_file = tmp_path_factory.mktemp("compose") / "empty.env"
     env_file.write_text("")
     result = subprocess.run(
