@@ -165,12 +165,15 @@ def start_worker(postgres, smtp):
     """Start real `celery worker` processes: start_worker(broker_url, queue, **env)."""
     workers: list[Worker] = []
 
-    def start(broker_url: str, queue: str, **env) -> Worker:
+    def start(
+        broker_url: str, queue: str, pool: tuple[str, ...] = ("--pool=solo",), **env
+    ) -> Worker:
         worker = Worker(
             broker_url=broker_url,
             queue=queue,
             db_url=database_url(connection.settings_dict),
             email_url=smtp.url,
+            pool=pool,
             **env,
         )
         workers.append(worker)

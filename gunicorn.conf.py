@@ -72,3 +72,39 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
     },
 }
+
+# Prometheus (core.metrics): every worker counts into files under PROMETHEUS_MULTIPROC_DIR,
+# which /metrics adds up. Set here, in the master, before any worker imports
+# prometheus_client; unset, a private directory is made for this server and removed when it
+# exits. Either way it is emptied of older runs' files at start, and a dead worker's live
+# gauges are dropped (child_exit), so a scrape never counts a worker twice or a stale one.
+_metrics_dir_made = False
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="keyservice-metrics-")
+    _metrics_dir_made = True
+
+
+def _metrics_dir() -> Path:
+    return Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+
+
+def on_starting(server) -> None:
+    directory = _metrics_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):  # only prometheus_client's files, nothing else
+        stale.unlink(missing_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, str(_metrics_dir()))
+
+
+def on_exit(server) -> None:
+    if _metrics_dir_made:
+        import shutil
+
+        shutil.rmtree(_metrics_dir(), ignore_errors=True)

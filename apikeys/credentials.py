@@ -25,6 +25,7 @@ from apikeys import crypto
 from apikeys.models import SCOPE_NAME, ApiKey, Scope, ServiceToken
 from apikeys.tokens import token_digest, token_is_well_formed
 from core.ids import is_public_id
+from core.metrics import verify_outcome_count, verify_outcomes_declare
 from projects.models import Project
 from teams.selectors import Access, access_resolve, membership_find_granting
 
@@ -40,6 +41,14 @@ class VerifyFailure(StrEnum):
     INVALID_KEY = "Unauthorized: Invalid API Key"
     INVALID_USER = "Invalid User"  # an active key of another userId
     PROJECT_NOT_FOUND = "Project not found"
+
+
+# The metric's label per outcome (core.metrics): stable names, not the messages.
+OUTCOME_LABELS: dict[VerifyFailure | None, str] = {
+    None: "ok",
+    **{failure: failure.name.lower() for failure in VerifyFailure},
+}
+verify_outcomes_declare(outcomes=OUTCOME_LABELS.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +91,23 @@ def apikey_verify(
 
     A malformed token, or a malformed key or bad checksum without a token, is refused without
     touching the database; otherwise exactly one query, then constant-time comparisons. A
-    deactivated user's key (User.is_active false) is an unknown key.
+    deactivated user's key (User.is_active false) is an unknown key. Each outcome is counted
+    (core.metrics: keyservice_verify_total{outcome}).
     """
+    result = _verify(
+        key=key, user_public_id=user_public_id, project_public_id=project_public_id, token=token
+    )
+    verify_outcome_count(outcome=OUTCOME_LABELS[result.failure])
+    return result
+
+
+def _verify(
+    *,
+    key: object,
+    user_public_id: object,
+    project_public_id: str | None,
+    token: TokenCheck | None,
+) -> Verification:
     relayed = None if token is None else token.token
     if token is not None and not token_is_well_formed(relayed):
         return Verification(failure=VerifyFailure.INVALID_TOKEN)

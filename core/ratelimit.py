@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from core.metrics import ratelimit_refusal_count
 from core.quietlog import QuietWarning
 
 logger = logging.getLogger(__name__)
@@ -63,13 +64,19 @@ def _digest(ident: str) -> str:
 
 
 def ratelimit_hit(*, scope: str, ident: str, rate: Rate) -> Decision:
-    """Count one hit of `ident` against `scope`'s limit; whether it may proceed."""
+    """Count one hit of `ident` against `scope`'s limit; whether it may proceed.
+
+    `scope` is a constant name (it labels the refusal metric, keyservice_ratelimit_refusals);
+    who is limited goes in `ident`, never in `scope`."""
     key = f"ratelimit:{scope}:{_digest(ident)}"
     try:
-        return _hit(key, rate, time.time())
+        decision = _hit(key, rate, time.time())
     except Exception as exc:  # any cache failure: fail open
         _warn_unavailable(scope, exc)
         return ALLOWED
+    if not decision.allowed:
+        ratelimit_refusal_count(limit=scope)
+    return decision
 
 
 def _hit(key: str, rate: Rate, now: float) -> Decision:
@@ -133,6 +140,8 @@ def concurrency_slot(*, scope: str, ident: str, limit: int, ttl: int) -> Iterato
         _warn_unavailable(scope, exc)
         yield True
         return
+    if running > limit:
+        ratelimit_refusal_count(limit=scope)
     try:
         yield running <= limit
     finally:

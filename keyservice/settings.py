@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: times the whole stack (core.metrics_http; labels are URL patterns, never paths).
+    "core.metrics_http.MetricsMiddleware",
     "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -388,7 +390,7 @@ SPECTACULAR_SETTINGS = {
 # HTTPS: redirect the dashboard to HTTPS (not the APIs: they answer 403 "HTTPS required", and
 # not the health check that the container probes over plain HTTP).
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^pixelStripeApi/", r"^internal/"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$", r"^pixelStripeApi/", r"^internal/"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
@@ -421,6 +423,17 @@ CONTENT_SECURITY_POLICY = {
 KEYSERVICE_API_MAX_BODY_BYTES = env.int("KEYSERVICE_API_MAX_BODY_BYTES", default=65536)
 if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Metrics (core.metrics, README "Metrics") -----------------------------------------------
+# The bearer token Prometheus scrapes /metrics with; empty: /metrics answers 404.
+KEYSERVICE_METRICS_TOKEN = env.str("KEYSERVICE_METRICS_TOKEN", default="")
+if KEYSERVICE_METRICS_TOKEN and len(KEYSERVICE_METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "KEYSERVICE_METRICS_TOKEN must be at least 32 characters (e.g. openssl rand -hex 32)."
+    )
+# Celery workers: the port their own /metrics listens on (0: none), with the same token.
+KEYSERVICE_WORKER_METRICS_PORT = env.int("KEYSERVICE_WORKER_METRICS_PORT", default=0)
+KEYSERVICE_WORKER_METRICS_ADDR = env.str("KEYSERVICE_WORKER_METRICS_ADDR", default="127.0.0.1")
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ from accounts import views as account_views
 from api import urls as api_urls
 from api.errors import not_found
 from core import health
+from core.metrics_http import metrics_view
 from dashboard import views as dashboard_views
 from teams import views as team_views
 
@@ -27,6 +28,7 @@ def _not_offered(request, *args, **kwargs):
 urlpatterns = [
     path("", dashboard_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),  # token-protected (core.metrics_http)
     path("keys/", include("apikeys.urls")),
     path("team/", include("teams.urls")),
     path("invitations/<str:token>/", team_views.invitation_detail, name="invitation_detail"),

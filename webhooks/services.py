@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from core.batches import queryset_delete_in_batches
 from core.errors import ApplicationError
+from core.metrics import webhook_delivery_count, webhook_outcomes_declare
 from core.queued import MAX_BACKOFF_SECONDS, retry_backoff, row_dispatch, rows_to_sweep
 from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
 from projects.models import Project
@@ -46,6 +47,9 @@ class DeliveryOutcome(StrEnum):
     RETRY = "retry"
     FAILED = "failed"
     NOOP = "noop"  # nothing to do: the delivery is no longer pending
+
+
+webhook_outcomes_declare(outcomes=[outcome.value for outcome in DeliveryOutcome])
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ def webhook_deliver(*, delivery_id: int) -> WebhookOutcome:
             .first()
         )
         if delivery is None or delivery.state != WebhookDelivery.State.PENDING:
+            webhook_delivery_count(outcome=DeliveryOutcome.NOOP.value)
             return WebhookOutcome(DeliveryOutcome.NOOP)
         result = _attempt(delivery)
         return _settle(delivery, result, may_retry=True)
@@ -246,6 +251,7 @@ def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool
         delivery.due_at = None
         outcome = WebhookOutcome(DeliveryOutcome.FAILED)
     delivery.save(update_fields=fields)
+    webhook_delivery_count(outcome=outcome.outcome.value)
     log = logger.info if outcome.outcome is DeliveryOutcome.DELIVERED else logger.warning
     log(
         "webhook delivery %s %s (%s) attempt %s: %s%s",

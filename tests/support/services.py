@@ -93,7 +93,17 @@ def database_url(settings_dict: dict) -> str:
 class Worker:
     """A real `celery worker` process on the test database, a broker and an SMTP server."""
 
-    def __init__(self, *, broker_url: str, queue: str, db_url: str, email_url: str, **extra_env):
+    def __init__(
+        self,
+        *,
+        broker_url: str,
+        queue: str,
+        db_url: str,
+        email_url: str,
+        pool: tuple[str, ...] = ("--pool=solo",),
+        **extra_env,
+    ):
+        self.pool = pool  # e.g. ("--pool=prefork", "--concurrency=2")
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "keyservice.settings_test",
@@ -114,7 +124,7 @@ class Worker:
             self.proc = subprocess.Popen(
                 [
                     *(sys.executable, "-m", "celery", "-A", "keyservice", "worker"),
-                    *("--pool=solo", "--loglevel=INFO", "-Q", self.queue),
+                    *(*self.pool, "--loglevel=INFO", "-Q", self.queue),
                     *("--without-heartbeat", "--without-gossip", "--without-mingle"),
                 ],
                 cwd=ROOT,
