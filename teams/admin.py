@@ -37,7 +37,7 @@ class MembershipAdminForm(forms.ModelForm):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic only in the stubs
+class MembershipAdmin(admin.ModelAdmin):
     form = MembershipAdminForm
     list_display = ["member", "owner", "role", "created_at"]
     list_filter = ["role"]

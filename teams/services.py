@@ -67,7 +67,9 @@ def membership_upsert(
     _membership_validate(owner=owner, member=member, role=role, projects=projects)
     wanted = {p.pk for p in projects}
     membership = Membership.objects.select_for_update().filter(owner=owner, member=member).first()
-    details: dict[str, JsonValue] = {"role": role} | ({"via": via} if via else {})
+    details: dict[str, JsonValue] = {"role": role}
+    if via:
+        details["via"] = via
     if membership is None:
         membership = Membership.objects.create(owner=owner, member=member, role=role)
         membership.projects.set(projects)
