@@ -56,7 +56,7 @@ class SecurityOverview:
 def security_overview(*, owner: User) -> SecurityOverview:
     """Everything the Security page shows, in a fixed number of queries."""
     projects = project_list_owned(owner=owner)
-    reach = account_reach_list(owner=owner)
+    reach = account_reach_list(owner=owner, projects=projects)
     memberships = list(
         Membership.objects.filter(owner=owner)
         .select_related("member")

@@ -129,12 +129,22 @@ class Reach:
     access: Access
 
 
-def account_reach_list(*, owner: User) -> list[Reach]:
-    """Who reaches each of `owner`'s projects, decided by the one access rule: the owner
-    (access_resolve), and each member whose membership `membership_find_granting` finds, in
-    one query for the whole account (the rule compiled into it, as on the API's hot path)."""
-    projects = list(Project.objects.filter(owner=owner).values_list("pk", flat=True))
-    reach = [Reach(project_id=pk, user=owner, access=Access.OWNER) for pk in projects]
+def account_reach_list(*, owner: User, projects: list[Project] | None = None) -> list[Reach]:
+    """Who reaches each of `owner`'s projects (`projects`, when the caller has them), decided
+    by the one access rule: the owner (access_resolve), and each member whose membership
+    `membership_find_granting` finds, in one query for the whole account (the rule compiled
+    into it, as on the API's hot path)."""
+    if projects is None:
+        projects = list(Project.objects.filter(owner=owner))
+    reach = [
+        Reach(
+            project_id=p.pk,
+            user=owner,
+            access=access_resolve(user_id=owner.pk, project_owner_id=p.owner_id, member_role=None),
+        )
+        for p in projects
+        if p.owner_id == owner.pk
+    ]
     through = Membership.projects.through
     grants = (
         through.objects.filter(project__owner=owner)

@@ -1,6 +1,6 @@
-"""History pruning: team events, key events, settled outbox emails and delivered webhook deliveries past
-their retention are deleted (daily beat task and `manage.py prune_history`); nothing an
-operator may still need to act on is."""
+"""History pruning: team events, key events, settled outbox emails and delivered webhook
+deliveries past their retention are deleted (daily beat task and `manage.py prune_history`);
+nothing an operator may still need to act on is."""
 
 import io
 from datetime import timedelta
@@ -60,7 +60,8 @@ def delivery(project, state: str, days: int) -> WebhookDelivery:
 MODELS = [
     (AuditEvent, "team"),
     (KeyEvent, "events"),
-    (OutboxEmail, "emails"), (WebhookDelivery, "deliveries"),
+    (OutboxEmail, "emails"),
+    (WebhookDelivery, "deliveries"),
 ]
 
 

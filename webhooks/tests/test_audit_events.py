@@ -61,9 +61,7 @@ def test_rotating_the_secret_stamps_the_time_and_records_no_secret(client, owner
     assert hook.secret not in json.dumps(event.details) + event.account_email
 
 
-def test_a_readonly_member_cannot_rotate_and_nothing_is_recorded(
-    client, readonly_member, showroom
-):
+def test_a_readonly_member_cannot_rotate_and_nothing_is_recorded(client, readonly_member, showroom):
     client.force_login(readonly_member)
     assert client.post(f"/projects/{showroom.public_id}/webhook/secret/").status_code == 404
     assert not AuditEvent.objects.exists()
