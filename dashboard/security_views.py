@@ -67,7 +67,7 @@ def security_audit(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "rows": trail_rows(refs=list(page.object_list)),
+        "rows": trail_rows(refs=list(page.object_list), names=True),
         "query": query.urlencode(),
     }
     response = render(request, "dashboard/security/audit.html", context)

@@ -111,6 +111,7 @@ class TrailRow:
     person: str
     projects: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    project_names: list[str] = field(default_factory=list)  # for the page; the CSV has ids
 
     def detail_items(self) -> list[tuple[str, str]]:
         """The details as (name, text) for the page: a list joined by commas, None as —."""
@@ -223,17 +224,23 @@ def _key_row(event: KeyEvent) -> TrailRow:
     )
 
 
-def trail_rows(*, refs: list[tuple[datetime, int, str]]) -> list[TrailRow]:
-    """The rows `refs` (a slice of trail_query) name, in their order: two queries."""
+def trail_rows(*, refs: list[tuple[datetime, int, str]], names: bool = False) -> list[TrailRow]:
+    """The rows `refs` (a slice of trail_query) name, in their order: two queries (three
+    with `names`: the projects' current names, else their projectIds)."""
     team_ids = [pk for _, pk, source in refs if source == TEAM]
     key_ids = [pk for _, pk, source in refs if source == KEY]
     team = AuditEvent.objects.in_bulk(team_ids)
     key = KeyEvent.objects.select_related("actor", "key").in_bulk(key_ids)
-    return [
+    rows = [
         _team_row(team[pk]) if source == TEAM else _key_row(key[pk])
         for _, pk, source in refs
         if pk in (team if source == TEAM else key)
     ]
+    if names and (ids := {i for row in rows for i in row.projects}):
+        known = dict(Project.objects.filter(public_id__in=ids).values_list("public_id", "name"))
+        for row in rows:
+            row.project_names[:] = [known.get(i, i) for i in row.projects]
+    return rows
 
 
 def trail_iter(

@@ -228,6 +228,8 @@ def test_the_owner_sees_their_accounts_team_and_key_events_newest_first(
     html = response.content.decode()
     assert "outsider@example.com" not in html
     assert "root@example.com" in html and "operator" in html  # the address change's actor
+    changed = html[html.index('data-kind="member_changed"') :].split("</tr>")[0]
+    assert "<td>Showroom</td>" in changed  # the project's name on the page (ids in the CSV)
 
 
 def test_the_trail_filters_by_person_and_by_kind(client, owner, full_member, trail):
