@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,6 +22,18 @@ class DayUses:
 def apikey_current_for(*, user: User) -> ApiKey | None:
     """The user's active key (hint and dates only are meant for display), or None."""
     return ApiKey.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+def apikey_active_by_user(*, user_ids: Iterable[int]) -> dict[int, ApiKey]:
+    """The active key of each of these users that has one (one query), by user pk."""
+    keys = ApiKey.objects.filter(user_id__in=list(user_ids), revoked_at__isnull=True)
+    return {key.user_id: key for key in keys}
+
+
+def apikey_last_used_map(*, key_ids: Iterable[int]) -> dict[int, datetime]:
+    """When each of these keys was last used, by key pk; a key never used is absent (one
+    query; usage lags by up to a minute, apikeys.usage)."""
+    return dict(KeyUse.objects.filter(key_id__in=list(key_ids)).values_list("key_id", "last_at"))
 
 
 @dataclass(frozen=True, slots=True)

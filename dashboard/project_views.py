@@ -10,6 +10,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from audit.services import Actor
 from builds.selectors import upload_list
 from core.errors import ApplicationError, form_add_application_error
 from dashboard.forms import ProjectRenameForm, ProjectSettingsForm, WebhookForm
@@ -135,6 +136,7 @@ def project_webhook(request: AuthenticatedHttpRequest, project_id: str) -> HttpR
                 url=form.cleaned_data["webhook_url"],
                 events=form.cleaned_data["webhook_events"],
                 retries=form.cleaned_data["webhook_retries"],
+                actor=Actor.of(request.user),
             )
         except ApplicationError as exc:
             names = {"webhookUrl": "webhook_url", "webhookEvents": "webhook_events"}
@@ -167,6 +169,6 @@ def project_webhook_test(request: AuthenticatedHttpRequest, project_id: str) -> 
 @require_POST
 def project_webhook_secret(request: AuthenticatedHttpRequest, project_id: str) -> HttpResponse:
     project, _ = _writable(request, project_id)
-    webhook_secret_rotate(project=project)
+    webhook_secret_rotate(project=project, actor=Actor.of(request.user))
     messages.success(request, "New signing secret: update your receiver; old signatures fail.")
     return redirect("project_detail", project_id=project.public_id)

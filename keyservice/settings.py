@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "csp",
     "core",
     "accounts",
+    "audit",
     "projects",
     "teams",
     "apikeys",

@@ -33,6 +33,7 @@ urlpatterns = [
     path("team/", include("teams.urls")),
     path("invitations/<str:token>/", team_views.invitation_detail, name="invitation_detail"),
     path("projects/", include("dashboard.project_urls")),
+    path("security/", include("dashboard.security_urls")),
     # A user's address changes only through accounts.services.user_email_change (operators):
     # allauth's own "manage email addresses" page is not offered.
     path("accounts/email/", _not_offered),

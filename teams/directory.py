@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.services import user_create_or_update
+from audit.services import SYSTEM
 from core.errors import ApplicationError
 from projects.models import Project
 from projects.services import project_create_or_update
@@ -96,6 +97,8 @@ def directory_import(*, data: dict) -> ImportSummary:
                         member=by_email[row.member],
                         role=row.role,
                         projects=[by_id[i] for i in row.project_ids],
+                        actor=SYSTEM,
+                        via="directory import",
                     )
                 except ApplicationError as exc:
                     problems = list(exc.fields.values()) or [exc.message]

@@ -13,6 +13,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_address_is_verified
+from audit.models import AuditEvent
+from audit.services import Actor, audit_record
 from core.errors import ApplicationError
 from core.ratelimit import Rate, ratelimit_hit
 from outbox.models import OutboxEmail
@@ -174,7 +176,27 @@ def invitation_create(
     _owner_budget(owner.pk)  # counted only once everything else passed; refusal rolls back
     invitation.projects.set(projects)
     _send(invitation)
+    _invitation_audit(invitation, AuditEvent.Kind.INVITATION_SENT, projects=projects)
     return invitation
+
+
+def _invitation_audit(
+    invitation: Invitation,
+    kind: AuditEvent.Kind,
+    *,
+    projects: list[Project],
+    actor: User | None = None,
+) -> None:
+    """Record `kind` of `invitation` in its owner's trail; the owner acts unless `actor`."""
+    audit_record(
+        kind=kind,
+        account=invitation.owner,
+        actor=Actor.of(actor or invitation.owner),
+        subject=actor,
+        subject_email=invitation.email,
+        projects=[p.public_id for p in projects],
+        details={"role": invitation.role, "invitation": invitation.pk},
+    )
 
 
 def _send(invitation: Invitation) -> None:
@@ -204,16 +226,22 @@ def invitation_resend(*, invitation: Invitation) -> Invitation:
     invitation.expires_at = _expiry()
     invitation.save(update_fields=["expires_at"])
     _send(invitation)
+    projects = list(invitation.projects.all())
+    _invitation_audit(invitation, AuditEvent.Kind.INVITATION_RESENT, projects=projects)
     return invitation
 
 
 @transaction.atomic
 def invitation_revoke(*, invitation: Invitation) -> bool:
-    return bool(
-        Invitation.objects.filter(pk=invitation.pk, state=Invitation.State.PENDING).update(
-            state=Invitation.State.REVOKED, revoked_at=timezone.now()
-        )
+    """Revoke a pending invitation (the owner's act, recorded in their trail). Returns False
+    when it was not pending."""
+    revoked = Invitation.objects.filter(pk=invitation.pk, state=Invitation.State.PENDING).update(
+        state=Invitation.State.REVOKED, revoked_at=timezone.now()
     )
+    if revoked:
+        projects = list(invitation.projects.all())
+        _invitation_audit(invitation, AuditEvent.Kind.INVITATION_REVOKED, projects=projects)
+    return bool(revoked)
 
 
 @dataclass(frozen=True)
@@ -249,16 +277,22 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Acceptance:
         refusal = InvitationRefusal.EMAIL_MISMATCH
     if refusal is not None:
         raise _refuse(refusal, _NOT_ACCEPTED[refusal])
-    result = membership_upsert(
-        owner=invitation.owner,
-        member=user,
-        role=invitation.role,
-        projects=list(invitation.projects.all()),
-    )
+    projects = list(invitation.projects.all())
     invitation.state = Invitation.State.ACCEPTED
     invitation.accepted_by = user
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["state", "accepted_by", "accepted_at"])
+    _invitation_audit(
+        invitation, AuditEvent.Kind.INVITATION_ACCEPTED, projects=projects, actor=user
+    )
+    result = membership_upsert(
+        owner=invitation.owner,
+        member=user,
+        role=invitation.role,
+        projects=projects,
+        actor=Actor.of(user),
+        via="invitation",
+    )
     return Acceptance(membership=result.membership, owner=invitation.owner)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
 from projects.models import Project
@@ -118,3 +118,52 @@ def invitation_list_pending(*, owner: User) -> list[Invitation]:
         # For the template (teams/team.html) only; not a field, so the model does not declare it.
         row.status = invitation_status(invitation=row)  # type: ignore[attr-defined]
     return rows
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One person who reaches one of an account's projects, and with what access."""
+
+    project_id: int
+    user: User
+    access: Access
+
+
+def account_reach_list(*, owner: User, projects: list[Project] | None = None) -> list[Reach]:
+    """Who reaches each of `owner`'s projects (`projects`, when the caller has them), decided
+    by the one access rule: the owner (access_resolve), and each member whose membership
+    `membership_find_granting` finds, in one query for the whole account (the rule compiled
+    into it, as on the API's hot path)."""
+    if projects is None:
+        projects = list(Project.objects.filter(owner=owner))
+    reach = [
+        Reach(
+            project_id=p.pk,
+            user=owner,
+            access=access_resolve(user_id=owner.pk, project_owner_id=p.owner_id, member_role=None),
+        )
+        for p in projects
+        if p.owner_id == owner.pk
+    ]
+    through = Membership.projects.through
+    grants = (
+        through.objects.filter(project__owner=owner)
+        .filter(
+            Exists(
+                membership_find_granting(
+                    user_id=OuterRef("membership__member_id"),
+                    project_id=OuterRef("project_id"),
+                    project_owner_id=OuterRef("project__owner_id"),
+                )
+            )
+        )
+        .select_related("membership__member")
+        .order_by("membership__member__email")
+    )
+    for grant in grants:
+        member = grant.membership.member
+        access = access_resolve(
+            user_id=member.pk, project_owner_id=owner.pk, member_role=grant.membership.role
+        )
+        reach.append(Reach(project_id=grant.project_id, user=member, access=access))
+    return reach

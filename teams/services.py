@@ -9,6 +9,8 @@ from enum import StrEnum
 from django.db import transaction
 
 from accounts.models import User
+from audit.models import AuditEvent
+from audit.services import Actor, JsonValue, audit_record
 from core.errors import ApplicationError
 from projects.models import Project
 from teams.models import Membership, Role
@@ -45,34 +47,78 @@ def _membership_validate(*, owner: User, member: User, role: str, projects: list
 
 @transaction.atomic
 def membership_upsert(
-    *, owner: User, member: User, role: str, projects: Iterable[Project]
+    *,
+    owner: User,
+    member: User,
+    role: str,
+    projects: Iterable[Project],
+    actor: Actor,
+    via: str = "",
 ) -> MembershipUpsert:
     """Give `member` the `role` in `owner`'s account, reaching exactly `projects`.
 
     Creates the membership or updates it in place; the access list is replaced, not merged.
-    Raises ApplicationError (MembershipRefusal.INVALID, naming the fields) when member is the
-    owner, the role is unknown, or a project belongs to another account.
+    A creation or a change is recorded in the owner's audit trail (`member_added` /
+    `member_changed`, caused by `actor`, `via` saying through what). Raises ApplicationError
+    (MembershipRefusal.INVALID, naming the fields) when member is the owner, the role is
+    unknown, or a project belongs to another account.
     """
     projects = list(projects)
     _membership_validate(owner=owner, member=member, role=role, projects=projects)
     wanted = {p.pk for p in projects}
     membership = Membership.objects.select_for_update().filter(owner=owner, member=member).first()
+    details: dict[str, JsonValue] = {"role": role}
+    if via:
+        details["via"] = via
     if membership is None:
         membership = Membership.objects.create(owner=owner, member=member, role=role)
         membership.projects.set(projects)
+        audit_record(
+            kind=AuditEvent.Kind.MEMBER_ADDED,
+            account=owner,
+            actor=actor,
+            subject=member,
+            projects=[p.public_id for p in projects],
+            details=details,
+        )
         return MembershipUpsert(membership=membership, created=True, changed=True)
-    current = set(membership.projects.values_list("pk", flat=True))
-    changed = membership.role != role or current != wanted
+    current = dict(membership.projects.values_list("pk", "public_id"))
+    changed = membership.role != role or set(current) != wanted
     if changed:
+        details |= {"from_role": membership.role, "from_projects": sorted(current.values())}
         membership.role = role
         membership.save(update_fields=["role", "updated_at"])
-        if current != wanted:
+        if set(current) != wanted:
             membership.projects.set(projects)
+        audit_record(
+            kind=AuditEvent.Kind.MEMBER_CHANGED,
+            account=owner,
+            actor=actor,
+            subject=member,
+            projects=[p.public_id for p in projects],
+            details=details,
+        )
     return MembershipUpsert(membership=membership, created=False, changed=changed)
 
 
 @transaction.atomic
-def membership_remove(*, owner: User, member: User) -> bool:
-    """Remove `member` from `owner`'s account. Returns False when they were not a member."""
-    deleted, _ = Membership.objects.filter(owner=owner, member=member).delete()
-    return bool(deleted)
+def membership_remove(*, owner: User, member: User, actor: Actor) -> bool:
+    """Remove `member` from `owner`'s account. Returns False when they were not a member.
+
+    Recorded in the owner's trail: `member_left` when the member is the actor, else
+    `member_removed`."""
+    membership = Membership.objects.select_for_update().filter(owner=owner, member=member).first()
+    if membership is None:
+        return False
+    role, projects = membership.role, list(membership.projects.values_list("public_id", flat=True))
+    membership.delete()
+    left = actor.user is not None and actor.user.pk == member.pk
+    audit_record(
+        kind=AuditEvent.Kind.MEMBER_LEFT if left else AuditEvent.Kind.MEMBER_REMOVED,
+        account=owner,
+        actor=actor,
+        subject=member,
+        projects=projects,
+        details={"role": role},
+    )
+    return True

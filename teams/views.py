@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from accounts.selectors import user_address_is_verified
+from audit.services import Actor
 from core.errors import ApplicationError, form_add_application_error
 from teams import invitations as inv
 from teams.forms import InviteForm, MembershipForm
@@ -111,6 +112,7 @@ def member_edit(request: AuthenticatedHttpRequest, member_id: str) -> HttpRespon
                 member=membership.member,
                 role=form.cleaned_data["role"],
                 projects=form.selected_projects(),
+                actor=Actor.of(request.user),
             )
         except ApplicationError as exc:  # the form checks the same; a race can still refuse
             form_add_application_error(form, exc)
@@ -128,7 +130,9 @@ def member_edit(request: AuthenticatedHttpRequest, member_id: str) -> HttpRespon
 def member_remove(request: AuthenticatedHttpRequest, member_id: str) -> HttpResponse:
     membership = _own_membership(request, member_id)
     if request.method == "POST":
-        membership_remove(owner=request.user, member=membership.member)
+        membership_remove(
+            owner=request.user, member=membership.member, actor=Actor.of(request.user)
+        )
         messages.success(request, f"{membership.member.email} was removed from your team.")
         return redirect("team")
     return render(request, "teams/member_remove.html", {"membership": membership})
@@ -143,7 +147,7 @@ def team_leave(request: AuthenticatedHttpRequest, owner_id: str) -> HttpResponse
         owner__public_id=owner_id,
     )
     if request.method == "POST":
-        membership_remove(owner=membership.owner, member=request.user)
+        membership_remove(owner=membership.owner, member=request.user, actor=Actor.of(request.user))
         messages.success(request, f"You left {membership.owner.email}'s team.")
         return redirect("home")
     return render(request, "teams/leave.html", {"membership": membership})

@@ -1,9 +1,14 @@
+from typing import Any, cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
+from accounts.models import User
+from audit.services import Actor
 from core.admin import ReadOnlyAdmin
+from webhooks.configure import webhook_url_audit
 from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 from webhooks.ssrf import WebhookUrlRefused
 from webhooks.urls import webhook_url_check
@@ -36,6 +41,14 @@ class WebhookAdmin(admin.ModelAdmin):
     search_fields = ["project__public_id", "project__name", "url"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
+    readonly_fields = ["secret_rotated_at"]
+
+    def save_model(self, request: HttpRequest, obj: Webhook, form: Any, change: bool) -> None:
+        """Saved as the admin does, and a new URL recorded in the owner's audit trail."""
+        before = Webhook.objects.filter(pk=obj.pk).values_list("url", flat=True).first() or ""
+        super().save_model(request, obj, form, change)
+        operator = Actor.operator(cast(User, request.user))  # the admin serves staff only
+        webhook_url_audit(project=obj.project, before=before, after=obj.url, actor=operator)
 
 
 # Shown, and read-only. A tuple: the stubs type `fields` and `readonly_fields` as different

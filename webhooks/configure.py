@@ -3,9 +3,14 @@ needed, URL and events (validated), retries, the signing secret."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from audit.models import AuditEvent
+from audit.services import Actor, audit_record
 from core.errors import ApplicationError
 from projects.models import Project
 from projects.services import project_touch
@@ -29,13 +34,14 @@ def webhook_get_or_create(*, project: Project) -> Webhook:
 
 @transaction.atomic
 def webhook_settings_update(
-    *, project: Project, url: str, events: list[str], retries: bool | None = None
+    *, project: Project, url: str, events: list[str], actor: Actor, retries: bool | None = None
 ) -> Webhook:
     """Set the project's webhook URL ("" for none) and subscribed events, validated, and
     whether its deliveries are retried (`retries`; None leaves it as it is).
 
     The URL gets the check every send repeats (webhooks/urls.py): exactly the string saved
     is the one checked, nothing is trimmed or normalised. A literal IP must be public.
+    A new URL is recorded in the project owner's audit trail (webhook_url_audit).
     """
     url = "" if url is None else url
     errors: dict[str, str] = {}
@@ -54,6 +60,7 @@ def webhook_settings_update(
         message = " ".join(errors.values())
         raise ApplicationError(WebhookRefusal.INVALID_SETTINGS, message, fields=errors)
     hook = webhook_get_or_create(project=project)
+    before = hook.url
     hook.url = url
     hook.events = [e for e in WEBHOOK_EVENTS if e in events]
     fields = ["url", "events"]
@@ -61,15 +68,52 @@ def webhook_settings_update(
         hook.retries = retries
         fields.append("retries")
     hook.save(update_fields=fields)
+    webhook_url_audit(project=project, before=before, after=url, actor=actor)
     project_touch(project=project)  # a webhook change moves the project's updatedAt on
     return hook
 
 
+def url_for_audit(url: str) -> str:
+    """The URL as the audit trail keeps it: without credentials, query or fragment (where a
+    receiver's own token may sit)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "…" if parts.query else "", ""))
+
+
+def webhook_url_audit(*, project: Project, before: str, after: str, actor: Actor) -> None:
+    """Record a change of the project's webhook URL (none when it stayed the same) in the
+    project owner's trail. The dashboard's and the admin's writes both call it."""
+    if before == after:
+        return
+    audit_record(
+        kind=AuditEvent.Kind.WEBHOOK_URL_CHANGED,
+        account=project.owner,
+        actor=actor,
+        projects=[project.public_id],
+        details={"from": url_for_audit(before), "to": url_for_audit(after)},
+    )
+
+
 @transaction.atomic
-def webhook_secret_rotate(*, project: Project) -> str:
-    """Give the project a new signing secret; deliveries from now on are signed with it."""
+def webhook_secret_rotate(*, project: Project, actor: Actor) -> str:
+    """Give the project a new signing secret; deliveries from now on are signed with it.
+    Stamps `secret_rotated_at` and records the rotation (never the secret) in the owner's
+    trail."""
     hook = webhook_get_or_create(project=project)
     hook.secret = new_webhook_secret()
-    hook.save(update_fields=["secret"])
+    hook.secret_rotated_at = timezone.now()
+    hook.save(update_fields=["secret", "secret_rotated_at"])
+    audit_record(
+        kind=AuditEvent.Kind.WEBHOOK_SECRET_ROTATED,
+        account=project.owner,
+        actor=actor,
+        projects=[project.public_id],
+    )
     project_touch(project=project)
     return hook.secret

@@ -24,6 +24,9 @@ class Webhook(models.Model):
     url = models.URLField(max_length=2048, blank=True)
     events = models.JSONField(default=list, blank=True)
     secret = models.CharField(max_length=64, default=new_webhook_secret, editable=False)
+    # When the secret was last replaced (webhooks.configure.webhook_secret_rotate); empty:
+    # never since the settings were created.
+    secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Off: every delivery gets exactly one attempt, whatever the answer (the hosted platform's
     # "no retries"). On: retried only when the receiver cannot have processed an attempt
     # (webhooks.transport.AttemptResult.retryable).

@@ -16,6 +16,11 @@ def webhook_get(*, project: Project) -> Webhook | None:
         return None
 
 
+def webhook_map_for(*, projects: list[Project]) -> dict[int, Webhook]:
+    """The webhook settings of these projects that have any (one query), by project pk."""
+    return {hook.project_id: hook for hook in Webhook.objects.filter(project__in=projects)}
+
+
 def webhook_is_subscribed(*, project: Project, event: str) -> bool:
     """True when `project` has a webhook URL and subscribed to `event`."""
     hook = webhook_get(project=project)

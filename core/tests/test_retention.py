@@ -1,6 +1,6 @@
-"""History pruning: key events, settled outbox emails and delivered webhook deliveries past
-their retention are deleted (daily beat task and `manage.py prune_history`); nothing an
-operator may still need to act on is."""
+"""History pruning: team events, key events, settled outbox emails and delivered webhook
+deliveries past their retention are deleted (daily beat task and `manage.py prune_history`);
+nothing an operator may still need to act on is."""
 
 import io
 from datetime import timedelta
@@ -13,6 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apikeys.models import ApiKey, KeyEvent
+from audit.models import AuditEvent
+from audit.services import SYSTEM, audit_record
 from core.retention import pruners, retention_prune
 from core.tasks import retention_prune as retention_prune_task
 from outbox.models import OutboxEmail
@@ -29,6 +31,11 @@ def aged(obj, days: int):
 
 def event(user, days: int) -> KeyEvent:
     return aged(KeyEvent.objects.create(kind=KeyEvent.Kind.ISSUED, user=user), days)
+
+
+def team_event(owner, days: int) -> AuditEvent:
+    kind = AuditEvent.Kind.MEMBER_REMOVED
+    return aged(audit_record(kind=kind, account=owner, actor=SYSTEM), days)
 
 
 def email(state: str, days: int) -> OutboxEmail:
@@ -50,7 +57,12 @@ def delivery(project, state: str, days: int) -> WebhookDelivery:
     return aged(row, days)
 
 
-MODELS = [(KeyEvent, "events"), (OutboxEmail, "emails"), (WebhookDelivery, "deliveries")]
+MODELS = [
+    (AuditEvent, "team"),
+    (KeyEvent, "events"),
+    (OutboxEmail, "emails"),
+    (WebhookDelivery, "deliveries"),
+]
 
 
 def ids(model) -> set[int]:
@@ -61,11 +73,13 @@ def ids(model) -> set[int]:
 def history(owner, showroom):
     """Rows on both sides of the default retentions (365 days audit, 30 days the others)."""
     old = {
+        "team": {team_event(owner, 400).pk},
         "events": {event(owner, 400).pk, event(owner, 366).pk},
         "emails": {email("sent", 31).pk, email("skipped", 90).pk},
         "deliveries": {delivery(showroom, "delivered", 45).pk},
     }
     kept = {
+        "team": {team_event(owner, 364).pk},
         "events": {event(owner, 364).pk, event(owner, 0).pk},
         "emails": {
             email("sent", 29).pk,
@@ -86,7 +100,13 @@ def test_history_past_its_retention_is_deleted_and_recent_history_is_kept(histor
 
     pruned = retention_prune()
 
-    assert pruned == {"key_events": 2, "outbox_emails": 2, "webhook_deliveries": 1}
+    assert pruned == {
+        "audit_events": 1,
+        "key_events": 2,
+        "outbox_emails": 2,
+        "webhook_deliveries": 1,
+    }
+    assert ids(AuditEvent) == kept["team"]
     assert ids(KeyEvent) == kept["events"]
     assert ids(OutboxEmail) == kept["emails"]
     assert ids(WebhookDelivery) == kept["deliveries"]
@@ -112,7 +132,13 @@ def test_retention_periods_come_from_the_settings(settings, owner, showroom):
     event(owner, 8)
     email("sent", 3)
 
-    assert retention_prune() == {"key_events": 1, "outbox_emails": 1, "webhook_deliveries": 0}
+    team_event(owner, 8)
+    assert retention_prune() == {
+        "audit_events": 1,
+        "key_events": 1,
+        "outbox_emails": 1,
+        "webhook_deliveries": 0,
+    }
     assert recent == ids(KeyEvent) | ids(OutboxEmail) | ids(WebhookDelivery)
 
 
@@ -140,7 +166,7 @@ def test_the_prune_history_command_reports_what_it_deleted(history):
     out = io.StringIO()
     call_command("prune_history", stdout=out)
     assert out.getvalue().strip() == (
-        "Deleted 2 key event(s), 2 outbox email(s) and 1 webhook delivery(ies)."
+        "Deleted 1 team event(s), 2 key event(s), 2 outbox email(s) and 1 webhook delivery(ies)."
     )
 
 
@@ -150,12 +176,18 @@ def test_a_daily_beat_task_prunes_history(settings, history):
 
     result = retention_prune_task.apply().get()
 
-    assert result == {"key_events": 2, "outbox_emails": 2, "webhook_deliveries": 1}
+    assert result == {
+        "audit_events": 1,
+        "key_events": 2,
+        "outbox_emails": 2,
+        "webhook_deliveries": 1,
+    }
     assert ids(KeyEvent) == history[1]["events"]
 
 
 def test_each_app_registers_its_own_pruner():
     assert [(p.name, p.setting_name, p.prune.__module__) for p in pruners()] == [
+        ("audit_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "audit.services"),
         ("key_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "apikeys.services"),
         ("outbox_emails", "KEYSERVICE_OUTBOX_RETENTION_DAYS", "outbox.services"),
         ("webhook_deliveries", "KEYSERVICE_WEBHOOK_RETENTION_DAYS", "webhooks.services"),

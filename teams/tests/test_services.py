@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
+from audit.services import SYSTEM
 from core.errors import ApplicationError
 from projects.models import Project
 from teams.models import Membership, Role
@@ -28,9 +29,15 @@ def test_membership_upsert_creates_then_replaces_the_access_list(team):
     boss, helper, project = team
     other = Project.objects.create(owner=boss, name="Second")
 
-    first = membership_upsert(owner=boss, member=helper, role=Role.READONLY, projects=[project])
-    second = membership_upsert(owner=boss, member=helper, role=Role.FULL, projects=[other])
-    third = membership_upsert(owner=boss, member=helper, role=Role.FULL, projects=[other])
+    first = membership_upsert(
+        actor=SYSTEM, owner=boss, member=helper, role=Role.READONLY, projects=[project]
+    )
+    second = membership_upsert(
+        actor=SYSTEM, owner=boss, member=helper, role=Role.FULL, projects=[other]
+    )
+    third = membership_upsert(
+        actor=SYSTEM, owner=boss, member=helper, role=Role.FULL, projects=[other]
+    )
 
     assert (first.created, second.created, second.changed, third.changed) == (
         True,
@@ -56,7 +63,7 @@ def test_membership_upsert_rejects_invalid_memberships(team, case, field):
     }[case]
 
     with pytest.raises(ApplicationError) as excinfo:
-        membership_upsert(**kwargs)
+        membership_upsert(actor=SYSTEM, **kwargs)
 
     assert excinfo.value.reason is MembershipRefusal.INVALID
     assert field in excinfo.value.fields
@@ -65,8 +72,8 @@ def test_membership_upsert_rejects_invalid_memberships(team, case, field):
 
 def test_membership_remove_reports_whether_there_was_a_membership(team):
     boss, helper, project = team
-    membership_upsert(owner=boss, member=helper, role=Role.FULL, projects=[project])
+    membership_upsert(actor=SYSTEM, owner=boss, member=helper, role=Role.FULL, projects=[project])
 
-    assert membership_remove(owner=boss, member=helper) is True
-    assert membership_remove(owner=boss, member=helper) is False
+    assert membership_remove(actor=SYSTEM, owner=boss, member=helper) is True
+    assert membership_remove(actor=SYSTEM, owner=boss, member=helper) is False
     assert not Membership.objects.exists()

@@ -45,7 +45,7 @@ def test_the_home_page_charts_the_keys_uses_and_warns_that_the_old_key_is_still_
     chart = page.get_by_role("img", name="Uses per day over the last 30 days")
     expect(chart).to_be_visible()
     assert chart.locator("rect.accepted").count() == 1  # today: the new key's one use
-    snap(page, "6-key-usage", full_page=True)
+    snap(page, "8-key-usage", full_page=True)
 
     notice.get_by_role("button", name="Dismiss").click()
     expect(page.locator(".messages")).to_contain_text("Notice dismissed")

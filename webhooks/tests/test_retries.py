@@ -13,6 +13,7 @@ from email.utils import format_datetime
 import pytest
 from django.utils import timezone
 
+from audit.services import SYSTEM
 from core.ids import is_public_id
 from projects.models import Project
 from tests.support.receiver import WebhookReceiver
@@ -250,13 +251,20 @@ def test_with_retries_off_a_delivery_gets_exactly_one_attempt(answer, hooked, re
 
 def test_retries_are_on_by_default_and_the_settings_service_turns_them_off_and_on(showroom):
     url, events = "https://hooks.example.com/k", ["build.approved"]
-    assert webhook_settings_update(project=showroom, url=url, events=events).retries is True
-    assert webhook_settings_update(project=showroom, url=url, events=events, retries=False)
+    assert (
+        webhook_settings_update(actor=SYSTEM, project=showroom, url=url, events=events).retries
+        is True
+    )
+    assert webhook_settings_update(
+        actor=SYSTEM, project=showroom, url=url, events=events, retries=False
+    )
     showroom.webhook.refresh_from_db()
     assert showroom.webhook.retries is False
-    webhook_settings_update(project=showroom, url=url, events=events)  # None: unchanged
+    webhook_settings_update(
+        actor=SYSTEM, project=showroom, url=url, events=events
+    )  # None: unchanged
     showroom.webhook.refresh_from_db()
     assert showroom.webhook.retries is False
-    webhook_settings_update(project=showroom, url=url, events=events, retries=True)
+    webhook_settings_update(actor=SYSTEM, project=showroom, url=url, events=events, retries=True)
     showroom.webhook.refresh_from_db()
     assert showroom.webhook.retries is True

@@ -8,6 +8,7 @@ from datetime import datetime
 import pytest
 import redis
 
+from audit.services import SYSTEM
 from core.errors import ApplicationError
 from projects.models import Project
 from tests.support.services import free_port
@@ -126,6 +127,7 @@ def test_an_event_the_project_did_not_subscribe_to_creates_nothing(
 
 def test_webhook_settings_accept_only_http_urls_and_known_events(showroom):
     webhook_settings_update(
+        actor=SYSTEM,
         project=showroom,
         url="https://hooks.example.com/k",
         events=["build.rejected", "build.uploaded"],
@@ -133,10 +135,10 @@ def test_webhook_settings_accept_only_http_urls_and_known_events(showroom):
     showroom.refresh_from_db()
     assert showroom.webhook.events == ["build.uploaded", "build.rejected"]
     with pytest.raises(ApplicationError) as refused:
-        webhook_settings_update(project=showroom, url="ftp://example.com/", events=[])
+        webhook_settings_update(actor=SYSTEM, project=showroom, url="ftp://example.com/", events=[])
     assert refused.value.reason is WebhookRefusal.INVALID_SETTINGS
     with pytest.raises(ApplicationError) as refused:
-        webhook_settings_update(project=showroom, url="", events=["build.exploded"])
+        webhook_settings_update(actor=SYSTEM, project=showroom, url="", events=["build.exploded"])
     assert set(refused.value.fields) == {"webhookEvents"}
     assert webhook_event_for_status("pending") == "build.uploaded"
     assert webhook_event_for_status("Downloading Files") == "build.downloading"

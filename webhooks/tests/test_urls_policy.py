@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 
+from audit.services import SYSTEM
 from core.errors import ApplicationError
 from projects.models import Project
 from tests.support.receiver import WebhookReceiver
@@ -147,7 +148,7 @@ def _send(project: Project, url: str):
 @pytest.mark.parametrize("url", REFUSED, ids=repr)
 def test_the_url_is_refused_when_saved(url, project):
     with pytest.raises(ApplicationError) as refused:
-        webhook_settings_update(project=project, url=url, events=["build.uploaded"])
+        webhook_settings_update(actor=SYSTEM, project=project, url=url, events=["build.uploaded"])
     assert set(refused.value.fields) == {"webhookUrl"}
     assert refused.value.fields["webhookUrl"]  # a message for the field
     project.refresh_from_db()
@@ -205,7 +206,7 @@ def test_a_plain_url_to_the_public_looking_name_is_saved_and_delivered(
     url, project, public_loopback, receiver
 ):
     """The control: the stubs do let a well-formed URL reach the receiver."""
-    webhook_settings_update(project=project, url=url, events=["build.uploaded"])
+    webhook_settings_update(actor=SYSTEM, project=project, url=url, events=["build.uploaded"])
     result = webhook_test_send(project=project)
     assert (result.success, result.status_code) == (True, 200), result.message
     [request] = receiver.requests
@@ -216,7 +217,7 @@ def test_a_plain_url_to_the_public_looking_name_is_saved_and_delivered(
 def test_the_issue_example_never_reaches_the_internal_path(public_loopback, project, receiver):
     url = f"http://{LOOP}\\@{PUBLIC_NAME}/../internal/admin?op=drop"
     with pytest.raises(ApplicationError, match="backslash"):
-        webhook_settings_update(project=project, url=url, events=["build.uploaded"])
+        webhook_settings_update(actor=SYSTEM, project=project, url=url, events=["build.uploaded"])
     result = _send(project, url)
     assert result.message == "Refused: Webhook URLs may not contain backslashes."
     assert [r.path for r in receiver.requests] == []
@@ -230,9 +231,9 @@ def test_a_private_ip_literal_is_refused_when_saved_unless_private_targets_are_a
     url, project, settings
 ):
     with pytest.raises(ApplicationError, match="public addresses"):
-        webhook_settings_update(project=project, url=url, events=["build.uploaded"])
+        webhook_settings_update(actor=SYSTEM, project=project, url=url, events=["build.uploaded"])
     settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
-    webhook_settings_update(project=project, url=url, events=["build.uploaded"])
+    webhook_settings_update(actor=SYSTEM, project=project, url=url, events=["build.uploaded"])
     assert Project.objects.get(pk=project.pk).webhook.url == url
 
 
@@ -240,7 +241,7 @@ def test_saving_a_url_does_not_resolve_its_name(project, resolver):
     """No DNS oracle at save time: the name is looked up only when a webhook is sent."""
     resolver.fail.add("internal-only.example.test")
     url = "https://internal-only.example.test/hook"
-    webhook_settings_update(project=project, url=url, events=["build.uploaded"])
+    webhook_settings_update(actor=SYSTEM, project=project, url=url, events=["build.uploaded"])
     assert resolver.lookups == []
 
 
