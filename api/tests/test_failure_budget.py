@@ -188,9 +188,9 @@ def test_the_secret_scanner_with_a_valid_token_is_served_from_a_flooding_address
 
 
 def test_compose_counts_clients_behind_the_documented_tls_proxy():
-    """web trusts one proxy by default (README: put a TLS proxy in front), keeping the rest
-    of the app environment."""
+    """web trusts exactly one proxy, the compose file's own TLS proxy (Caddy), keeping the
+    rest of the app environment."""
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     web = compose["services"]["web"]["environment"]
-    assert web["KEYSERVICE_NUM_PROXIES"] == "${KEYSERVICE_NUM_PROXIES:-1}"
+    assert web["KEYSERVICE_NUM_PROXIES"] == "1"
     assert "DJANGO_SECRET_KEY" in web and "DATABASE_URL" in web
