@@ -10,6 +10,8 @@ from django.db import transaction
 
 from accounts.models import User
 from core.errors import ApplicationError
+from lifecycle.events import MembershipChange
+from lifecycle.services import lifecycle_membership_changed
 from projects.models import Project
 from teams.models import Membership, Role
 
@@ -28,7 +30,7 @@ class MembershipRefusal(StrEnum):
     INVALID = "invalid"
 
 
-def _membership_validate(*, owner: User, member: User, role: str, projects: list[Project]) -> None:
+def membership_validate(*, owner: User, member: User, role: str, projects: list[Project]) -> None:
     errors: dict[str, str] = {}
     if owner.pk is None or member.pk is None:
         errors["member"] = "Owner and member must be saved users."
@@ -54,25 +56,47 @@ def membership_upsert(
     owner, the role is unknown, or a project belongs to another account.
     """
     projects = list(projects)
-    _membership_validate(owner=owner, member=member, role=role, projects=projects)
+    membership_validate(owner=owner, member=member, role=role, projects=projects)
     wanted = {p.pk for p in projects}
     membership = Membership.objects.select_for_update().filter(owner=owner, member=member).first()
+    changes: list[MembershipChange] = []
     if membership is None:
         membership = Membership.objects.create(owner=owner, member=member, role=role)
         membership.projects.set(projects)
-        return MembershipUpsert(membership=membership, created=True, changed=True)
-    current = set(membership.projects.values_list("pk", flat=True))
-    changed = membership.role != role or current != wanted
-    if changed:
-        membership.role = role
-        membership.save(update_fields=["role", "updated_at"])
+        changes.append(MembershipChange.ADDED)
+    else:
+        current = set(membership.projects.values_list("pk", flat=True))
+        if membership.role != role:
+            changes.append(MembershipChange.ROLE)
         if current != wanted:
-            membership.projects.set(projects)
-    return MembershipUpsert(membership=membership, created=False, changed=changed)
+            changes.append(MembershipChange.ACCESS)
+        if changes:
+            membership.role = role
+            membership.save(update_fields=["role", "updated_at"])
+            if current != wanted:
+                membership.projects.set(projects)
+    if changes:
+        lifecycle_membership_changed(
+            owner_public_id=owner.public_id,
+            member_public_id=member.public_id,
+            role=role,
+            project_ids=[p.public_id for p in projects],
+            changes=changes,
+        )
+    created = changes == [MembershipChange.ADDED]
+    return MembershipUpsert(membership=membership, created=created, changed=bool(changes))
 
 
 @transaction.atomic
 def membership_remove(*, owner: User, member: User) -> bool:
     """Remove `member` from `owner`'s account. Returns False when they were not a member."""
     deleted, _ = Membership.objects.filter(owner=owner, member=member).delete()
+    if deleted:
+        lifecycle_membership_changed(
+            owner_public_id=owner.public_id,
+            member_public_id=member.public_id,
+            role=None,
+            project_ids=None,
+            changes=[MembershipChange.REMOVED],
+        )
     return bool(deleted)

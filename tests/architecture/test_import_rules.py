@@ -23,16 +23,37 @@ LAYERS: dict[str, frozenset[str]] = {
     "core": frozenset(),
     "outbox": frozenset({"core"}),
     "accounts": frozenset({"core"}),
-    "projects": frozenset({"accounts", "core"}),
-    "teams": frozenset({"projects", "accounts", "outbox", "core"}),
-    "webhooks": frozenset({"projects", "accounts", "core"}),
+    "lifecycle": frozenset({"accounts", "core"}),
+    "projects": frozenset({"lifecycle", "accounts", "core"}),
+    "teams": frozenset({"projects", "lifecycle", "accounts", "outbox", "core"}),
+    "webhooks": frozenset({"projects", "lifecycle", "accounts", "core"}),
     "builds": frozenset({"webhooks", "projects", "accounts", "core"}),
-    "apikeys": frozenset({"teams", "projects", "accounts", "outbox", "core"}),
+    "apikeys": frozenset({"teams", "projects", "lifecycle", "accounts", "outbox", "core"}),
     "api": frozenset(
-        {"apikeys", "builds", "webhooks", "teams", "projects", "accounts", "outbox", "core"}
+        {
+            "apikeys",
+            "builds",
+            "webhooks",
+            "teams",
+            "projects",
+            "lifecycle",
+            "accounts",
+            "outbox",
+            "core",
+        }
     ),
     "dashboard": frozenset(
-        {"apikeys", "builds", "webhooks", "teams", "projects", "accounts", "outbox", "core"}
+        {
+            "apikeys",
+            "builds",
+            "webhooks",
+            "teams",
+            "projects",
+            "lifecycle",
+            "accounts",
+            "outbox",
+            "core",
+        }
     ),
 }
 PROJECT_PACKAGE = "keyservice"  # wiring: settings, URLs, Celery app, WSGI; imports any app
