@@ -30,7 +30,7 @@ def issue_and_send(owner, django_capture_on_commit_callbacks):
 def test_a_committed_event_reaches_the_subscriber_signed_with_its_secret(
     receiver, owner, django_capture_on_commit_callbacks
 ):
-    subscriber, secret = make_subscriber(receiver)
+    _, secret = make_subscriber(receiver)
     issued = issue_and_send(owner, django_capture_on_commit_callbacks)
 
     [request] = receiver.requests
@@ -54,7 +54,7 @@ def test_a_committed_event_reaches_the_subscriber_signed_with_its_secret(
 def test_a_503_is_retried_with_the_same_delivery_id_and_body_and_a_fresh_signature(
     receiver, owner, settings, django_capture_on_commit_callbacks
 ):
-    subscriber, secret = make_subscriber(receiver, events=["key.issued"])
+    _, secret = make_subscriber(receiver, events=["key.issued"])
     receiver.answer(503, 500)
     issue_and_send(owner, django_capture_on_commit_callbacks)  # eager: the first attempt
     delivery = LifecycleDelivery.objects.get()
@@ -240,3 +240,23 @@ def test_the_admin_shows_the_secret_once_after_adding_and_never_in_its_pages(db,
         assert shown.status_code == 200
         assert subscriber.secret.encode() not in shown.content
     assert subscriber.allowed_networks == ["10.20.0.0/16"]
+
+
+def test_no_key_and_no_secret_reaches_a_log_line_a_payload_or_a_body(
+    receiver, owner, caplog, django_capture_on_commit_callbacks
+):
+    caplog.set_level(logging.DEBUG)
+    _, secret = make_subscriber(receiver)
+    receiver.answer(503)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = apikey_issue(user=owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = apikey_issue(user=owner)
+    lifecycle_sweep()
+    rows = list(LifecycleDelivery.objects.all())
+    assert {r.event for r in rows} == {"key.issued", "key.revoked"}
+    for value in (first.plaintext, second.plaintext, secret):
+        assert value not in caplog.text
+        assert all(value not in json.dumps(r.payload) for r in rows)
+        assert all(value.encode() not in r.body for r in receiver.requests)
+    assert received(receiver)  # something was sent and looked at

@@ -141,17 +141,20 @@ def test_the_deactivation_hook_point_holds_projects_and_lifecycle():
 def test_a_rolled_back_change_leaves_no_delivery_and_nothing_to_dispatch(
     subscriber, owner, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            apikey_issue(user=owner)
-            raise RuntimeError("the caller fails after issuing")
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        apikey_issue(user=owner)
+        raise RuntimeError("the caller fails after issuing")
     assert LifecycleDelivery.objects.count() == 0
     assert callbacks == []
 
 
 def test_only_active_subscribers_of_the_event_get_a_delivery(receiver, owner):
     keys, _ = make_subscriber(receiver, events=["key.issued"], name="keys")
-    users, _ = make_subscriber(receiver, events=["user.deactivated"], name="users")
+    make_subscriber(receiver, events=["user.deactivated"], name="users")
     off, _ = make_subscriber(receiver, events=["key.issued"], name="off")
     off.active = False
     off.save()

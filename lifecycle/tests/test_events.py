@@ -103,3 +103,16 @@ def test_the_allow_list_is_deduplicated_and_bounded():
     ]
     with pytest.raises(NetworkRefused):
         networks_parse([f"10.0.{i}.0/24" for i in range(33)])
+
+
+def test_the_ssrf_guard_never_allows_link_local_or_multicast_whatever_the_list_says():
+    import ipaddress
+
+    from webhooks.ssrf import address_is_allowed
+
+    wide = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("224.0.0.0/4"))
+    assert not address_is_allowed("169.254.169.254", networks=wide)
+    assert not address_is_allowed("224.0.0.1", networks=wide)
+    private = (ipaddress.ip_network("10.0.0.0/8"),)
+    assert address_is_allowed("10.2.3.4", networks=private)
+    assert not address_is_allowed("192.168.1.1", networks=private)

@@ -34,7 +34,7 @@ def worker(celery_broker, broker_queue, start_worker, settings):
 def test_a_rolled_back_change_sends_nothing_and_a_committed_one_is_sent_once(
     receiver, owner, worker
 ):
-    subscriber, secret = make_subscriber(receiver, events=["key.issued", "key.revoked"])
+    _, secret = make_subscriber(receiver, events=["key.issued", "key.revoked"])
     with pytest.raises(RuntimeError), transaction.atomic():
         apikey_issue(user=owner)
         raise RuntimeError("rolled back after issuing")
@@ -55,7 +55,7 @@ def test_a_rolled_back_change_sends_nothing_and_a_committed_one_is_sent_once(
 def test_the_worker_retries_a_503_and_a_dropped_answer_with_one_delivery_id(
     receiver, owner, worker
 ):
-    subscriber, secret = make_subscriber(receiver, events=["key.issued"])
+    _, secret = make_subscriber(receiver, events=["key.issued"])
     receiver.answer(503, 502)
     apikey_issue(user=owner)
 
@@ -75,7 +75,7 @@ def test_the_raw_broker_message_carries_only_the_delivery_id(
     receiver, owner, celery_broker, broker_queue, settings
 ):
     settings.KEYSERVICE_WEBHOOKS_QUEUE = broker_queue
-    subscriber, secret = make_subscriber(receiver, events=["key.issued"])
+    _, secret = make_subscriber(receiver, events=["key.issued"])
     issued = apikey_issue(user=owner)  # no worker: the messages stay in the queue
     delivery = LifecycleDelivery.objects.get()
     client = redis.Redis.from_url(celery_broker)
