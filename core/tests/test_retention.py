@@ -1,6 +1,6 @@
-"""History pruning: key events, settled outbox emails and delivered webhook deliveries past
-their retention are deleted (daily beat task and `manage.py prune_history`); nothing an
-operator may still need to act on is."""
+"""History pruning: key events, settled outbox emails, delivered webhook and lifecycle
+deliveries past their retention are deleted (daily beat task and `manage.py prune_history`);
+nothing an operator may still need to act on is."""
 
 import io
 from datetime import timedelta
@@ -15,6 +15,7 @@ from django.utils import timezone
 from apikeys.models import ApiKey, KeyEvent
 from core.retention import pruners, retention_prune
 from core.tasks import retention_prune as retention_prune_task
+from lifecycle.models import LifecycleDelivery, Subscriber
 from outbox.models import OutboxEmail
 from webhooks.models import WebhookAttempt, WebhookDelivery
 
@@ -50,7 +51,22 @@ def delivery(project, state: str, days: int) -> WebhookDelivery:
     return aged(row, days)
 
 
-MODELS = [(KeyEvent, "events"), (OutboxEmail, "emails"), (WebhookDelivery, "deliveries")]
+def lifecycle_delivery(state: str, days: int) -> LifecycleDelivery:
+    subscriber, _ = Subscriber.objects.get_or_create(
+        name="cache", defaults={"url": "https://cache.example.com/", "events": ["key.issued"]}
+    )
+    row = LifecycleDelivery.objects.create(
+        subscriber=subscriber, event="key.issued", payload={"event": "key.issued"}, state=state
+    )
+    return aged(row, days)
+
+
+MODELS = [
+    (KeyEvent, "events"),
+    (OutboxEmail, "emails"),
+    (WebhookDelivery, "deliveries"),
+    (LifecycleDelivery, "lifecycle"),
+]
 
 
 def ids(model) -> set[int]:
@@ -64,6 +80,7 @@ def history(owner, showroom):
         "events": {event(owner, 400).pk, event(owner, 366).pk},
         "emails": {email("sent", 31).pk, email("skipped", 90).pk},
         "deliveries": {delivery(showroom, "delivered", 45).pk},
+        "lifecycle": {lifecycle_delivery("delivered", 31).pk},
     }
     kept = {
         "events": {event(owner, 364).pk, event(owner, 0).pk},
@@ -77,6 +94,11 @@ def history(owner, showroom):
             delivery(showroom, "pending", 400).pk,
             delivery(showroom, "failed", 400).pk,
         },
+        "lifecycle": {
+            lifecycle_delivery("delivered", 29).pk,
+            lifecycle_delivery("pending", 400).pk,
+            lifecycle_delivery("failed", 400).pk,
+        },
     }
     return old, kept
 
@@ -86,7 +108,13 @@ def test_history_past_its_retention_is_deleted_and_recent_history_is_kept(histor
 
     pruned = retention_prune()
 
-    assert pruned == {"key_events": 2, "outbox_emails": 2, "webhook_deliveries": 1}
+    assert pruned == {
+        "key_events": 2,
+        "outbox_emails": 2,
+        "webhook_deliveries": 1,
+        "lifecycle_deliveries": 1,
+    }
+    assert ids(LifecycleDelivery) == kept["lifecycle"]
     assert ids(KeyEvent) == kept["events"]
     assert ids(OutboxEmail) == kept["emails"]
     assert ids(WebhookDelivery) == kept["deliveries"]
@@ -112,7 +140,12 @@ def test_retention_periods_come_from_the_settings(settings, owner, showroom):
     event(owner, 8)
     email("sent", 3)
 
-    assert retention_prune() == {"key_events": 1, "outbox_emails": 1, "webhook_deliveries": 0}
+    assert retention_prune() == {
+        "key_events": 1,
+        "outbox_emails": 1,
+        "webhook_deliveries": 0,
+        "lifecycle_deliveries": 0,
+    }
     assert recent == ids(KeyEvent) | ids(OutboxEmail) | ids(WebhookDelivery)
 
 
@@ -140,7 +173,8 @@ def test_the_prune_history_command_reports_what_it_deleted(history):
     out = io.StringIO()
     call_command("prune_history", stdout=out)
     assert out.getvalue().strip() == (
-        "Deleted 2 key event(s), 2 outbox email(s) and 1 webhook delivery(ies)."
+        "Deleted 2 key event(s), 2 outbox email(s), 1 webhook delivery(ies) and 1 lifecycle "
+        "delivery(ies)."
     )
 
 
@@ -150,7 +184,12 @@ def test_a_daily_beat_task_prunes_history(settings, history):
 
     result = retention_prune_task.apply().get()
 
-    assert result == {"key_events": 2, "outbox_emails": 2, "webhook_deliveries": 1}
+    assert result == {
+        "key_events": 2,
+        "outbox_emails": 2,
+        "webhook_deliveries": 1,
+        "lifecycle_deliveries": 1,
+    }
     assert ids(KeyEvent) == history[1]["events"]
 
 
@@ -159,4 +198,5 @@ def test_each_app_registers_its_own_pruner():
         ("key_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "apikeys.services"),
         ("outbox_emails", "KEYSERVICE_OUTBOX_RETENTION_DAYS", "outbox.services"),
         ("webhook_deliveries", "KEYSERVICE_WEBHOOK_RETENTION_DAYS", "webhooks.services"),
+        ("lifecycle_deliveries", "KEYSERVICE_LIFECYCLE_RETENTION_DAYS", "lifecycle.delivery"),
     ]

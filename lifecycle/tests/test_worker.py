@@ -88,3 +88,19 @@ def test_the_raw_broker_message_carries_only_the_delivery_id(
     assert json.loads(body)[0] == [delivery.pk]
     for secret_value in (secret, issued.plaintext, issued.api_key.hint, owner.public_id):
         assert secret_value.encode() not in raw and secret_value.encode() not in body
+
+
+def test_lifecycle_deliveries_ride_the_webhooks_queue_and_the_sweep_does_not():
+    from lifecycle.tasks import lifecycle_send, lifecycle_sweep
+
+    def routed_queue(task) -> str:
+        return task.app.amqp.router.route({}, task.name)["queue"].name
+
+    assert routed_queue(lifecycle_send) == "webhooks"
+    assert routed_queue(lifecycle_sweep) != "webhooks"
+
+
+def test_beat_sweeps_lifecycle_deliveries_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["lifecycle-sweep"]
+    assert entry["task"] == "lifecycle.tasks.lifecycle_sweep"
+    assert entry["schedule"].total_seconds() == 60
