@@ -10,12 +10,15 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.models import User
 from accounts.selectors import user_email_held_elsewhere
 from accounts.services import (
     EMAIL_HELD_ELSEWHERE,
+    user_active_set,
+    user_delete,
     user_email_change,
     user_vouched_address_record,
 )
@@ -83,17 +86,27 @@ class UserAdmin(BaseUserAdmin):
             super().save_model(request, obj, form, change)
             user_vouched_address_record(user=obj)  # the operator vouches for the address
             return
-        if "email" in form.changed_data:
-            # The address changes only through the one service (old address gone, new one
-            # verified, audited); the other fields are saved with the address unchanged.
-            new_email = obj.email
-            obj.email = User.objects.values_list("email", flat=True).get(pk=obj.pk)
-            super().save_model(request, obj, form, change)
-            # The admin serves signed-in staff only: the user is never AnonymousUser here.
-            actor = cast(User, request.user)
-            user_email_change(user=obj, email=new_email, actor=actor, request=request)
-            return
+        # The admin serves signed-in staff only: the user is never AnonymousUser here.
+        actor = cast(User, request.user)
+        # The address and the account's activity change only through their services (the
+        # address: old one gone, new one verified, audited; activity: the apps are told);
+        # the other fields are saved with both unchanged.
+        new_email, new_active = obj.email, obj.is_active
+        obj.email, obj.is_active = User.objects.values_list("email", "is_active").get(pk=obj.pk)
         super().save_model(request, obj, form, change)
+        if "is_active" in form.changed_data:
+            user_active_set(user=obj, active=new_active, actor=actor)
+        if "email" in form.changed_data:
+            user_email_change(user=obj, email=new_email, actor=actor, request=request)
+
+    def delete_model(self, request: HttpRequest, obj: User) -> None:
+        user_delete(user=obj, actor=cast(User, request.user))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        # The changelist's "delete selected": each account through the one service.
+        with transaction.atomic():
+            for user in queryset:
+                user_delete(user=user, actor=cast(User, request.user))
 
 
 # --- allauth's models: who signs in as whom ----------------------------------------------------

@@ -9,13 +9,15 @@ services need them, they call a hook point here, and those apps fill the points 
   side; accounts: a project, registered in accounts' own ready(); it moves with Project)
 - ACCESS_END: the user's access ends (apikeys: the active key is revoked)
 - IDENTITY_EVENT: record an identity change (apikeys: a KeyEvent row)
+- USER_DEACTIVATED: the account was deactivated or is being deleted (lifecycle: the
+  `user.deactivated` event for internal subscribers)
 
 These are explicit calls, not signals: each hook runs in the caller's transaction, at the place
 in the caller's order of effects where the caller calls it, in the order the apps registered.
-A hook point that nothing filled raises HookNotRegistered when called. None of the four has an
+A hook point that nothing filled raises HookNotRegistered when called. None of them has an
 empty answer that is safe to assume: a user holding keys would look inert (and may be deleted),
 keys would survive an identity change, an audit event would be lost, an invited address would
-be refused.
+be refused, a subscriber would keep answers for an account that is gone.
 """
 
 from __future__ import annotations
@@ -57,6 +59,10 @@ class IdentityEventRecord(Protocol):
     ) -> None: ...
 
 
+class UserDeactivated(Protocol):
+    def __call__(self, *, user: User, actor: User | None, deleted: bool) -> None: ...
+
+
 class HookNotRegistered(ImproperlyConfigured):
     """A hook point was called that no installed app filled."""
 
@@ -90,6 +96,7 @@ ADDRESS_INVITED: HookPoint[AddressInvited] = HookPoint("ADDRESS_INVITED")
 USER_HOLDINGS: HookPoint[UserHoldings] = HookPoint("USER_HOLDINGS")
 ACCESS_END: HookPoint[AccessEnd] = HookPoint("ACCESS_END")
 IDENTITY_EVENT: HookPoint[IdentityEventRecord] = HookPoint("IDENTITY_EVENT")
+USER_DEACTIVATED: HookPoint[UserDeactivated] = HookPoint("USER_DEACTIVATED")
 
 
 def address_invited(*, email: str) -> bool:
@@ -114,3 +121,10 @@ def identity_event_record(
     """Record the identity change `kind` of `user` in the audit trail."""
     for hook in IDENTITY_EVENT.hooks:
         hook(kind=kind, user=user, actor=actor, detail=detail)
+
+
+def user_deactivated(*, user: User, actor: User | None, deleted: bool) -> None:
+    """Every app learns that `user` can no longer sign in or use a key (`deleted`: the row is
+    about to be deleted, in the caller's transaction)."""
+    for hook in USER_DEACTIVATED.hooks:
+        hook(user=user, actor=actor, deleted=deleted)

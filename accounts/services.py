@@ -15,6 +15,7 @@ from accounts.hooks import (
     IdentityEvent,
     identity_event_record,
     user_access_ended,
+    user_deactivated,
     user_holds_anything,
 )
 from accounts.models import User
@@ -235,6 +236,29 @@ def user_identity_merge(
     user_access_end(
         user=user, because=f"the {label} joined", keep_identity=(provider, uid), request=request
     )
+
+
+@transaction.atomic
+def user_active_set(*, user: User, active: bool, actor: User | None = None) -> bool:
+    """Activate or deactivate `user` (User.is_active); returns False when it already was.
+
+    A deactivated account cannot sign in, and its key is an unknown key on the next request
+    (PRODUCT.md; the key row is kept, so reactivating brings it back). Deactivating tells the
+    apps (accounts.hooks.USER_DEACTIVATED: lifecycle's `user.deactivated`) in this
+    transaction."""
+    updated = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
+    user.is_active = active
+    if updated and not active:
+        user_deactivated(user=user, actor=actor, deleted=False)
+    return bool(updated)
+
+
+@transaction.atomic
+def user_delete(*, user: User, actor: User | None = None) -> None:
+    """Delete `user` with everything the account holds (keys, projects, memberships: the
+    database cascades), telling the apps first (accounts.hooks.USER_DEACTIVATED, `deleted`)."""
+    user_deactivated(user=user, actor=actor, deleted=True)
+    user.delete()
 
 
 def user_is_inert(*, user: User) -> bool:

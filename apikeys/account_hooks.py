@@ -9,6 +9,7 @@ from accounts.models import User
 from apikeys.audit import keyevent_create
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_revoke
+from lifecycle.events import KeyRevokeReason
 
 
 def apikey_held_by(*, user: User) -> bool:
@@ -21,6 +22,7 @@ def apikey_revoke_on_access_end(*, user: User, actor: User | None, because: str)
     for key in ApiKey.objects.filter(user=user, revoked_at__isnull=True):
         apikey_revoke(
             api_key=key,
+            reason=KeyRevokeReason.ACCESS_ENDED,
             actor=actor,
             detail=f"revoked: {because}; the account requests a new key",
         )

@@ -22,6 +22,7 @@ from apikeys.services import (
     service_token_set_scopes,
 )
 from core.admin import ReadOnlyAdmin, RevokePermissionMixin
+from lifecycle.events import KeyRevokeReason
 
 if TYPE_CHECKING:
     from django.contrib.admin.options import _FieldGroups  # a stubs-only alias
@@ -52,7 +53,12 @@ class ApiKeyAdmin(RevokePermissionMixin, ReadOnlyAdmin):
         self.revoke_allowed(request)  # apikeys.revoke_apikey, not just viewing
         actor = cast(User, request.user)  # the admin serves signed-in staff only
         count = sum(
-            apikey_revoke(api_key=key, actor=actor, detail="revoked by an operator in admin")
+            apikey_revoke(
+                api_key=key,
+                reason=KeyRevokeReason.REVOKED_BY_OPERATOR,
+                actor=actor,
+                detail="revoked by an operator in admin",
+            )
             for key in queryset
         )
         self.message_user(request, f"Revoked {count} key(s).", messages.SUCCESS)

@@ -15,6 +15,8 @@ from django.utils import timezone
 from apikeys import crypto
 from apikeys.audit import keyevent_new
 from apikeys.models import ApiKey, KeyEvent
+from lifecycle.events import KeyRevokeReason
+from lifecycle.services import lifecycle_key_revoked
 from outbox.models import OutboxEmail
 from outbox.services import outbox_email_create
 
@@ -50,6 +52,11 @@ def apikey_revoke_leaked(*, keys: Sequence[str], reported_by: str) -> list[str]:
         )
         for api_key in found:
             apikey_leak_notice_enqueue(api_key=api_key)
+            lifecycle_key_revoked(
+                user_public_id=api_key.user.public_id,
+                key_hint=api_key.hint,
+                reason=KeyRevokeReason.LEAKED,
+            )
         logger.warning(
             "%s leaked key(s) revoked, reported by %s: %s",
             len(found),

@@ -21,6 +21,8 @@ from apikeys.models import ApiKey, KeyEvent, KeyUse, ServiceToken
 from apikeys.tokens import scopes_normalize, token_digest, token_generate, token_hint
 from core.batches import queryset_delete_in_batches
 from core.errors import ApplicationError
+from lifecycle.events import KeyRevokeReason
+from lifecycle.services import lifecycle_key_issued, lifecycle_key_revoked
 from outbox.models import OutboxEmail
 from outbox.services import outbox_email_create
 
@@ -78,6 +80,7 @@ def apikey_issue(
         request_digest=request_digest,
     )
     keyevent_create(kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor)
+    lifecycle_key_issued(user_public_id=user.public_id, key_hint=api_key.hint)
     apikey_email_enqueue(api_key=api_key, recipient=user.email)
     logger.info("api key %s (%s) issued for user %s", api_key.pk, api_key.hint, user.public_id)
     return IssuedKey(api_key=api_key, plaintext=plaintext)
@@ -93,30 +96,44 @@ def apikey_email_enqueue(*, api_key: ApiKey, recipient: str) -> OutboxEmail:
 
 def _revoke_active(*, user: User, actor: User | None, detail: str) -> int:
     now = timezone.now()
-    ids = list(
-        ApiKey.objects.filter(user=user, revoked_at__isnull=True).values_list("id", flat=True)
+    active = list(
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True).values_list("id", "hint")
     )
-    if not ids:
+    if not active:
         return 0
-    ApiKey.objects.filter(id__in=ids).update(revoked_at=now)
+    ApiKey.objects.filter(id__in=[key_id for key_id, _ in active]).update(revoked_at=now)
     KeyEvent.objects.bulk_create(
         keyevent_new(
             kind=KeyEvent.Kind.REVOKED, key_id=key_id, user=user, actor=actor, detail=detail
         )
-        for key_id in ids
+        for key_id, _ in active
     )
-    return len(ids)
+    for _, hint in active:
+        lifecycle_key_revoked(
+            user_public_id=user.public_id, key_hint=hint, reason=KeyRevokeReason.ROTATED
+        )
+    return len(active)
 
 
 @transaction.atomic
-def apikey_revoke(*, api_key: ApiKey, actor: User | None = None, detail: str = "revoked") -> bool:
-    """Revoke one key. Returns False when it was already revoked."""
+def apikey_revoke(
+    *,
+    api_key: ApiKey,
+    reason: KeyRevokeReason,
+    actor: User | None = None,
+    detail: str = "revoked",
+) -> bool:
+    """Revoke one key, `reason` telling the lifecycle subscribers why (`key.revoked`).
+    Returns False when it was already revoked."""
     updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
     if updated:
         keyevent_create(
             kind=KeyEvent.Kind.REVOKED, key=api_key, user=api_key.user, actor=actor, detail=detail
+        )
+        lifecycle_key_revoked(
+            user_public_id=api_key.user.public_id, key_hint=api_key.hint, reason=reason
         )
     return bool(updated)
 

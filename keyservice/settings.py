@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "outbox",
     "builds",
     "webhooks",
+    "lifecycle",
     "api",
     "dashboard",
 ]
@@ -267,6 +268,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apikeys.tasks.usage_collect_task",
         "schedule": timedelta(seconds=env.int("KEYSERVICE_USAGE_COLLECT_SECONDS", default=30)),
     },
+    "lifecycle-sweep": {
+        "task": "lifecycle.tasks.lifecycle_sweep",
+        "schedule": timedelta(seconds=60),
+    },
     # Daily: delete key events, outbox emails and webhook deliveries past their retention.
     "history-prune": {
         "task": "core.tasks.retention_prune",
@@ -339,6 +344,18 @@ KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS = env.float(
 KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = env.bool("KEYSERVICE_WEBHOOK_ALLOW_PRIVATE", default=False)
 # Pending deliveries overdue by this much are re-enqueued by webhooks.tasks.webhook_sweep.
 KEYSERVICE_WEBHOOK_STALE_SECONDS = env.int("KEYSERVICE_WEBHOOK_STALE_SECONDS", default=120)
+
+# --- Lifecycle events for internal subscribers (lifecycle/, on the webhooks queue) ---------
+# One attempt's wall-clock limit, the attempts in all, and the backoff's base (doubling).
+KEYSERVICE_LIFECYCLE_TIMEOUT = env.float("KEYSERVICE_LIFECYCLE_TIMEOUT", default=5)
+KEYSERVICE_LIFECYCLE_MAX_ATTEMPTS = env.int("KEYSERVICE_LIFECYCLE_MAX_ATTEMPTS", default=10)
+KEYSERVICE_LIFECYCLE_RETRY_BASE_SECONDS = env.float(
+    "KEYSERVICE_LIFECYCLE_RETRY_BASE_SECONDS", default=5
+)
+# Pending deliveries overdue by this much are re-enqueued by lifecycle.tasks.lifecycle_sweep.
+KEYSERVICE_LIFECYCLE_STALE_SECONDS = env.int("KEYSERVICE_LIFECYCLE_STALE_SECONDS", default=120)
+# Delivered lifecycle deliveries (pending and failed ones are always kept).
+KEYSERVICE_LIFECYCLE_RETENTION_DAYS = env.int("KEYSERVICE_LIFECYCLE_RETENTION_DAYS", default=30)
 
 # --- Client addresses ----------------------------------------------------------------------
 # Trusted proxies in front (compose: 1, the TLS proxy). One setting for every rate limit: the

@@ -5,9 +5,12 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from accounts.models import User
 from core.errors import ApplicationError
+from lifecycle.events import EndReason
+from lifecycle.services import lifecycle_project_disabled
 from projects.domains import custom_domain_clean
 from projects.models import Project
 
@@ -69,3 +72,43 @@ def project_settings_update(*, project: Project, region: str, custom_domain: str
         project.region, project.custom_domain = region, domain
         project.save(update_fields=["region", "custom_domain", "updated_at"])
     return project
+
+
+@transaction.atomic
+def project_status_set(*, project: Project, status: str) -> bool:
+    """Set the project's status (Project.Status); returns False when it already had it.
+    Disabling (active → inactive) announces `project.disabled` to the lifecycle subscribers."""
+    status = Project.Status(status)
+    updated = Project.objects.filter(pk=project.pk).exclude(status=status).update(status=status)
+    project.status = status
+    if updated and status == Project.Status.INACTIVE:
+        lifecycle_project_disabled(
+            project_public_id=project.public_id,
+            owner_public_id=project.owner.public_id,
+            reason=EndReason.DISABLED,
+        )
+    return bool(updated)
+
+
+@transaction.atomic
+def project_delete(*, project: Project) -> None:
+    """Delete the project (its memberships' access to it, its webhook and builds go with it),
+    announcing `project.disabled` (reason `deleted`) in the same transaction."""
+    lifecycle_project_disabled(
+        project_public_id=project.public_id,
+        owner_public_id=project.owner.public_id,
+        reason=EndReason.DELETED,
+    )
+    project.delete()
+
+
+def project_on_owner_deactivated(*, user: User, actor: User | None, deleted: bool) -> None:
+    """accounts.hooks.USER_DEACTIVATED: an owner's deletion deletes their projects (the
+    database cascades), so each is announced as `project.disabled` (reason `deleted`) — the
+    members of that account lose them. A deactivation keeps them: `user.deactivated` says it."""
+    if not deleted:
+        return
+    for public_id in Project.objects.filter(owner=user).values_list("public_id", flat=True):
+        lifecycle_project_disabled(
+            project_public_id=public_id, owner_public_id=user.public_id, reason=EndReason.DELETED
+        )

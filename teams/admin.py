@@ -1,6 +1,7 @@
 """The membership admin: operators add, change and remove memberships through the same
 services as the dashboard (teams.services), so each change joins the owner's audit trail with
-the operator as its actor."""
+the operator as its actor, and the lifecycle subscribers hear of it. The owner and the member
+of an existing membership are fixed: remove it and add another instead."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
 from audit.services import Actor
+from core.errors import ApplicationError
 from teams.models import Membership
-from teams.services import membership_remove, membership_upsert
+from teams.services import membership_remove, membership_upsert, membership_validate
 
 
 def _operator(request: HttpRequest) -> Actor:
@@ -29,10 +32,18 @@ class MembershipAdminForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         owner = data.get("owner") or getattr(self.instance, "owner", None)
-        foreign = [p for p in data.get("projects") or [] if owner and p.owner_id != owner.pk]
-        if foreign:
-            names = ", ".join(p.public_id for p in foreign)
-            self.add_error("projects", f"Not projects of the owner's account: {names}.")
+        member = data.get("member") or getattr(self.instance, "member", None)
+        if owner is not None and member is not None and "role" in data:
+            try:
+                membership_validate(
+                    owner=owner,
+                    member=member,
+                    role=data["role"],
+                    projects=list(data.get("projects") or []),
+                )
+            except ApplicationError as exc:
+                for name, message in exc.fields.items():
+                    self.add_error(name if name in self.fields else None, message)
         return data
 
 
@@ -67,5 +78,6 @@ class MembershipAdmin(admin.ModelAdmin):
         membership_remove(owner=obj.owner, member=obj.member, actor=_operator(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
-        for membership in queryset.select_related("owner", "member"):
-            self.delete_model(request, membership)
+        with transaction.atomic():
+            for membership in queryset.select_related("owner", "member"):
+                self.delete_model(request, membership)

@@ -12,6 +12,8 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import Actor, JsonValue, audit_record
 from core.errors import ApplicationError
+from lifecycle.events import MembershipChange
+from lifecycle.services import lifecycle_membership_changed
 from projects.models import Project
 from teams.models import Membership, Role
 
@@ -30,7 +32,7 @@ class MembershipRefusal(StrEnum):
     INVALID = "invalid"
 
 
-def _membership_validate(*, owner: User, member: User, role: str, projects: list[Project]) -> None:
+def membership_validate(*, owner: User, member: User, role: str, projects: list[Project]) -> None:
     errors: dict[str, str] = {}
     if owner.pk is None or member.pk is None:
         errors["member"] = "Owner and member must be saved users."
@@ -64,15 +66,17 @@ def membership_upsert(
     unknown, or a project belongs to another account.
     """
     projects = list(projects)
-    _membership_validate(owner=owner, member=member, role=role, projects=projects)
+    membership_validate(owner=owner, member=member, role=role, projects=projects)
     wanted = {p.pk for p in projects}
     membership = Membership.objects.select_for_update().filter(owner=owner, member=member).first()
     details: dict[str, JsonValue] = {"role": role}
     if via:
         details["via"] = via
+    changes: list[MembershipChange] = []
     if membership is None:
         membership = Membership.objects.create(owner=owner, member=member, role=role)
         membership.projects.set(projects)
+        changes.append(MembershipChange.ADDED)
         audit_record(
             kind=AuditEvent.Kind.MEMBER_ADDED,
             account=owner,
@@ -81,24 +85,36 @@ def membership_upsert(
             projects=[p.public_id for p in projects],
             details=details,
         )
-        return MembershipUpsert(membership=membership, created=True, changed=True)
-    current = dict(membership.projects.values_list("pk", "public_id"))
-    changed = membership.role != role or set(current) != wanted
-    if changed:
-        details |= {"from_role": membership.role, "from_projects": sorted(current.values())}
-        membership.role = role
-        membership.save(update_fields=["role", "updated_at"])
+    else:
+        current = dict(membership.projects.values_list("pk", "public_id"))
+        if membership.role != role:
+            changes.append(MembershipChange.ROLE)
         if set(current) != wanted:
-            membership.projects.set(projects)
-        audit_record(
-            kind=AuditEvent.Kind.MEMBER_CHANGED,
-            account=owner,
-            actor=actor,
-            subject=member,
-            projects=[p.public_id for p in projects],
-            details=details,
+            changes.append(MembershipChange.ACCESS)
+        if changes:
+            details |= {"from_role": membership.role, "from_projects": sorted(current.values())}
+            membership.role = role
+            membership.save(update_fields=["role", "updated_at"])
+            if set(current) != wanted:
+                membership.projects.set(projects)
+            audit_record(
+                kind=AuditEvent.Kind.MEMBER_CHANGED,
+                account=owner,
+                actor=actor,
+                subject=member,
+                projects=[p.public_id for p in projects],
+                details=details,
+            )
+    if changes:
+        lifecycle_membership_changed(
+            owner_public_id=owner.public_id,
+            member_public_id=member.public_id,
+            role=role,
+            project_ids=[p.public_id for p in projects],
+            changes=changes,
         )
-    return MembershipUpsert(membership=membership, created=False, changed=changed)
+    created = changes == [MembershipChange.ADDED]
+    return MembershipUpsert(membership=membership, created=created, changed=bool(changes))
 
 
 @transaction.atomic
@@ -106,7 +122,7 @@ def membership_remove(*, owner: User, member: User, actor: Actor) -> bool:
     """Remove `member` from `owner`'s account. Returns False when they were not a member.
 
     Recorded in the owner's trail: `member_left` when the member is the actor, else
-    `member_removed`."""
+    `member_removed`; announced to lifecycle subscribers as `membership.changed`."""
     membership = Membership.objects.select_for_update().filter(owner=owner, member=member).first()
     if membership is None:
         return False
@@ -120,5 +136,12 @@ def membership_remove(*, owner: User, member: User, actor: Actor) -> bool:
         subject=member,
         projects=projects,
         details={"role": role},
+    )
+    lifecycle_membership_changed(
+        owner_public_id=owner.public_id,
+        member_public_id=member.public_id,
+        role=None,
+        project_ids=None,
+        changes=[MembershipChange.REMOVED],
     )
     return True

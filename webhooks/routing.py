@@ -1,4 +1,6 @@
-"""Celery routing (settings.CELERY_TASK_ROUTES): webhook deliveries get their own queue.
+"""Celery routing (settings.CELERY_TASK_ROUTES): webhook deliveries, and the lifecycle
+events for internal subscribers (lifecycle.tasks, sent through webhook_post), get their own
+queue.
 
 A delivery can take a whole KEYSERVICE_WEBHOOK_TIMEOUT per attempt; on its own queue, served
 by its own worker, it never waits in line before (or holds up) a key email.
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 
-WEBHOOK_TASKS = frozenset({"webhooks.tasks.webhook_send"})
+WEBHOOK_TASKS = frozenset({"webhooks.tasks.webhook_send", "lifecycle.tasks.lifecycle_send"})
 
 
 def webhook_route(name: str, args, kwargs, options, task=None, **kw) -> dict | None:

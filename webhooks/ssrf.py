@@ -39,6 +39,7 @@ _SPECIAL_PURPOSE = tuple(
     )
 )  # fmt: skip
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 NOT_PUBLIC = "Refused: the host does not resolve to a public address"
 
 
@@ -75,13 +76,29 @@ def _forbidden(ip: IPAddress) -> bool:
     )
 
 
+def address_is_allowed(address: str, *, networks: tuple[IPNetwork, ...]) -> bool:
+    """True for a non-public `address` inside one of `networks` (an internal subscriber's
+    allow-list). Link-local (the cloud metadata address), multicast and unspecified addresses
+    are never allowed, whatever the list says."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if ip.is_link_local or ip.is_multicast or ip.is_unspecified:
+        return False
+    return any(ip.version == net.version and ip in net for net in networks)
+
+
 def webhook_addresses_resolve(
-    *, url: WebhookUrl, allow_private: bool, timeout: float
+    *,
+    url: WebhookUrl,
+    allow_private: bool,
+    timeout: float,
+    allowed_networks: tuple[IPNetwork, ...] = (),
 ) -> tuple[str, ...]:
     """The addresses to connect to, each checked; WebhookHostRefused when there are none.
 
-    The lookup is bounded by `timeout` (it runs in a daemon thread); a lookup still running
-    then is refused like a name that does not resolve.
+    A non-public address passes only with `allow_private` (the operator's global switch) or
+    when it lies in `allowed_networks` (address_is_allowed). The lookup is bounded by
+    `timeout` (it runs in a daemon thread); a lookup still running then is refused like a
+    name that does not resolve.
     """
     if url.address is not None:
         addresses: tuple[str, ...] = (url.address,)
@@ -89,7 +106,10 @@ def webhook_addresses_resolve(
         addresses = _lookup(url.host, url.port, timeout)
     if not addresses:
         raise WebhookHostRefused()
-    if any(address_is_forbidden(a) for a in addresses) and not allow_private:
+    if not allow_private and any(
+        address_is_forbidden(a) and not address_is_allowed(a, networks=allowed_networks)
+        for a in addresses
+    ):
         raise WebhookHostRefused()
     return addresses
 

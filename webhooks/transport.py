@@ -30,7 +30,12 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from webhooks.ssrf import WebhookHostRefused, WebhookUrlRefused, webhook_addresses_resolve
+from webhooks.ssrf import (
+    IPNetwork,
+    WebhookHostRefused,
+    WebhookUrlRefused,
+    webhook_addresses_resolve,
+)
 from webhooks.urls import WebhookUrl, webhook_url_parse
 
 USER_AGENT = "keyservice-webhooks/1"
@@ -148,10 +153,13 @@ def webhook_post(
     timeout: float,
     allow_private: bool,
     ca_certs: str | None = None,
+    allowed_networks: tuple[IPNetwork, ...] = (),
 ) -> AttemptResult:
     """POST `body` to `url` once, within `timeout` seconds in total. Never raises for network
     trouble or a refused URL: it reports it, saying whether the request had been sent
-    (AttemptKind). `ca_certs`: a CA bundle file (default: certifi's, else the system's)."""
+    (AttemptKind). `ca_certs`: a CA bundle file (default: certifi's, else the system's).
+    `allowed_networks`: the non-public networks this target may reach (an internal
+    subscriber's allow-list, webhooks.ssrf.address_is_allowed)."""
     started = time.monotonic()
 
     def elapsed() -> int:
@@ -164,7 +172,10 @@ def webhook_post(
     deadline = _Deadline(timeout)
     try:
         addresses = webhook_addresses_resolve(
-            url=target, allow_private=allow_private, timeout=deadline.remaining()
+            url=target,
+            allow_private=allow_private,
+            timeout=deadline.remaining(),
+            allowed_networks=allowed_networks,
         )
         answer = _post(target, addresses, body, headers, deadline, ca_certs)
     except WebhookHostRefused as exc:

@@ -7,6 +7,7 @@ import pytest
 from apikeys.leaks import apikey_revoke_leaked
 from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue, apikey_revoke
+from lifecycle.events import KeyRevokeReason
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,9 @@ def test_deleting_a_user_keeps_their_events_with_who_it_was(owner):
     first = apikey_issue(user=owner, actor=owner)
     second = apikey_issue(user=owner)  # rotates: revokes the first
     apikey_revoke_leaked(keys=[second.plaintext], reported_by="scanner")
-    apikey_revoke(api_key=first.api_key)  # already revoked: no event
+    apikey_revoke(
+        api_key=first.api_key, reason=KeyRevokeReason.REVOKED_BY_OWNER
+    )  # already revoked: no event
     kinds = sorted(KeyEvent.objects.filter(user=owner).values_list("kind", flat=True))
     assert kinds == ["issued", "issued", "leak_revoked", "revoked"]
 

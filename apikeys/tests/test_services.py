@@ -9,6 +9,7 @@ from apikeys import crypto
 from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_decrypt, apikey_issue, apikey_revoke
+from lifecycle.events import KeyRevokeReason
 from tests.support.outbox import key_emails
 
 pytestmark = pytest.mark.django_db
@@ -73,8 +74,8 @@ def test_verify_rejects_an_unknown_but_well_formed_key(owner):
 
 def test_verify_rejects_a_revoked_key(owner):
     issued = apikey_issue(user=owner)
-    assert apikey_revoke(api_key=issued.api_key)
-    assert not apikey_revoke(api_key=issued.api_key)
+    assert apikey_revoke(api_key=issued.api_key, reason=KeyRevokeReason.REVOKED_BY_OWNER)
+    assert not apikey_revoke(api_key=issued.api_key, reason=KeyRevokeReason.REVOKED_BY_OWNER)
     result = apikey_verify(key=issued.plaintext, user_public_id=owner.public_id)
     assert result.failure is VerifyFailure.INVALID_KEY
 

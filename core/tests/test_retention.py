@@ -1,5 +1,5 @@
-"""History pruning: team events, key events, settled outbox emails and delivered webhook
-deliveries past their retention are deleted (daily beat task and `manage.py prune_history`);
+"""History pruning: team events, key events, key usage days, settled outbox emails, delivered
+webhook and lifecycle deliveries past their retention are deleted (daily beat task and `manage.py prune_history`);
 nothing an operator may still need to act on is."""
 
 import io
@@ -12,11 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apikeys.models import ApiKey, KeyEvent
+from apikeys.models import ApiKey, KeyEvent, KeyUsageDay
 from audit.models import AuditEvent
 from audit.services import SYSTEM, audit_record
 from core.retention import pruners, retention_prune
 from core.tasks import retention_prune as retention_prune_task
+from lifecycle.models import LifecycleDelivery, Subscriber
 from outbox.models import OutboxEmail
 from webhooks.models import WebhookAttempt, WebhookDelivery
 
@@ -57,11 +58,31 @@ def delivery(project, state: str, days: int) -> WebhookDelivery:
     return aged(row, days)
 
 
+def lifecycle_delivery(state: str, days: int) -> LifecycleDelivery:
+    subscriber, _ = Subscriber.objects.get_or_create(
+        name="cache", defaults={"url": "https://cache.example.com/", "events": ["key.issued"]}
+    )
+    row = LifecycleDelivery.objects.create(
+        subscriber=subscriber, event="key.issued", payload={"event": "key.issued"}, state=state
+    )
+    return aged(row, days)
+
+
+def usage_day(owner, days: int) -> KeyUsageDay:
+    key = ApiKey.objects.filter(user=owner).first() or ApiKey.objects.create(
+        user=owner, ciphertext="0" * 32 + ":00", kek_id="test", digest="d" * 64, hint="spx_…test"
+    )  # a bare row: issuing would record events of its own
+    day = timezone.now().date() - timedelta(days=days)
+    return KeyUsageDay.objects.create(key=key, day=day, accepted=3, refused=1)
+
+
 MODELS = [
     (AuditEvent, "team"),
     (KeyEvent, "events"),
+    (KeyUsageDay, "usage"),
     (OutboxEmail, "emails"),
     (WebhookDelivery, "deliveries"),
+    (LifecycleDelivery, "lifecycle"),
 ]
 
 
@@ -77,6 +98,8 @@ def history(owner, showroom):
         "events": {event(owner, 400).pk, event(owner, 366).pk},
         "emails": {email("sent", 31).pk, email("skipped", 90).pk},
         "deliveries": {delivery(showroom, "delivered", 45).pk},
+        "lifecycle": {lifecycle_delivery("delivered", 31).pk},
+        "usage": {usage_day(owner, 91).pk},
     }
     kept = {
         "team": {team_event(owner, 364).pk},
@@ -91,6 +114,12 @@ def history(owner, showroom):
             delivery(showroom, "pending", 400).pk,
             delivery(showroom, "failed", 400).pk,
         },
+        "lifecycle": {
+            lifecycle_delivery("delivered", 29).pk,
+            lifecycle_delivery("pending", 400).pk,
+            lifecycle_delivery("failed", 400).pk,
+        },
+        "usage": {usage_day(owner, 89).pk},
     }
     return old, kept
 
@@ -103,10 +132,14 @@ def test_history_past_its_retention_is_deleted_and_recent_history_is_kept(histor
     assert pruned == {
         "audit_events": 1,
         "key_events": 2,
+        "key_usage": 1,
         "outbox_emails": 2,
         "webhook_deliveries": 1,
+        "lifecycle_deliveries": 1,
     }
     assert ids(AuditEvent) == kept["team"]
+    assert ids(LifecycleDelivery) == kept["lifecycle"]
+    assert ids(KeyUsageDay) == kept["usage"]
     assert ids(KeyEvent) == kept["events"]
     assert ids(OutboxEmail) == kept["emails"]
     assert ids(WebhookDelivery) == kept["deliveries"]
@@ -136,8 +169,10 @@ def test_retention_periods_come_from_the_settings(settings, owner, showroom):
     assert retention_prune() == {
         "audit_events": 1,
         "key_events": 1,
+        "key_usage": 0,
         "outbox_emails": 1,
         "webhook_deliveries": 0,
+        "lifecycle_deliveries": 0,
     }
     assert recent == ids(KeyEvent) | ids(OutboxEmail) | ids(WebhookDelivery)
 
@@ -166,7 +201,8 @@ def test_the_prune_history_command_reports_what_it_deleted(history):
     out = io.StringIO()
     call_command("prune_history", stdout=out)
     assert out.getvalue().strip() == (
-        "Deleted 1 team event(s), 2 key event(s), 2 outbox email(s) and 1 webhook delivery(ies)."
+        "Deleted 1 team event(s), 2 key event(s), 1 key usage day(s) and batch id(s), 2 outbox "
+        "email(s), 1 webhook delivery(ies) and 1 lifecycle delivery(ies)."
     )
 
 
@@ -179,8 +215,10 @@ def test_a_daily_beat_task_prunes_history(settings, history):
     assert result == {
         "audit_events": 1,
         "key_events": 2,
+        "key_usage": 1,
         "outbox_emails": 2,
         "webhook_deliveries": 1,
+        "lifecycle_deliveries": 1,
     }
     assert ids(KeyEvent) == history[1]["events"]
 
@@ -189,6 +227,8 @@ def test_each_app_registers_its_own_pruner():
     assert [(p.name, p.setting_name, p.prune.__module__) for p in pruners()] == [
         ("audit_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "audit.services"),
         ("key_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "apikeys.services"),
+        ("key_usage", "KEYSERVICE_USAGE_RETENTION_DAYS", "apikeys.usage_collect"),
         ("outbox_emails", "KEYSERVICE_OUTBOX_RETENTION_DAYS", "outbox.services"),
         ("webhook_deliveries", "KEYSERVICE_WEBHOOK_RETENTION_DAYS", "webhooks.services"),
+        ("lifecycle_deliveries", "KEYSERVICE_LIFECYCLE_RETENTION_DAYS", "lifecycle.delivery"),
     ]

@@ -204,7 +204,7 @@ def test_the_admin_refuses_another_accounts_project_in_an_access_list(
         {"owner": owner.pk, "member": other.pk, "role": "FULL", "projects": [foreign.pk]},
     )
     assert response.status_code == 200
-    assert "Not projects of the owner&#x27;s account" in response.content.decode()
+    assert f"Not projects of {owner.email}: {foreign.public_id}" in response.content.decode()
     assert not Membership.objects.exists() and not AuditEvent.objects.exists()
 
 

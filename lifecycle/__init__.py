@@ -1,0 +1,1 @@
+"""Signed lifecycle events (keys, memberships, projects, users) for internal subscribers."""

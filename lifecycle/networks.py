@@ -1,0 +1,65 @@
+"""A subscriber's allow-list: the private networks its URL may resolve to.
+
+Customer webhooks reach public addresses only (webhooks/ssrf.py). An internal subscriber
+usually lives on a private network, so the operator names, per subscriber, the networks it
+may reach. Only these blocks can be allow-listed (each entry must lie wholly inside one):
+private-use IPv4 (RFC 1918), shared address space (RFC 6598), loopback, and IPv6 unique-local
+and loopback. Link-local (the cloud metadata address 169.254.169.254 among them), multicast,
+reserved and "this network" addresses can never be reached, and the SSRF guard refuses them
+again at every send (webhooks.ssrf.address_is_allowed).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+ALLOWABLE_BLOCKS: tuple[IPNetwork, ...] = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+        "fc00::/7", "::1/128",
+    )
+)  # fmt: skip
+MAX_NETWORKS = 32
+
+
+class NetworkRefused(ValueError):
+    """An allow-list entry that may not be used; the message says why, for the operator."""
+
+
+def network_parse(value: str) -> IPNetwork:
+    """One allow-list entry (`10.0.0.0/8`, `10.1.2.3` for one address, `fd00::/8`), in its
+    canonical form (no host bits set); NetworkRefused when malformed or not allowable."""
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        network = ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        raise NetworkRefused(
+            f"{value!r} is not a network: write an address or CIDR like 10.0.0.0/8, "
+            "without host bits set"
+        ) from None
+    if not any(
+        network.version == block.version and network.subnet_of(block)  # type: ignore[arg-type]  # versions checked first
+        for block in ALLOWABLE_BLOCKS
+    ):
+        allowed = ", ".join(str(b) for b in ALLOWABLE_BLOCKS)
+        raise NetworkRefused(
+            f"{text} is not inside a private block that may be allowed ({allowed})"
+        )
+    return network
+
+
+def networks_parse(values: Iterable[str]) -> list[str]:
+    """The allow-list as stored: canonical entries, de-duplicated, in the order given."""
+    found = list(dict.fromkeys(str(network_parse(v)) for v in values))
+    if len(found) > MAX_NETWORKS:
+        raise NetworkRefused(f"At most {MAX_NETWORKS} networks per subscriber.")
+    return found
+
+
+def networks_load(stored: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """The stored allow-list, checked again (a row edited by hand cannot widen it)."""
+    return tuple(network_parse(v) for v in stored)
