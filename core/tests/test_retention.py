@@ -1,6 +1,6 @@
 """History pruning: team events, key events, key usage days, settled outbox emails, delivered
-webhook and lifecycle deliveries past their retention are deleted (daily beat task and `manage.py prune_history`);
-nothing an operator may still need to act on is."""
+webhook and lifecycle deliveries past their retention are deleted (daily beat task and
+`manage.py prune_history`); nothing an operator may still need to act on is."""
 
 import io
 from datetime import timedelta
