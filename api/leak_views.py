@@ -124,6 +124,3 @@ class RevokeReported(PublicApiView):
         reporter = f"the public revocation endpoint (client {client or 'unknown'})"
         leak_report_enqueue(strings=strings, reported_by=reporter)
         return Response({"received": len(strings)}, status=202)
-
-
-

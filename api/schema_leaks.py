@@ -89,7 +89,7 @@ keys_revoke = extend_schema(
     },
     description="Unauthenticated: anyone who found a key reports it. Active keys among the "
     "strings are revoked (their owners emailed, a `leak_revoked` audit event) by the worker, "
-    "after the answer. The answer is always `202 {\"received\": <number of strings>}`: the "
+    'after the answer. The answer is always `202 {"received": <number of strings>}`: the '
     "same status, body and headers whether a string was an active key, a retired key, "
     f"unknown or malformed. Up to {MAX_PUBLIC_REPORTED} strings of at most "
     f"{MAX_REPORTED_LENGTH} characters (else 400 `Invalid field: keys`); HTTPS only; "

@@ -27,9 +27,7 @@ public = [
     *_route("projects/<str:projectId>", public_views.ProjectDetail, "api_project_detail"),
     # Leak intake: anyone who found a key, and GitHub's secret scanning (signed reports).
     *_route("keys/revoke", leak_views.RevokeReported, "api_keys_revoke"),
-    *_route(
-        "keys/github-secret-scanning", leak_views.GithubSecretScanning, "api_github_scanning"
-    ),
+    *_route("keys/github-secret-scanning", leak_views.GithubSecretScanning, "api_github_scanning"),
     # The documented legacy singular path: the same endpoint, an alias as well.
     *[
         path(route, public_views.UploadFile.as_view(schema=None))

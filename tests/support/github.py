@@ -51,14 +51,16 @@ class FakeGithubKeys:
         self.published: list[SigningKey] = [SigningKey.generate()]
         self.fetches = 0
         self.status = 200
+        self.extra_keys: list[dict] = []  # further entries, as published (tests of odd ones)
+        self.padding = 0  # bytes of whitespace appended to the document
         self._lock = threading.Lock()
         keys = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802  (http.server's naming)
+            def do_GET(self) -> None:
                 with keys._lock:
                     keys.fetches += 1
-                    body = json.dumps(keys.document()).encode()
+                    body = json.dumps(keys.document()).encode() + b" " * keys.padding
                     status = keys.status
                 if self.path != KEYS_PATH:
                     status, body = 404, b'{"message": "Not Found"}'
@@ -80,8 +82,8 @@ class FakeGithubKeys:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{KEYS_PATH}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}{KEYS_PATH}"
 
     def document(self) -> dict:
         return {
@@ -89,6 +91,7 @@ class FakeGithubKeys:
                 {"key_identifier": k.identifier, "key": k.pem, "is_current": k is self.current}
                 for k in self.published
             ]
+            + self.extra_keys
         }
 
     def rotate(self) -> SigningKey:
