@@ -88,13 +88,13 @@ def _failed(request: Request, error: tuple[int, str], *, counted: bool = True) -
     """
     if not counted:
         return ApiError(*error)
-    throttle = AuthFailureByClient(_client(request))
+    throttle = AuthFailureByClient(client_address(request))
     if not throttle.allow_request(request, None):
         return RateLimited(throttle.wait())
     return ApiError(*error)
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
     """The client address: DRF's choice of entry (REMOTE_ADDR, or the NUM_PROXIES-th
     X-Forwarded-For entry from the right behind trusted proxies), normalised to one
     canonical IP however it is spelled (core.clientip); "" when the server gave none."""

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from apikeys.leaks import LeakRefusal
 from builds.services import BuildRefusal
 from core.errors import ApplicationError
 from webhooks.refusals import WebhookRefusal
@@ -57,6 +58,7 @@ APPLICATION_STATUS: dict[StrEnum, int] = {
     BuildRefusal.INVALID_TRANSITION: 409,  # names both states
     BuildRefusal.NOT_READY: 400,  # "File has no URL" (distribute-file)
     BuildRefusal.PROJECT_DISABLED: 403,  # "Access denied" (distribute-file)
+    LeakRefusal.UNAVAILABLE: 503,  # the broker did not take a public leak report
 }
 
 _FIXED = {

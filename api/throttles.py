@@ -61,3 +61,9 @@ class AuthFailureByClient(_Throttle):
     """Failed authentications per client address: past it, failures answer 429, not 401."""
 
     scope = "auth_failures_client"
+
+
+class KeyReportByClient(_Throttle):
+    """Reports to the public revocation endpoint per client address."""
+
+    scope = "key_reports_client"

@@ -2,7 +2,7 @@ from django.urls import URLPattern, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.views import APIView
 
-from api import internal_views, public_views
+from api import internal_views, leak_views, public_views
 from api.errors import not_found
 
 # Paths as API.md writes them, each also with a trailing slash (the same answer, no
@@ -25,6 +25,9 @@ public = [
     *_route("projects/distribute-file", public_views.DistributeFile, "api_distribute"),
     *_route("projects/test-webhook", public_views.TestWebhook, "api_test_webhook"),
     *_route("projects/<str:projectId>", public_views.ProjectDetail, "api_project_detail"),
+    # Leak intake: anyone who found a key, and GitHub's secret scanning (signed reports).
+    *_route("keys/revoke", leak_views.RevokeReported, "api_keys_revoke"),
+    *_route("keys/github-secret-scanning", leak_views.GithubSecretScanning, "api_github_scanning"),
     # The documented legacy singular path: the same endpoint, an alias as well.
     *[
         path(route, public_views.UploadFile.as_view(schema=None))

@@ -1,6 +1,22 @@
-from celery import shared_task
+"""Celery tasks of apikeys. Messages carry key digests only, never a key."""
 
+from celery import shared_task
+from django.db import DatabaseError
+
+from apikeys.leaks import apikey_revoke_leaked_digests
 from apikeys.usage_collect import usage_collect
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=5,
+    max_retries=8,
+)
+def leak_report_process(digests: list[str], reported_by: str) -> int:
+    """Revoke the active keys among a public leak report's digests (apikeys.leaks)."""
+    return apikey_revoke_leaked_digests(digests=digests, reported_by=reported_by)
 
 
 @shared_task

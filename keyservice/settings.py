@@ -391,6 +391,9 @@ REST_FRAMEWORK = {
         "auth_failures_client": env.str(
             "KEYSERVICE_THROTTLE_AUTH_FAILURES_CLIENT", default="240/120s"
         ),
+        # Reports to the public revocation endpoint (POST /pixelStripeApi/keys/revoke) per
+        # client address, each of up to 100 strings.
+        "key_reports_client": env.str("KEYSERVICE_THROTTLE_KEY_REPORTS_CLIENT", default="10/60s"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -437,6 +440,19 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'", _google_origin],
     },
 }
+# GitHub secret scanning (POST /pixelStripeApi/keys/github-secret-scanning): where GitHub
+# publishes the keys it signs reports with, the fetch's timeout (seconds, to connect and per
+# read), how long the keys are kept (in each process and in the cache), and the shortest
+# interval between fetches caused by a key id not among them (GitHub rotated its key).
+KEYSERVICE_GITHUB_KEYS_URL = env.str(
+    "KEYSERVICE_GITHUB_KEYS_URL",
+    default="https://api.github.com/meta/public_keys/secret_scanning",
+)
+KEYSERVICE_GITHUB_KEYS_TIMEOUT = env.float("KEYSERVICE_GITHUB_KEYS_TIMEOUT", default=5)
+KEYSERVICE_GITHUB_KEYS_CACHE_SECONDS = env.int("KEYSERVICE_GITHUB_KEYS_CACHE_SECONDS", default=3600)
+KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS = env.int(
+    "KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS", default=120
+)
 # Largest JSON body the APIs read; larger ones get 413 {"message": ...} unread.
 KEYSERVICE_API_MAX_BODY_BYTES = env.int("KEYSERVICE_API_MAX_BODY_BYTES", default=65536)
 if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):

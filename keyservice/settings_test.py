@@ -37,3 +37,6 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 SESSION_COOKIE_SECURE = False
 SECURE_SSL_REDIRECT = False  # tests speak plain HTTP unless a test opts in
 CSRF_COOKIE_SECURE = False
+# GitHub's secret scanning keys: never fetched from GitHub in tests. Port 9 (discard) on
+# loopback refuses at once; tests that need keys serve their own (apikeys/tests).
+KEYSERVICE_GITHUB_KEYS_URL = "http://127.0.0.1:9/meta/public_keys/secret_scanning"
