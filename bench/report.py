@@ -18,6 +18,8 @@ LABELS = {
     "drf": "unauthenticated DRF `APIView` inside keyservice (dashboard chain)",
     "verify_read": "`POST /internal/v1/verify` access=read",
     "verify_read_nocache": "`POST /internal/v1/verify` access=read, `KEYSERVICE_VERIFY_CACHE=off`",
+    "verify_read_dashboard_chain": "`POST /internal/v1/verify` access=read through the "
+    "dashboard's chain (every API request before core/chains.py)",
     "verify_write": "`POST /internal/v1/verify` access=write (the write check)",
     "project_detail": "`GET /pixelStripeApi/projects/{projectId}` (public read)",
     "upload_check": "`POST /pixelStripeApi/projects/upload-file`, checks only (400 at `fileUrl`)",
@@ -233,6 +235,8 @@ def render(r: dict) -> str:
         + (", **BENCH_QUICK=1 (short run; not the reference numbers)**" if r["quick"] else "")
         + ".\n"
     )
+    if r.get("note"):
+        w(f"**Note on this run:** {r['note']}\n")
     w(
         "```sh\nmake bench                # full run (~15 min on 2 cores, venv included)\n"
         "BENCH_QUICK=1 make bench  # short run (~3 min)\n```\n"
@@ -396,9 +400,20 @@ def profile_section(r: dict) -> str:
         "in-process requests. Share of the verify request's CPU (cProfile, inclusive; "
         "profiler overhead inflates small functions):\n"
     )
-    lines.append("| part of a verify request | share |\n| --- | ---: |")
+    before = ip.get("verify_cprofile_share_dashboard_chain", {})
+    lines.append(
+        "| part of a verify request | share, APIs' chain | share, dashboard's chain (before) |"
+        "\n| --- | ---: | ---: |"
+    )
     for label, share in shares.items():
-        lines.append(f"| {label} | {share * 100:.1f}% |")
+        old = f"{before[label] * 100:.1f}%" if label in before else ""
+        lines.append(f"| {label} | {share * 100:.1f}% | {old} |")
+    if "verify_read_dashboard_chain" in ip["cpu_us"]:
+        lines.append(
+            f"\nThe same verify costs {ip['cpu_us']['verify_read']:.0f} µs of CPU on the APIs' "
+            f"chain and {ip['cpu_us']['verify_read_dashboard_chain']:.0f} µs through the "
+            "dashboard's (the middleware the APIs no longer run)."
+        )
     if "inclusive" in p:
         lines.append(
             f"\npy-spy, {p['samples']:,} samples of the workers under load (on this VM py-spy "
