@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 
 from apikeys.leaks import LeakRefusal
 from builds.services import BuildRefusal
+from core.chains import is_api_path
 from core.errors import ApplicationError
 from webhooks.refusals import WebhookRefusal
 
@@ -103,15 +103,6 @@ def exception_handler(exc: Exception, context: dict) -> Response:
 def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Unknown paths under the API prefixes answer in the API's shape, not an HTML page."""
     return JsonResponse({"message": "Not found"}, status=404)
-
-
-# A path under either API prefix, also as clients and proxies mangle it (repeated leading
-# slashes, another case): its errors are JSON too.
-_API_PATH = re.compile(r"^/+(?:pixelStripeApi|internal/v1)(?:/|$)", re.IGNORECASE)
-
-
-def is_api_path(path: str) -> bool:
-    return _API_PATH.match(path) is not None
 
 
 # Django's error views (keyservice/urls.py handler400/403/404/500) for what never reaches an

@@ -12,9 +12,14 @@ DOC = ROOT / "docs" / "performance.md"
 PLOT = ROOT / "docs" / "performance.png"
 
 LABELS = {
-    "plain": "plain Django view (`JsonResponse`)",
-    "drf": "unauthenticated DRF `APIView`",
+    "bare_plain": "**ceiling**: plain `JsonResponse` view, bare project (no middleware)",
+    "bare_apikey": "**peer**: djangorestframework-api-key `HasAPIKey`, bare project",
+    "plain": "plain `JsonResponse` view inside keyservice (dashboard middleware chain)",
+    "drf": "unauthenticated DRF `APIView` inside keyservice (dashboard chain)",
     "verify_read": "`POST /internal/v1/verify` access=read",
+    "verify_read_nocache": "`POST /internal/v1/verify` access=read, `KEYSERVICE_VERIFY_CACHE=off`",
+    "verify_read_dashboard_chain": "`POST /internal/v1/verify` access=read through the "
+    "dashboard's chain (every API request before core/chains.py)",
     "verify_write": "`POST /internal/v1/verify` access=write (the write check)",
     "project_detail": "`GET /pixelStripeApi/projects/{projectId}` (public read)",
     "upload_check": "`POST /pixelStripeApi/projects/upload-file`, checks only (400 at `fileUrl`)",
@@ -23,7 +28,10 @@ LABELS = {
     "peer_knox": "peer: django-rest-knox `TokenAuthentication`",
 }
 SHORT = {
-    "plain": "plain",
+    "bare_plain": "bare view",
+    "bare_apikey": "bare api-key",
+    "verify_read_nocache": "verify (cache off)",
+    "plain": "plain in-stack",
     "drf": "DRF open",
     "verify_read": "verify read",
     "verify_write": "verify write",
@@ -50,15 +58,15 @@ def plot(r: dict) -> None:
     x = range(len(names))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [3, 1]})
     w = 0.27
-    ax1.bar([i - w for i in x], [s[n]["rps_ratio"] for n in names], w, label="req/s ÷ plain")
-    ax1.bar(list(x), [s[n]["p50_ratio"] for n in names], w, label="p50 latency ÷ plain")
-    ax1.bar([i + w for i in x], [s[n]["p99_ratio"] for n in names], w, label="p99 latency ÷ plain")
+    ax1.bar([i - w for i in x], [s[n]["rps_ratio"] for n in names], w, label="req/s ÷ bare view")
+    ax1.bar(list(x), [s[n]["p50_ratio"] for n in names], w, label="p50 ÷ bare view")
+    ax1.bar([i + w for i in x], [s[n]["p99_ratio"] for n in names], w, label="p99 ÷ bare view")
     ax1.axhline(1.0, color="black", linewidth=0.8)
     ax1.axhline(0.6, color="red", linestyle="--", linewidth=1, label="target: verify ≥ 0.6× req/s")
     ax1.set_xticks(list(x))
     ax1.set_xticklabels([SHORT[n] for n in names], rotation=30, ha="right")
-    ax1.set_ylabel("ratio to the plain Django view (same round)")
-    ax1.set_title(f"{r['small']:,} keys: throughput and latency relative to plain Django")
+    ax1.set_ylabel("ratio to the bare-project JsonResponse view (same round)")
+    ax1.set_title(f"{r['small']:,} keys: throughput and latency relative to bare Django")
     ax1.legend(fontsize=8)
     sc = r.get("scale_summary", {})
     if sc:
@@ -75,32 +83,47 @@ def plot(r: dict) -> None:
         )
         ax2.set_xticks(list(xs))
         ax2.set_xticklabels([SHORT[n] for n in pair])
-        ax2.set_title("req/s ÷ plain, by keys in the database")
+        ax2.set_title("req/s ÷ bare view, by keys in the database")
         ax2.legend(fontsize=8)
     fig.tight_layout()
     PLOT.parent.mkdir(exist_ok=True)
     fig.savefig(PLOT, dpi=110)
 
 
+def _met(ok: bool) -> str:
+    return "met" if ok else "not met"
+
+
 def targets(r: dict) -> list[tuple[str, str, str]]:
+    """Issue 12's targets, against the bare-project ceiling and peer of the same rounds."""
     s = r["small_summary"]
-    per = r["per_request"]
+    va = r["vs_apikey"]
     rows = []
-    v = s["verify_read"]["rps_ratio"]
-    vw = s["verify_write"]["rps_ratio"]
+    v, vw = s["verify_read"]["rps_ratio"], s["verify_write"]["rps_ratio"]
     rows.append(
         (
-            "verify ≥ 0.6× plain Django (req/s)",
+            "verify ≥ 0.6× the bare Django view (stretch 0.85×), req/s",
             f"read {_f(v)}×, write {_f(vw)}×",
-            "met" if min(v, vw) >= 0.6 else "not met",
+            _met(min(v, vw) >= 0.6) + (" (stretch met)" if min(v, vw) >= 0.85 else ""),
         )
     )
-    peer = s["peer_apikey"]["rps_ratio"]
     rows.append(
         (
-            "verify ≥ 2× djangorestframework-api-key (req/s)",
-            f"{_f(v / peer)}× (verify {_f(v)}× plain, api-key {_f(peer)}× plain)",
-            "met" if v / peer >= 2 else "not met",
+            "verify ≥ 2× djangorestframework-api-key in its own bare project, req/s",
+            f"read {_f(va['verify_read'])}×, write {_f(va['verify_write'])}×",
+            _met(min(va["verify_read"], va["verify_write"]) >= 2),
+        )
+    )
+    d = s["project_detail"]["rps"] / s["verify_read"]["rps"]
+    rows.append(("public project read ≥ 0.85× verify, req/s", f"{_f(d)}×", _met(d >= 0.85)))
+    c1 = r["c1"]
+    lat = c1["verify_read"]["p50_ms"] / c1["bare_plain"]["p50_ms"]
+    rows.append(
+        (
+            "at concurrency 1, verify p50 ≤ 1.5× the bare view's",
+            f"{_f(lat)}× ({_f(c1['verify_read']['p50_ms'])} ms vs "
+            f"{_f(c1['bare_plain']['p50_ms'])} ms)",
+            _met(lat <= 1.5),
         )
     )
     if "scale_ratio" in r:
@@ -109,47 +132,93 @@ def targets(r: dict) -> list[tuple[str, str, str]]:
             (
                 f"{r['large']:,} keys ≥ 0.95× the throughput at {r['small']:,}",
                 f"{_f(norm)}× (verify read, two servers on two databases, same rounds)",
-                "met" if norm >= 0.95 else "not met",
+                _met(norm >= 0.95),
             )
         )
-    valid = per["verify read (valid)"]
-    load = r["db_under_load"]
-    one_trip = valid["db_round_trips"] <= 1 and per["verify write (valid)"]["db_round_trips"] <= 1
-    no_writes = valid["writes"] == 0 and load["rows_written"] == 0
+    hm = r["hit_miss"]["rows"]
+    hit = hm["verify read, warm hit"]["db_round_trips"]
+    miss = hm["verify read, miss"]["db_round_trips"]
+    writes = sum(x["writes"] for x in hm.values()) + r["db_under_load"]["rows_written"]
     rows.append(
         (
-            "≤ 1 database round trip and 0 writes per verify",
-            f"{valid['db_round_trips']} round trip (client side); PostgreSQL counted "
-            f"{_f(load['transactions_per_request'], 3)} statements and {load['rows_written']} "
-            f"rows written per {load['requests']:,} verifies under load",
-            "met"
-            if one_trip and no_writes and load["transactions_per_request"] < 1.05
-            else "not met",
+            "0 database round trips on a warm hit, ≤ 1 on a miss, 0 writes (verify)",
+            f"warm hit {hit}, miss {miss}, writes {writes} "
+            f"(KEYSERVICE_VERIFY_CACHE={r['hit_miss']['verify_cache']})",
+            _met(hit == 0 and miss <= 1 and writes == 0),
         )
     )
-    public_zero = all(
-        per[k]["db_round_trips"] == 0
-        for k in ("project detail, bad checksum", "project detail, malformed key")
-    )
-    internal = [per[k]["db_round_trips"] for k in ("verify, bad checksum", "verify, malformed key")]
+    on, off = s["verify_read"]["rps_ratio"], s["verify_read_nocache"]["rps_ratio"]
     rows.append(
         (
-            "malformed or bad-checksum keys answered without any query",
-            f"public API: {'0 queries' if public_zero else 'queries!'}; internal verify: "
-            f"{max(internal)} query, the service-token check that the contract puts first "
-            "(row 8 before row 9); no key lookup",
-            "met for keys" if public_zero and max(internal) <= 1 else "not met",
-        )
-    )
-    d = s["project_detail"]["rps"] / s["verify_read"]["rps"]
-    rows.append(
-        (
-            "public read endpoint within 15% of verify (req/s)",
-            f"{_f(d)}× verify",
-            "met" if d >= 0.85 else "not met",
+            "the bench also runs verify with the cache off",
+            f"on {_f(on)}×, off {_f(off)}× the bare view",
+            "shown",
         )
     )
     return rows
+
+
+def ceiling_section(r: dict) -> str:
+    s, va, c1 = r["small_summary"], r["vs_apikey"], r["c1"]
+    lines = ["## Against the bare-project ceiling and peer\n"]
+    lines.append(
+        "The ratios of issue 12: each keyservice endpoint's req/s ÷ the bare project's plain "
+        "`JsonResponse` view (the ceiling: Django with no middleware, bench/bare/settings.py) "
+        "and ÷ djangorestframework-api-key's `HasAPIKey` in its own bare project "
+        "(bench/bare/settings_apikey.py), each on its own gunicorn with the same "
+        "gunicorn.conf.py (same workers, same access log), medians of the per-round ratios:\n"
+    )
+    lines.append(
+        "| endpoint | req/s | ÷ bare view | ÷ bare api-key peer |\n| --- | ---: | ---: | ---: |"
+    )
+    for n in ("verify_read", "verify_write", "verify_read_nocache", "project_detail"):
+        x = s[n]
+        lines.append(f"| {LABELS[n]} | {x['rps']:.0f} | {_f(x['rps_ratio'])} | {_f(va[n])} |")
+    for n in ("bare_plain", "bare_apikey"):
+        lines.append(f"| {LABELS[n]} | {s[n]['rps']:.0f} | {_f(s[n]['rps_ratio'])} | |")
+    lines.append(
+        f"\nThe verify cache: the main keyservice server runs with "
+        f"`KEYSERVICE_VERIFY_CACHE={r['hit_miss']['verify_cache']}`, a second one with "
+        "`KEYSERVICE_VERIFY_CACHE=off`; both serve the same database. A build without the "
+        "cache ignores the variable, and both rows measure the same code.\n"
+    )
+    lines.append("### One connection (`wrk -c1`): latency without queueing\n")
+    lines.append(
+        "| target | p50 ms | p99 ms | req/s | requests |\n| --- | ---: | ---: | ---: | ---: |"
+    )
+    for n in ("bare_plain", "verify_read", "project_detail"):
+        x = c1[n]
+        lines.append(
+            f"| {LABELS[n]} | {_f(x['p50_ms'])} | {_f(x['p99_ms'])} | {x['rps']:.0f} "
+            f"| {x['requests']:,} |"
+        )
+    hm = r["hit_miss"]
+    lines.append("\n### Database round trips and writes: warm hit and miss\n")
+    lines.append(
+        "Counted at the driver (Django test client, every psycopg execute and Redis "
+        f"command), `KEYSERVICE_VERIFY_CACHE={hm['verify_cache']}`: a *miss* is the first "
+        "request for a credential this process has not served, a *warm hit* the same "
+        "request again.\n"
+    )
+    lines.append(
+        "| request | status | PostgreSQL round trips | writes | Redis commands |\n"
+        "| --- | ---: | ---: | ---: | --- |"
+    )
+    for label, x in hm["rows"].items():
+        redis_cmds = ", ".join(f"{k}×{v}" for k, v in x["redis_commands"].items()) or "none"
+        lines.append(
+            f"| {label} | {x['status']} | {x['db_round_trips']} | {x['writes']} | {redis_cmds} |"
+        )
+    lines.append(
+        "\nThe in-stack views (plain and DRF, mounted under `/bench/` in keyservice's own "
+        "server) are kept because they still tell something: they take the dashboard's "
+        "middleware chain (`/bench/` is no API path), so bare view ÷ in-stack plain is what "
+        "that chain costs per request, and in-stack DRF ÷ in-stack plain what DRF costs. The "
+        "in-stack api-key and knox peers are no longer measured: inside keyservice they paid "
+        "the dashboard chain that the APIs no longer pay (core/chains.py), so they compared "
+        "unlike with unlike; the bare api-key peer replaces them (no bare knox peer yet).\n"
+    )
+    return "\n".join(lines)
 
 
 def render(r: dict) -> str:
@@ -166,6 +235,8 @@ def render(r: dict) -> str:
         + (", **BENCH_QUICK=1 (short run; not the reference numbers)**" if r["quick"] else "")
         + ".\n"
     )
+    if r.get("note"):
+        w(f"**Note on this run:** {r['note']}\n")
     w(
         "```sh\nmake bench                # full run (~15 min on 2 cores, venv included)\n"
         "BENCH_QUICK=1 make bench  # short run (~3 min)\n```\n"
@@ -218,7 +289,7 @@ def render(r: dict) -> str:
     )
     w(f"## Results at {r['small']:,} keys\n")
     w(
-        "| target | req/s | × plain | p50 ms | × plain | p99 ms | × plain | requests "
+        "| target | req/s | × bare view | p50 ms | × bare | p99 ms | × bare | requests "
         "| unexpected |\n"
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     )
@@ -231,7 +302,8 @@ def render(r: dict) -> str:
             f"{_f(x['p50_ratio'])} | {_f(x['p99_ms'])} | {_f(x['p99_ratio'])} | "
             f"{x['requests']:,.0f} | {x['unexpected']:.0f} |"
         )
-    w("\n![ratios to the plain Django view](performance.png)\n")
+    w("\n![ratios to the bare Django view](performance.png)\n")
+    w(ceiling_section(r))
     sc = r.get("scale_summary")
     if sc:
         w(f"## {r['small']:,} vs {r['large']:,} keys/users\n")
@@ -242,7 +314,7 @@ def render(r: dict) -> str:
             "with 2 000 credentials sampled over the whole table:\n"
         )
         w(
-            f"| target | req/s at {r['small']:,} | × plain | req/s at {r['large']:,} | × plain "
+            f"| target | req/s at {r['small']:,} | × bare view | req/s at {r['large']:,} | × bare "
             f"| {r['large']:,} ÷ {r['small']:,} (same round) |\n"
             "| --- | ---: | ---: | ---: | ---: | ---: |"
         )
@@ -328,9 +400,20 @@ def profile_section(r: dict) -> str:
         "in-process requests. Share of the verify request's CPU (cProfile, inclusive; "
         "profiler overhead inflates small functions):\n"
     )
-    lines.append("| part of a verify request | share |\n| --- | ---: |")
+    before = ip.get("verify_cprofile_share_dashboard_chain", {})
+    lines.append(
+        "| part of a verify request | share, APIs' chain | share, dashboard's chain (before) |"
+        "\n| --- | ---: | ---: |"
+    )
     for label, share in shares.items():
-        lines.append(f"| {label} | {share * 100:.1f}% |")
+        old = f"{before[label] * 100:.1f}%" if label in before else ""
+        lines.append(f"| {label} | {share * 100:.1f}% | {old} |")
+    if "verify_read_dashboard_chain" in ip["cpu_us"]:
+        lines.append(
+            f"\nThe same verify costs {ip['cpu_us']['verify_read']:.0f} µs of CPU on the APIs' "
+            f"chain and {ip['cpu_us']['verify_read_dashboard_chain']:.0f} µs through the "
+            "dashboard's (the middleware the APIs no longer run)."
+        )
     if "inclusive" in p:
         lines.append(
             f"\npy-spy, {p['samples']:,} samples of the workers under load (on this VM py-spy "
@@ -344,87 +427,61 @@ def profile_section(r: dict) -> str:
         for label, share in p["self_by_component"].items():
             lines.append(f"| {label} | {share * 100:.1f}% |")
     cpu = ip["cpu_us"]
-    redis_client_share = next((v for k, v in shares.items() if "get_client" in k), 0)
-    csp_share = next((v for k, v in shares.items() if k.startswith("CSP")), 0)
+    dispatch = next((v for k, v in shares.items() if k.startswith("DRF APIView.dispatch")), 0)
+    body = next((v for k, v in shares.items() if k.startswith("Verify.post")), 0)
+    parse = next((v for k, v in shares.items() if k.startswith("request.data")), 0)
+    wi_line = ""
+    if wi:
+        wi_line = (
+            f" Measured in this run on a second server with only that change: verify read "
+            f"{_f(wi['verify_read']['rps_ratio'])}× the bare view (vs "
+            f"{_f(s['verify_read']['rps_ratio'])}× on the production configuration), project "
+            f"read {_f(wi['project_detail']['rps_ratio'])}× (vs "
+            f"{_f(s['project_detail']['rps_ratio'])}×)."
+        )
     lines.append(
         f"""
 Reading them:
 
-- **Where the gap is.** In-process, plain Django costs {cpu["plain"]:.0f} µs of CPU per
-  request, unauthenticated DRF {cpu["drf"]:.0f} µs and verify {cpu["verify_read"]:.0f} µs;
-  over HTTP the unauthenticated DRF view reaches {_f(s["drf"]["rps_ratio"])}× plain. What
-  verify adds beyond DRF is two network round trips per request (Redis, then PostgreSQL),
-  the client work around them, and the CPU PostgreSQL and Redis spend answering — on a
-  machine where the load generator, the workers, PostgreSQL and Redis share two cores, that
-  CPU is taken from gunicorn, which the plain view keeps to itself.
-- **The Redis round trip is the largest single item** (the client address's failure budget,
-  checked before anything else so a flooding address gets 429 even with valid credentials).
-  Within it, Django's Redis cache backend builds a new `redis.Redis` client object for every
-  operation (`RedisCacheClient.get_client`), and redis-py's constructor fills a dict of ~170
-  response callbacks each time: that alone is
-  {redis_client_share * 100:.0f}%
-  of verify's CPU. The fix belongs to the cache configuration (keyservice/settings.py), not
-  the API: the what-if server below uses a 20-line subclass of Django's backend that keeps
-  one client per pool (bench/cache.py)."""
-    )
-    if wi:
-        lines.append(
-            f"  Measured in this run on a second server with only that change: verify read "
-            f"{_f(wi['verify_read']['rps_ratio'])}× plain (vs {_f(s['verify_read']['rps_ratio'])}× "
-            f"on the production configuration), project detail "
-            f"{_f(wi['project_detail']['rps_ratio'])}× (vs "
-            f"{_f(s['project_detail']['rps_ratio'])}×)."
-        )
-    probe = "`SELECT 1`"
-    lines.append(
-        f"""- **The database round trip was two.** Django's `CONN_HEALTH_CHECKS=True`
-  (keyservice/settings.py) sends {probe} before the first query of every request on a
-  persistent connection — invisible to `CaptureQueriesContext`, visible in psycopg and in
-  PostgreSQL's transaction counter. `apikeys/credentials.py` now lets the hot-path query be its own
-  health check (see below); the table above shows one round trip and PostgreSQL counts
-  {_f(r["db_under_load"]["transactions_per_request"], 3)} statements per verify.
-- **Middleware the API does not need** runs on every request: django-csp builds the policy
-  string for every response ({csp_share * 100:.0f}%
-  of verify's CPU here; it does so even for exempted responses), sessions, auth, messages,
-  allauth and whitenoise. They are configured globally in keyservice/settings.py and cost the
-  plain view the same, so they lower every ratio toward 1 rather than widen the gap.
-- **The public read endpoint** does the same one-query check as verify, then
-  `ProjectDetail` (api/public_views.py) loads the project as a model instance and its uploads
-  with two more ORM queries: 3 round trips instead of 1, hence
-  {_f(s["project_detail"]["rps"] / s["verify_read"]["rps"])}× verify. Meeting the 15% target
-  needs that view to take the project's columns from the credential query and the uploads
-  with `values()` in one more query at most; that file is outside this change.
-- **The api-key peer** does one indexed ORM lookup and a SHA-512 per request and nothing
-  else: no service token, no project, no membership, no flood check. Verify does strictly
-  more work, including the Redis round trip the peer does not make, so "2× the api-key peer"
-  would need verify to be faster than an unauthenticated DRF view plus one query; the knox
-  peer (two queries: token with its user, then the user's other tokens) is the closer
-  analogue.
+- **In-process CPU per request**: the in-stack plain view {cpu["plain"]:.0f} µs (the
+  dashboard chain around it), in-stack DRF {cpu["drf"]:.0f} µs, verify
+  {cpu["verify_read"]:.0f} µs and the public project read {cpu["project_detail"]:.0f} µs
+  (both on the APIs' own chain). On the HTTP runs the bare view ÷ in-stack plain view is what
+  the dashboard chain costs: {_f(1 / s["plain"]["rps_ratio"])}× in req/s.
+- **DRF's request/response machinery** (APIView.dispatch minus the view body: wrapping the
+  request, negotiation, the `initial` hooks, `finalize_response` and rendering) is
+  {max(dispatch - body, 0) * 100:.0f}% of verify's CPU; `request.data` (StrictJSONParser
+  behind DRF's Request) another {parse * 100:.0f}%, part of which any view pays to parse
+  JSON. A lean verify view could win at most that share; it is not built yet (see the
+  architecture doc's verify flow).
+- **Middleware**: the APIs take their own chain (core/chains.py, settings
+  `KEYSERVICE_API_MIDDLEWARE`): request ids, SecurityMiddleware, CommonMiddleware,
+  X-Frame-Options, nothing else, so sessions, CSRF, messages, authentication, CSP,
+  whitenoise and allauth no longer run on the hot path (the session/messages row above is
+  0 for that reason).
+- **Redis client per cache call**: Django's Redis cache backend builds a new `redis.Redis`
+  client for every operation (`RedisCacheClient.get_client`); the what-if server keeps one
+  client per pool (bench/cache.py).{wi_line}
 - **Size**: the lookups are unique-index probes (digest, project public id, membership by
   owner/member); {r["large"] // r["small"]}× more keys gave
   {_f(r.get("scale_ratio", {}).get("verify_read", 0))}× the verify throughput in the same
   rounds.
-- **gunicorn**: sync workers close the connection after each response (no keep-alive);
-  gthread workers with keep-alive and 2-5 sync workers measured within the noise of this
-  shared machine in exploratory runs, so gunicorn.conf.py is unchanged.
+- **gunicorn**: sync workers close the connection after each response (no keep-alive); the
+  bare projects run under the same gunicorn.conf.py, so the ratios compare Django stacks,
+  not servers.
 
 ## Changes made for the hot path
 
-- `apikeys/credentials.py` `_fetch_one`: the credential query is read-only and idempotent, so with
-  `CONN_HEALTH_CHECKS` on it serves as the connection's health check instead of Django's
-  extra {probe}: on a reused connection it marks the check done and runs; if the
-  connection turns out dead (the query fails and `is_usable()` confirms it), it closes it and
-  runs the query once more on a new connection, which is what Django's check would have
-  done. One round trip instead of two per verify (and per public API request, whose later
-  queries then skip the check too). The connection-loss run above shows it: every database
-  connection killed twice under load, no request failed.
-- `api/base.py` `JsonNegotiation`: the API views render JSON only; a request that accepts it
-  as it is (no `Accept`, `*/*` or `application/json`, no `?format=`) skips DRF's media-type
-  parsing and ranking, which the CPU profile showed at several percent of a verify. Any other
-  `Accept` goes through DRF's negotiation as before (406 for `text/html`, `indent=` honoured).
-- No caching anywhere: every request reads the key, the membership and the service token as
-  committed, so there is no stale-accept window to measure (the concurrent rotation and
-  member-removal test in tests/load/test_live_server.py keeps guarding that: 0 stale accepts).
+- `core/chains.py`: `ApiChainMiddleware`, first in `MIDDLEWARE`, sends every API path
+  (`is_api_path`, the same rule as the APIs' JSON error views) down a second chain built
+  from `KEYSERVICE_API_MIDDLEWARE`; the dashboard keeps `MIDDLEWARE` as Django builds it.
+  The test client builds the same handler, so every contract test runs the served path;
+  tests/contract/test_api_headers.py pins every API answer's headers.
+- `apikeys/credentials.py` `_fetch_one`: the credential query serves as the connection's
+  health check (`CONN_HEALTH_CHECKS`), one round trip instead of two; PostgreSQL counts
+  {_f(r["db_under_load"]["transactions_per_request"], 3)} statements per verify under load.
+- `api/base.py` `JsonNegotiation`: a request that accepts JSON as it is skips DRF's
+  media-type parsing and ranking; any other `Accept` goes through DRF's negotiation (406).
 """
     )
     return "\n".join(lines)

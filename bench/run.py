@@ -52,6 +52,8 @@ SAMPLE = 2000  # credentials replayed by wrk per scale (spread over the whole ta
 KEY_REQUESTS = int(os.environ.get("BENCH_KEY_REQUESTS", "30" if QUICK else "200"))
 EMAILS = int(os.environ.get("BENCH_EMAILS", "5" if QUICK else "20"))
 DB = os.environ.get("BENCH_DB", "keyservice_bench")
+# KEYSERVICE_VERIFY_CACHE of the main keyservice server; a second one always runs with "off".
+VERIFY_CACHE = os.environ.get("KEYSERVICE_VERIFY_CACHE", "on")
 DB_LARGE = DB + "_large"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", "5432", "postgres"
 REDIS_DB = os.environ.get("BENCH_REDIS_DB", "7")
@@ -63,7 +65,21 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+_next_port = [int(os.environ.get("BENCH_PORT_BASE", "0"))]
+
+
 def free_port() -> int:
+    """A free loopback port: the next one from BENCH_PORT_BASE if set (a range of one's
+    own on a shared machine), else one the kernel picks."""
+    while _next_port[0]:
+        port = _next_port[0]
+        _next_port[0] += 1
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -83,6 +99,7 @@ ENV = {
     "EMAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
     "DJANGO_TRUST_X_FORWARDED_PROTO": "true",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "KEYSERVICE_VERIFY_CACHE": VERIFY_CACHE,
     "BENCH_CELERY_QUEUE": CELERY_QUEUE,
     "BENCH_BUILDS_QUEUE": BUILDS_QUEUE,
     "PYTHONPATH": str(ROOT),
@@ -99,9 +116,11 @@ def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 
 
 class Gunicorn:
-    """The service as deployed: gunicorn.conf.py of the repository, bound to loopback."""
+    """The service as deployed: gunicorn.conf.py of the repository, bound to loopback. The bare
+    projects (`app="bench.bare.wsgi"`) run under the same file: same workers, same access log."""
 
-    def __init__(self, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(self, extra_env: dict[str, str] | None = None, app: str = "keyservice.wsgi"):
+        self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{self.port}", **(extra_env or {})}
@@ -111,7 +130,7 @@ class Gunicorn:
     def start(self) -> None:
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(
-                [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "keyservice.wsgi"],
+                [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", self.app],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
@@ -308,6 +327,8 @@ def targets_for(seeded: dict, creds: list[dict], suffix: str = "") -> dict[str, 
             "expect": 200,
         },
     }
+    # The same requests against the bare project (its server is set by main()).
+    targets["bare_plain"] = {"file": targets["plain"]["file"], "expect": 200}
     if suffix:
         return targets
     upload = [
@@ -334,16 +355,16 @@ def targets_for(seeded: dict, creds: list[dict], suffix: str = "") -> dict[str, 
         "expect": 200,
     }
     small = {c["index"]: c for c in creds}
-    targets["peer_apikey"] = {
+    # djangorestframework-api-key in its own bare project (bench/bare/settings_apikey.py). The
+    # in-stack peers (bench/views.py, inside keyservice's server) are no longer measured: they
+    # pay the dashboard's middleware chain, which the APIs no longer do (core/chains.py).
+    targets["bare_apikey"] = {
         "file": write_peer(
             "peer-apikey", "/bench/peer-apikey", "Api-Key", seeded["api_keys"], small
         ),
         "expect": 200,
     }
-    targets["peer_knox"] = {
-        "file": write_peer("peer-knox", "/bench/peer-knox", "Token", seeded["knox_tokens"], small),
-        "expect": 200,
-    }
+    targets["verify_read_nocache"] = {**targets["verify_read"]}
     return targets
 
 
@@ -387,16 +408,16 @@ def probe(server: Gunicorn, name: str, target: dict, count: int = 20) -> None:
         r = requests.request(f[1], server.url + f[2], data=f[3] or None, headers=h, timeout=10)
         if r.status_code != target["expect"]:
             raise RuntimeError(f"{name}: {f[1]} {f[2]} answered {r.status_code}: {r.text[:300]}")
-        if target["expect"] == 200 and name.startswith(("verify", "peer", "drf", "plain")):
+        if target["expect"] == 200 and name.startswith(("verify", "bare", "drf", "plain")):
             assert r.json()["valid"] is True, r.text
 
 
-def wrk(server: Gunicorn, target: dict, duration: int) -> dict:
+def wrk(server: Gunicorn, target: dict, duration: int, connections: int = CONNECTIONS) -> dict:
     server = target.get("server", server)
     cmd = [
         "wrk",
         "-t1",
-        f"-c{CONNECTIONS}",
+        f"-c{connections}",
         f"-d{duration}s",
         "--timeout",
         "10s",
@@ -421,15 +442,18 @@ def wrk(server: Gunicorn, target: dict, duration: int) -> dict:
     return result
 
 
+REFERENCE = "bare_plain"  # the ceiling: a plain JsonResponse view in a bare project
+
+
 def load_rounds(server: Gunicorn, targets: dict[str, dict], rounds: int) -> dict[str, list]:
     results: dict[str, list] = {name: [] for name in targets}
     for name, target in targets.items():
         probe(server, name, target)
         wrk(server, target, WARMUP)
-    others = [name for name in targets if name != "plain"]
+    others = [name for name in targets if name != REFERENCE]
     for n in range(rounds):
         random.Random(n).shuffle(others)
-        order = ["plain", *others, "plain"]  # the reference runs first and last in every round
+        order = [REFERENCE, *others, REFERENCE]  # the reference runs first and last
         round_results: dict[str, list] = {}
         for name in order:
             if name == "upload_real":
@@ -442,7 +466,7 @@ def load_rounds(server: Gunicorn, targets: dict[str, dict], rounds: int) -> dict
                 + (f"  UNEXPECTED {r['unexpected']}" if r["unexpected"] else "")
             )
         for name, runs in round_results.items():
-            if name == "plain":  # mean of the first and last plain run of the round
+            if name == REFERENCE:  # mean of the first and last reference run of the round
                 results[name].append(
                     {
                         k: statistics.mean(r[k] for r in runs)
@@ -455,8 +479,33 @@ def load_rounds(server: Gunicorn, targets: dict[str, dict], rounds: int) -> dict
     return results
 
 
+def ratio(results: dict[str, list], name: str, reference: str) -> float:
+    """Median over rounds of name's req/s ÷ reference's req/s in the same round."""
+    return statistics.median(
+        r["rps"] / p["rps"] for r, p in zip(results[name], results[reference], strict=True)
+    )
+
+
+def latency_c1(server: Gunicorn, targets: dict[str, dict]) -> dict:
+    """One connection (wrk -c1): latency without queueing, the bare view against verify,
+    alternating, each REPEATS times; medians of p50/p99."""
+    runs: dict[str, list] = {n: [] for n in ("bare_plain", "verify_read", "project_detail")}
+    for _ in range(1 if QUICK else 3):
+        for name in runs:
+            runs[name].append(wrk(server, targets[name], DURATION, connections=1))
+    return {
+        name: {
+            "p50_ms": statistics.median(r["p50_us"] for r in rs) / 1000,
+            "p99_ms": statistics.median(r["p99_us"] for r in rs) / 1000,
+            "rps": statistics.median(r["rps"] for r in rs),
+            "requests": sum(r["requests"] for r in rs),
+        }
+        for name, rs in runs.items()
+    }
+
+
 def summarize(results: dict[str, list]) -> dict[str, dict]:
-    plain = results["plain"]
+    plain = results[REFERENCE]
     summary = {}
     for name, runs in results.items():
         summary[name] = {
@@ -580,6 +629,55 @@ def per_request_counts(seeded: dict) -> dict:
     return rows
 
 
+def hit_miss_counts(seeded: dict) -> dict:
+    """Round trips, writes and Redis commands of a verify read and a project read on a miss
+    (the first request for a credential this process has not seen) and on a warm hit (the
+    same request again), with KEYSERVICE_VERIFY_CACHE as this process has it."""
+    from django.db import close_old_connections, connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    token = seeded["service_token"]
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+
+    def verify(b: dict):
+        return client.post(
+            "/internal/v1/verify",
+            b,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+
+    def detail(b: dict):
+        return client.get(
+            f"/pixelStripeApi/projects/{b['projectId']}",
+            {"userId": b["userId"], "apikey": b["apiKey"]},
+        )
+
+    creds = seeded["small"][-3:]  # not used by per_request_counts
+    close_old_connections()
+    verify(verify_body(creds[0], "read"))  # opens the connection, warms the token
+    rows = {}
+    for label, call, c in (("verify read", verify, creds[1]), ("project read", detail, creds[2])):
+        b = verify_body(c, "read")
+        for case in ("miss", "warm hit"):
+            close_old_connections()
+            counting = Counting()
+            try:
+                with CaptureQueriesContext(connection) as queries:
+                    r = call(b)
+            finally:
+                counting.close()
+            sql = [q["sql"] for q in queries.captured_queries]
+            rows[f"{label}, {case}"] = {
+                "status": r.status_code,
+                "db_round_trips": len(counting.db),
+                "writes": sum(1 for q in sql if not q.lstrip().upper().startswith("SELECT")),
+                "redis_commands": Counter(counting.redis),
+            }
+    return {"verify_cache": VERIFY_CACHE, "rows": rows}
+
+
 def _other_key() -> str:
     from apikeys import crypto
 
@@ -612,17 +710,13 @@ def inprocess_cpu(seeded: dict) -> dict:
     """CPU time of this process per request, for each kind of request, through Django's
     whole handler and middleware (the test client), with the database and Redis real. Less
     sensitive to other load on the machine than the HTTP runs; a cProfile (CPU clock) of
-    verify attributes it to functions."""
-    import cProfile
-    import pstats
-
+    verify attributes it to functions, on the APIs' chain and on the dashboard's."""
     from django.db import close_old_connections
     from django.test import Client
 
     c = seeded["small"][0]
     token = seeded["service_token"]
     read = verify_body(c, "read")
-    uid = c["index"]
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
     js = "application/json"
     calls = {
@@ -634,18 +728,6 @@ def inprocess_cpu(seeded: dict) -> dict:
         "project_detail": lambda: client.get(
             f"/pixelStripeApi/projects/{read['projectId']}",
             {"userId": read["userId"], "apikey": read["apiKey"]},
-        ),
-        "peer_apikey": lambda: client.post(
-            "/bench/peer-apikey",
-            read,
-            content_type=js,
-            HTTP_AUTHORIZATION=f"Api-Key {seeded['api_keys'][uid]}",
-        ),
-        "peer_knox": lambda: client.post(
-            "/bench/peer-knox",
-            read,
-            content_type=js,
-            HTTP_AUTHORIZATION=f"Token {seeded['knox_tokens'][uid]}",
         ),
     }
     n = 300 if QUICK else 1500
@@ -659,14 +741,47 @@ def inprocess_cpu(seeded: dict) -> dict:
             close_old_connections()  # as the WSGI handler does on request_started
             call()
         out["cpu_us"][name] = (time.process_time() - t) / n * 1e6
+    out["verify_cprofile_share"] = _cprofile_shares(calls["verify_read"], n)
+    # The same verify through the dashboard's chain, as every API request went before
+    # core/chains.py: MIDDLEWARE without its first entry (the chooser), a new test client.
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(MIDDLEWARE=settings.MIDDLEWARE[1:]):
+        before = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+
+        def verify_before():
+            return before.post(
+                "/internal/v1/verify", read, content_type=js, HTTP_AUTHORIZATION=f"Bearer {token}"
+            )
+
+        for _ in range(50):
+            close_old_connections()
+            assert verify_before().status_code == 200
+        t = time.process_time()
+        for _ in range(n):
+            close_old_connections()
+            verify_before()
+        out["cpu_us"]["verify_read_dashboard_chain"] = (time.process_time() - t) / n * 1e6
+        out["verify_cprofile_share_dashboard_chain"] = _cprofile_shares(verify_before, n)
+    return out
+
+
+def _cprofile_shares(call, n: int) -> dict[str, float]:
+    """cProfile (CPU clock) of n calls: each CPROFILE_FUNCTIONS entry's inclusive share."""
+    import cProfile
+    import pstats
+
+    from django.db import close_old_connections
+
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     for _ in range(n):
         close_old_connections()
-        calls["verify_read"]()
+        call()
     profiler.disable()
     stats = pstats.Stats(profiler).stats  # (file, line, func) -> (cc, nc, tt, ct, callers)
-    total = next(
+    total = max(
         ct
         for (f, _, fn), (_, _, _, ct, _) in stats.items()
         if fn == "get_response" and "base.py" in f
@@ -679,8 +794,7 @@ def inprocess_cpu(seeded: dict) -> dict:
             if fn == func and file_part in f.replace("\\", "/")
         )
         shares[label] = ct / total
-    out["verify_cprofile_share"] = shares
-    return out
+    return shares
 
 
 CPROFILE_FUNCTIONS = [
@@ -695,6 +809,7 @@ CPROFILE_FUNCTIONS = [
         "django/core/cache/backends/redis.py",
         "get_client",
     ),
+    ("Verify.post (the view body)", "api/internal_views.py", "post"),
     ("authorize_project (digests + the one query)", "api/auth.py", "authorize_project"),
     (
         "  of which credential_lookup (SQL round trip)",
@@ -716,7 +831,7 @@ CPROFILE_FUNCTIONS = [
         "process_response",
     ),
     (
-        "session + auth + messages middleware",
+        "messages middleware (dashboard chain only)",
         "django/contrib/messages/middleware.py",
         "process_response",
     ),
@@ -1090,18 +1205,36 @@ def main() -> None:
         "duration": DURATION,
         "rounds": ROUNDS,
         "connections": CONNECTIONS,
+        "note": os.environ.get("BENCH_NOTE", ""),
         "machine": machine(),
     }
-    server = Gunicorn()
-    server.start()
+    server = Gunicorn()  # KEYSERVICE_VERIFY_CACHE=VERIFY_CACHE
+    nocache = Gunicorn({"KEYSERVICE_VERIFY_CACHE": "off"})
+    bare = Gunicorn({"DJANGO_SETTINGS_MODULE": "bench.bare.settings"}, app="bench.bare.wsgi")
+    bare_apikey = Gunicorn(
+        {"DJANGO_SETTINGS_MODULE": "bench.bare.settings_apikey"}, app="bench.bare.wsgi"
+    )
+    servers = [server, nocache, bare, bare_apikey]
+    for s in servers:
+        s.start()
     try:
         targets = targets_for(seeded, seeded["small"])
+        targets["bare_plain"]["server"] = bare
+        targets["bare_apikey"]["server"] = bare_apikey
+        targets["verify_read_nocache"]["server"] = nocache
         log("queries and Redis commands per request")
         results["per_request"] = per_request_counts(seeded)
+        results["hit_miss"] = hit_miss_counts(seeded)
         log("load runs at the small scale")
         small_runs = load_rounds(server, targets, ROUNDS)
         results["runs_small"] = small_runs
         results["small_summary"] = summarize(small_runs)
+        results["vs_apikey"] = {
+            n: ratio(small_runs, n, "bare_apikey")
+            for n in ("verify_read", "verify_write", "verify_read_nocache", "project_detail")
+        }
+        log("one connection: bare view vs verify (wrk -c1)")
+        results["c1"] = latency_c1(server, targets)
         log("CPU per request in-process (test client) and a cProfile of verify")
         results["inprocess"] = inprocess_cpu(seeded)
         log("database connections killed during verify load")
@@ -1118,7 +1251,7 @@ def main() -> None:
         whatif = Gunicorn({"BENCH_WHATIF": "1"})
         whatif.start()
         try:
-            wt = {k: targets[k] for k in ("plain", "verify_read", "project_detail")}
+            wt = {k: targets[k] for k in ("bare_plain", "verify_read", "project_detail")}
             results["whatif_summary"] = summarize(load_rounds(whatif, wt, ROUNDS))
         finally:
             whatif.stop()
@@ -1137,7 +1270,7 @@ def main() -> None:
         try:
             large_targets = targets_for(seeded, large_creds, suffix="-large")
             scale = {
-                "plain": targets["plain"],
+                "bare_plain": targets["bare_plain"],
                 "verify_read": targets["verify_read"],
                 "verify_read_large": {**large_targets["verify_read"], "server": large_server},
                 "project_detail": targets["project_detail"],
@@ -1159,7 +1292,8 @@ def main() -> None:
             for n in ("verify_read", "project_detail")
         }
     finally:
-        server.stop()
+        for s in servers:
+            s.stop()
     results["elapsed_seconds"] = time.monotonic() - started
     results["finished"] = time.time()
     (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))

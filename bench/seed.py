@@ -79,8 +79,10 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
             f"{i}\t!{secrets.token_hex(20)}\t\\N\tf\tf\tt\t{now}\t"
             f"bench-{i}@bench.invalid\tBench user {i}\t{public[i]}\t0\n"
         )
-        projects.write(f"{i}\t{project_public[i]}\tProject {i}\tactive\t{now}\t{now}\t{i}\n")
-        hooks.write(f"{i}\t{i}\t\t[]\t{secrets.token_hex(32)}\n")  # no URL, its own secret
+        projects.write(
+            f"{i}\t{project_public[i]}\tProject {i}\tactive\tasia-pacific\t\t{now}\t{now}\t{i}\n"
+        )
+        hooks.write(f"{i}\t{i}\t\t[]\t{secrets.token_hex(32)}\tt\n")  # no URL, its own secret
         keys.write(
             f"{i}\t{crypto.encrypt(key, kek)}\t{kek_id}\t{crypto.digest(key)}\t"
             f"{crypto.hint(key)}\t{now}\t\\N\t{i}\n"
@@ -100,10 +102,11 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
             ),
             (
                 "projects_project",
-                "id, public_id, name, status, created_at, updated_at, owner_id",
+                "id, public_id, name, status, region, custom_domain, created_at, updated_at, "
+                "owner_id",
                 projects,
             ),
-            ("webhooks_webhook", "id, project_id, url, events, secret", hooks),
+            ("webhooks_webhook", "id, project_id, url, events, secret, retries", hooks),
             (
                 "apikeys_apikey",
                 "id, ciphertext, kek_id, digest, hint, created_at, revoked_at, user_id",

@@ -63,8 +63,12 @@ INSTALLED_APPS = [
     "dashboard",
 ]
 
+# The dashboard's chain. Its first entry sends the APIs' paths (core.chains.is_api_path) down
+# KEYSERVICE_API_MIDDLEWARE instead: they need none of sessions, CSRF, messages, authentication,
+# CSP, static files or allauth, and stop paying for them (docs/performance.md).
 MIDDLEWARE = [
-    # First: times the whole stack (core.metrics_http; labels are URL patterns, never paths).
+    "core.chains.ApiChainMiddleware",
+    # Times the whole stack, in both chains (core.metrics_http; labels are URL patterns).
     "core.metrics_http.MetricsMiddleware",
     "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -77,6 +81,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+]
+# The APIs' chain, in MIDDLEWARE's order: the metrics; request ids; the security headers, HSTS and the HTTPS
+# redirect exemptions; Host validation (ALLOWED_HOSTS), APPEND_SLASH and Content-Length; and
+# X-Frame-Options, all as the APIs answered before they had a chain of their own.
+KEYSERVICE_API_MIDDLEWARE = [
+    "core.metrics_http.MetricsMiddleware",
+    "core.request_id.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "keyservice.urls"
