@@ -4,12 +4,13 @@ from rest_framework.views import APIView
 
 from api import internal_views, leak_views, public_views
 from api.errors import not_found
+from core.metrics_http import UNMATCHED
 
 # Paths as API.md writes them, each also with a trailing slash (the same answer, no
 # redirect), and the documented legacy singular `project/upload-file`. Anything else under
 # the prefix answers 404 {"message": "Not found"}: the catch-all matches every path, newlines
 # included ([\s\S], not "."), so no path under an API prefix ever reaches Django's HTML 404.
-CATCH_ALL = r"^[\s\S]*$"
+CATCH_ALL = r"^[\s\S]*$"  # named UNMATCHED: its metrics label (core.metrics_http)
 
 
 def _route(route: str, view: type[APIView], name: str) -> list[URLPattern]:
@@ -33,7 +34,7 @@ public = [
         path(route, public_views.UploadFile.as_view(schema=None))
         for route in ("project/upload-file", "project/upload-file/")
     ],
-    re_path(CATCH_ALL, not_found),
+    re_path(CATCH_ALL, not_found, name=UNMATCHED),
 ]
 
 internal = [
@@ -48,7 +49,7 @@ internal = [
         internal_views.UploadStatus.as_view(),
         name="internal_upload_status",
     ),
-    re_path(CATCH_ALL, not_found),
+    re_path(CATCH_ALL, not_found, name=UNMATCHED),
 ]
 
 docs = [

@@ -35,6 +35,8 @@ def route_of(request: HttpRequest) -> str:
         return UNMATCHED
     if "admin" in match.namespaces:
         return "admin"
+    if match.url_name == UNMATCHED:  # a catch-all pattern (the APIs' JSON 404) is named so
+        return UNMATCHED
     return match.route or UNMATCHED
 
 

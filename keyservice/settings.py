@@ -82,8 +82,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
-# The APIs' chain, in MIDDLEWARE's order: the metrics; request ids; the security headers, HSTS and the HTTPS
-# redirect exemptions; Host validation (ALLOWED_HOSTS), APPEND_SLASH and Content-Length; and
+# The APIs' chain, in MIDDLEWARE's order: the metrics; request ids; the security headers, HSTS
+# and the HTTPS redirect exemptions; Host validation (ALLOWED_HOSTS), APPEND_SLASH and Content-Length; and
 # X-Frame-Options, all as the APIs answered before they had a chain of their own.
 KEYSERVICE_API_MIDDLEWARE = [
     "core.metrics_http.MetricsMiddleware",

@@ -125,6 +125,16 @@ def test_unrouted_paths_and_odd_methods_share_one_series_each(client):
     assert after - before == 2
 
 
+def test_unknown_paths_under_the_api_prefixes_are_unmatched_not_the_catch_all_regex(client):
+    before = sample(
+        "keyservice_http_responses_total", route="unmatched", method="GET", status="404"
+    )
+    for path in ("/pixelStripeApi/nope/abc123", "/internal/v1/nope/xyz"):
+        assert client.get(path, secure=True).status_code == 404
+    after = sample("keyservice_http_responses_total", route="unmatched", method="GET", status="404")
+    assert after - before == 2
+
+
 def test_the_cache_counter_takes_hit_miss_and_bypass_and_nothing_else():
     before = {
         r: sample("keyservice_verify_cache_total", result=r) for r in ("hit", "miss", "bypass")
