@@ -83,8 +83,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
 ]
 # The APIs' chain, in MIDDLEWARE's order: the metrics; request ids; the security headers, HSTS
-# and the HTTPS redirect exemptions; Host validation (ALLOWED_HOSTS), APPEND_SLASH and Content-Length; and
-# X-Frame-Options, all as the APIs answered before they had a chain of their own.
+# and the HTTPS redirect exemptions; Host validation (ALLOWED_HOSTS), APPEND_SLASH and
+# Content-Length; and X-Frame-Options, all as the APIs answered before they had a chain of
+# their own.
 KEYSERVICE_API_MIDDLEWARE = [
     "core.metrics_http.MetricsMiddleware",
     "core.request_id.RequestIdMiddleware",

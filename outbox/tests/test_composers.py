@@ -18,11 +18,12 @@ from teams.models import Invitation
 pytestmark = pytest.mark.django_db
 
 
-def test_the_apps_register_the_three_kinds_with_their_labels():
+def test_the_apps_register_their_kinds_with_their_labels():
     assert kind_choices() == [
         ("api_key", "New API key"),
         ("invitation", "Team invitation"),
         ("leak_notice", "Leaked key notice"),
+        ("retired_key_used", "Retired key still in use"),
     ]
     row = OutboxEmail(kind="api_key", recipient="a@example.com")
     assert str(row) == "New API key to a@example.com (pending)"
