@@ -1,12 +1,24 @@
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from accounts.models import User
 from apikeys.models import ApiKey, ServiceToken
 
 
 def apikey_current_for(*, user: User) -> ApiKey | None:
-    """The user's active key (hint and dates only are meant for display), or None."""
+    """The user's unrevoked key, expired or not (ApiKey.has_expired; hint and dates only are
+    meant for display), or None."""
     return ApiKey.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+def apikey_active_for(*, user: User) -> ApiKey | None:
+    """The user's key that works now (unrevoked and unexpired), or None."""
+    return (
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True)
+        .exclude(expires_at__lte=timezone.now())
+        .first()
+    )
 
 
 @dataclass(frozen=True, slots=True)
