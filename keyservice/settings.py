@@ -263,9 +263,7 @@ CELERY_BEAT_SCHEDULE = {
     # apikeys.expiry: reminders 7 days and 1 day before a key expires, its `expired` event.
     "key-expiry-scan": {
         "task": "apikeys.tasks.apikey_expiry_scan",
-        "schedule": timedelta(
-            seconds=env.int("KEYSERVICE_KEY_EXPIRY_SCAN_SECONDS", default=600)
-        ),
+        "schedule": timedelta(seconds=env.int("KEYSERVICE_KEY_EXPIRY_SCAN_SECONDS", default=600)),
     },
     # Daily: delete key events, outbox emails and webhook deliveries past their retention.
     "history-prune": {

@@ -49,7 +49,12 @@ def test_a_key_works_one_second_before_its_expiry_and_not_one_second_after_on_th
     expires = expiring.api_key.expires_at
     key, user_id = expiring.plaintext, owner.public_id
     with freeze_time(expires - SECOND):
-        assert DETAIL.call(client, api_key=key, user_id=user_id, project_id=showroom.public_id).status_code == 200
+        assert (
+            DETAIL.call(
+                client, api_key=key, user_id=user_id, project_id=showroom.public_id
+            ).status_code
+            == 200
+        )
         assert LIST.call(client, api_key=key, user_id=user_id).status_code == 200
     with freeze_time(expires + SECOND):
         for response in (

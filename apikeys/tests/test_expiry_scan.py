@@ -107,7 +107,10 @@ def test_a_reminder_still_pending_when_the_key_expired_is_skipped(owner, setting
     ApiKey.objects.filter(pk=api_key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     outbox_deliver(email_id=row.pk)
     row.refresh_from_db()
-    assert (row.state, row.last_error) == ("skipped", "the key expired before the reminder was sent")
+    assert (row.state, row.last_error) == (
+        "skipped",
+        "the key expired before the reminder was sent",
+    )
 
 
 def test_the_scan_works_in_small_batches(owner, full_member, readonly_member, outsider):

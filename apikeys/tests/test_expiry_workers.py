@@ -21,7 +21,9 @@ RUNS = 6
 
 def reminders_received(smtp) -> Counter:
     return Counter(
-        (m["To"], m["Subject"]) for m in smtp.messages if m["Subject"] in (WEEK_SUBJECT, DAY_SUBJECT)
+        (m["To"], m["Subject"])
+        for m in smtp.messages
+        if m["Subject"] in (WEEK_SUBJECT, DAY_SUBJECT)
     )
 
 
@@ -34,7 +36,9 @@ def test_two_workers_scanning_at_once_send_each_reminder_exactly_once(
     week, day, expired = keys[:8], keys[8:14], keys[14:]
     ApiKey.objects.filter(pk__in=[k.pk for k in week]).update(expires_at=now + timedelta(days=3))
     ApiKey.objects.filter(pk__in=[k.pk for k in day]).update(expires_at=now + timedelta(hours=12))
-    ApiKey.objects.filter(pk__in=[k.pk for k in expired]).update(expires_at=now - timedelta(minutes=1))
+    ApiKey.objects.filter(pk__in=[k.pk for k in expired]).update(
+        expires_at=now - timedelta(minutes=1)
+    )
     first = start_worker(celery_broker, broker_queue)
     second = start_worker(celery_broker, broker_queue)
 
@@ -66,7 +70,9 @@ def test_two_workers_scanning_at_once_send_each_reminder_exactly_once(
     assert set(rows.values()) == {1} and len(rows) == len(week) + len(day)
     events = Counter(KeyEvent.objects.filter(kind="expired").values_list("key_id", flat=True))
     assert events == Counter({k.pk: 1 for k in expired})
-    stages = dict(ApiKey.objects.filter(pk__in=[k.pk for k in keys]).values_list("pk", "expiry_stage"))
+    stages = dict(
+        ApiKey.objects.filter(pk__in=[k.pk for k in keys]).values_list("pk", "expiry_stage")
+    )
     assert {stages[k.pk] for k in week} == {ApiKey.ExpiryStage.WEEK}
     assert {stages[k.pk] for k in day} == {ApiKey.ExpiryStage.DAY}
     assert {stages[k.pk] for k in expired} == {ApiKey.ExpiryStage.EXPIRED}

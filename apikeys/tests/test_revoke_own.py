@@ -30,7 +30,11 @@ def test_revoking_stops_the_key_on_the_next_request_and_issues_none(
 ):
     user = request.getfixturevalue(persona)
     issued = apikey_issue(user=user)
-    call = {"api_key": issued.plaintext, "user_id": user.public_id, "project_id": showroom.public_id}
+    call = {
+        "api_key": issued.plaintext,
+        "user_id": user.public_id,
+        "project_id": showroom.public_id,
+    }
     assert DETAIL.call(client, **call).status_code == 200
     mail.outbox.clear()
 
@@ -107,9 +111,7 @@ def test_the_account_menu_offers_revoke_my_key(client, owner):
     assert '<a role="menuitem" href="/keys/revoke/">Revoke my key</a>' in html
 
 
-def test_without_an_active_key_the_page_says_so_and_a_forged_post_revokes_nothing(
-    client, outsider
-):
+def test_without_an_active_key_the_page_says_so_and_a_forged_post_revokes_nothing(client, outsider):
     client.force_login(outsider)
     page = client.get("/keys/revoke/")
     assert "You have no active API key to revoke." in page.content.decode()

@@ -54,7 +54,10 @@ def test_a_forged_lifetime_above_the_cap_is_refused_with_a_clear_message(
     response = post_request(client, lifetime=forged)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "No key was issued. That key lifetime is not offered: keys here expire within 90 days" in html
+    assert (
+        "No key was issued. That key lifetime is not offered: keys here expire within 90 days"
+        in html
+    )
     assert not ApiKey.objects.exists()
 
 
