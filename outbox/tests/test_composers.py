@@ -18,11 +18,14 @@ from teams.models import Invitation
 pytestmark = pytest.mark.django_db
 
 
-def test_the_apps_register_the_three_kinds_with_their_labels():
+def test_the_apps_register_their_kinds_with_their_labels():
     assert kind_choices() == [
         ("api_key", "New API key"),
         ("invitation", "Team invitation"),
+        ("key_expiry_1d", "Key expires in 1 day"),
+        ("key_expiry_7d", "Key expires in 7 days"),
         ("leak_notice", "Leaked key notice"),
+        ("revoke_notice", "Key revoked by its owner"),
     ]
     row = OutboxEmail(kind="api_key", recipient="a@example.com")
     assert str(row) == "New API key to a@example.com (pending)"
