@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 # Shown, and read-only. A tuple: the stubs type `fields` and `readonly_fields` as different
 # lists, which only a tuple (covariant) satisfies both.
-API_KEY_FIELDS = ("hint", "user", "kek_id", "created_at", "revoked_at")
+API_KEY_FIELDS = ("hint", "user", "kek_id", "created_at", "expires_at", "revoked_at")
 
 
 @admin.register(ApiKey)
@@ -38,7 +38,7 @@ class ApiKeyAdmin(RevokePermissionMixin, ReadOnlyAdmin):
 
     fields = API_KEY_FIELDS
     readonly_fields = API_KEY_FIELDS
-    list_display = ["hint", "user", "created_at", "revoked_at", "active"]
+    list_display = ["hint", "user", "created_at", "expires_at", "revoked_at", "active"]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__email", "user__public_id", "hint"]
     list_select_related = ["user"]
@@ -46,7 +46,8 @@ class ApiKeyAdmin(RevokePermissionMixin, ReadOnlyAdmin):
 
     @admin.display(boolean=True)
     def active(self, obj: ApiKey) -> bool:
-        return obj.is_active
+        """Works now: not revoked and not expired."""
+        return obj.is_active and not obj.has_expired
 
     @admin.action(description="Revoke selected keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset) -> None:

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
 
 from django.db import InterfaceError, OperationalError, connection
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from accounts.models import User
 from apikeys import crypto
@@ -37,7 +39,8 @@ class VerifyFailure(StrEnum):
     # A malformed, unknown or revoked service token; a valid one without the scope asked for.
     INVALID_TOKEN = "Unauthorized: Invalid service token"  # noqa: S105 (a message)
     TOKEN_LACKS_SCOPE = "Forbidden"  # noqa: S105 (a message)
-    # A malformed key, a bad checksum, an unknown or revoked key, or its user is deactivated.
+    # A malformed key, a bad checksum, an unknown, revoked or expired key, or its user is
+    # deactivated.
     INVALID_KEY = "Unauthorized: Invalid API Key"
     INVALID_USER = "Invalid User"  # an active key of another userId
     PROJECT_NOT_FOUND = "Project not found"
@@ -62,6 +65,8 @@ class Verification:
     # uses); None when no key row matched or the key was not looked up.
     key_pk: int | None = None
     key_retired: bool = False  # the matched row was rotated or revoked: refused
+    # When the accepted key expires (None: never): an answer about it holds until then only.
+    key_expires_at: datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -91,8 +96,9 @@ def apikey_verify(
 
     A malformed token, or a malformed key or bad checksum without a token, is refused without
     touching the database; otherwise exactly one query, then constant-time comparisons. A
-    deactivated user's key (User.is_active false) is an unknown key. Each outcome is counted
-    (core.metrics: keyservice_verify_total{outcome}).
+    deactivated user's key (User.is_active false) is an unknown key, and so is a key from its
+    expiry instant on (ApiKey.expires_at ≤ django.utils.timezone.now()). Each outcome is
+    counted (core.metrics: keyservice_verify_total{outcome}).
     """
     result = _verify(
         key=key, user_public_id=user_public_id, project_public_id=project_public_id, token=token
@@ -145,6 +151,7 @@ def _verify(
         user_public_id=found.user_public_id,
         project_pk=found.project_pk,
         access=found.access,
+        key_expires_at=found.key_expires_at,
     )
 
 
@@ -152,13 +159,14 @@ def _verify(
 class CredentialLookup:
     token_ok: bool  # always True when no token was asked about
     token_has_scope: bool  # the token carries the scope asked about (True when none was)
-    key_found: bool  # an active key of an active user
+    key_found: bool  # an active key (unrevoked, unexpired) of an active user
     key_pk: int | None  # the row with this digest, active or retired (None: no such row)
-    key_retired: bool  # that row was rotated or revoked
+    key_retired: bool  # that row was rotated, revoked or has expired
     user_pk: int | None
     user_public_id: str | None
     project_pk: int | None
     access: Access
+    key_expires_at: datetime | None = None  # the found key's expiry (None: never, or not found)
 
 
 @cache
@@ -175,15 +183,18 @@ def _sql(with_token: bool) -> str:
         if with_token
         else "2"
     )
-    # The key row is found whether active or retired (its uses are counted: apikeys.usage);
-    # only an active key of an active user finds a user row: a retired key, or a key of a
-    # deactivated user (is_active false), is an unknown key.
+    # The key row is found whatever its state (its uses are counted: apikeys.usage); only an
+    # active key of an active user finds a user row: a rotated, revoked or expired key, or a
+    # key of a deactivated user (is_active false), is an unknown key. "now" is a parameter
+    # (the caller's clock, not the database's).
     return f"""
         SELECT {token_col}, k.digest, u.id, u.public_id, p.id, p.owner_id,
-               ({_granted_role_sql()}), k.id, k.revoked_at IS NOT NULL
+               ({_granted_role_sql()}), k.id,
+               (k.revoked_at IS NOT NULL OR k.expires_at <= %(now)s), k.expires_at
           FROM (SELECT 1 AS one) AS one
           LEFT JOIN {q(key)} k ON k.digest = %(digest)s
           LEFT JOIN {q(user)} u ON u.id = k.user_id AND u.is_active AND k.revoked_at IS NULL
+                              AND (k.expires_at IS NULL OR k.expires_at > %(now)s)
           LEFT JOIN {q(project)} p ON p.public_id = %(project)s
     """  # noqa: S608
 
@@ -212,8 +223,10 @@ def credential_lookup(
     """One query. Pass key_digest=None to check only the token (the key was malformed).
 
     With a token_digest, the token must be active, and `token_has_scope` says whether it
-    carries `scope`."""
-    params: dict[str, str | None] = {
+    carries `scope`. A key is looked up as of django.utils.timezone.now()."""
+    params: dict[str, str | datetime | None] = {
+        # as a DateTimeField value is stored (PostgreSQL: the datetime itself)
+        "now": connection.ops.adapt_datetimefield_value(timezone.now()),
         "digest": key_digest,
         "project": project_public_id,
         "token": token_digest,
@@ -221,7 +234,7 @@ def credential_lookup(
     }
     row = _fetch_one(_sql(token_digest is not None), params)
     token_state, row_digest, user_pk, user_public_id, project_pk, owner_pk, role = row[:7]
-    key_pk, retired = row[7], row[8]
+    key_pk, retired, expires_at = row[7], row[8], row[9]
     digest_matches = (
         row_digest is not None
         and key_digest is not None
@@ -231,7 +244,7 @@ def credential_lookup(
         key_pk, retired = None, False
     key_found = user_pk is not None and digest_matches
     if not key_found:
-        user_pk = user_public_id = None
+        user_pk = user_public_id = expires_at = None
     access = Access.NONE
     if user_pk is not None and project_pk is not None:
         access = access_resolve(user_id=user_pk, project_owner_id=owner_pk, member_role=role)
@@ -245,10 +258,11 @@ def credential_lookup(
         user_public_id=user_public_id,
         project_pk=project_pk,
         access=access,
+        key_expires_at=expires_at,
     )
 
 
-def _fetch_one(sql: str, params: dict[str, str | None]) -> tuple[Any, ...]:
+def _fetch_one(sql: str, params: dict[str, str | datetime | None]) -> tuple[Any, ...]:
     """Run a read-only query in one database round trip, health check included.
 
     With CONN_HEALTH_CHECKS on, Django sends `SELECT 1` before the first query of every

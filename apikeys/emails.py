@@ -1,9 +1,12 @@
-"""The emails about a key: the new-key email, the leak notice and the "still in use" notice
-(outbox composers), and their outcomes in the key's audit trail.
+"""The emails about a key: the new-key email, the leak notice, the expiry reminders, the
+revoke notice and the "still in use" notice (outbox composers), and their outcomes in the
+key's audit trail.
 
-Queued by apikeys.services.apikey_email_enqueue and apikeys.leaks.apikey_leak_notice_enqueue
-(the row names the key by id only); composed here at send time, in the worker: the key is
-decrypted only here, and only when KEYSERVICE_EMAIL_INCLUDES_KEY is on.
+Queued by apikeys.services (apikey_email_enqueue, apikey_revoke_own),
+apikeys.leaks.apikey_leak_notice_enqueue and apikeys.expiry (the row names the key by id
+only); composed here at send time, in the worker: the key is decrypted only here, only for
+the new-key email, and only when KEYSERVICE_EMAIL_INCLUDES_KEY is on. The others name the
+key by its hint.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from apikeys.audit import keyevent_create
 from apikeys.crypto import DecryptionError
 from apikeys.models import ApiKey, KeyEvent, KeyUse
 from apikeys.services import apikey_decrypt
-from outbox.composers import ComposeFailed, Outcome, composer_register, composer_subject
+from outbox.composers import (
+    ComposeFailed,
+    Composer,
+    Outcome,
+    composer_register,
+    composer_subject,
+)
 from outbox.models import OutboxEmail
 
 _EVENT_KIND = {
@@ -68,6 +77,7 @@ class ApiKeyEmail(_KeyEmail):
             "user": key.user,
             "hint": key.hint,
             "created_at": key.created_at,
+            "expires_at": key.expires_at,
             "include_key": include_key,
             "api_key": plaintext,
         }
@@ -103,6 +113,59 @@ class LeakNoticeEmail(_KeyEmail):
 
     def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
         _key_event(row, outcome, f"leak notice: {detail}" if detail else "leak notice")
+
+
+class ExpiryReminderEmail(_KeyEmail):
+    """ "Your key expires in 7 days / tomorrow" (queued once per key and reminder by
+    apikeys.expiry); moot once the key was rotated, revoked or has expired."""
+
+    def __init__(self, *, days: int) -> None:
+        self.days = days
+        self.subject = (
+            "Your keyservice API key expires tomorrow"
+            if days == 1
+            else f"Your keyservice API key expires in {days} days"
+        )
+
+    def skip_reason(self, row: OutboxEmail) -> str | None:
+        key = _key(row)
+        if key is None or key.revoked_at is not None:
+            return "the key was rotated or revoked before the reminder was sent"
+        if key.has_expired:
+            return "the key expired before the reminder was sent"
+        return None
+
+    def message(self, row: OutboxEmail) -> EmailMessage:
+        key = _key(row)
+        if key is None:
+            raise ComposeFailed("the key no longer exists")
+        context = {"user": key.user, "hint": key.hint, "expires_at": key.expires_at}
+        body = render_to_string("apikeys/email/expiry_reminder.txt", context)
+        return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
+
+    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+        label = f"{self.days}-day expiry reminder"
+        _key_event(row, outcome, f"{label}: {detail}" if detail else label)
+
+
+class RevokeNoticeEmail(_KeyEmail):
+    """ "You revoked your key" (apikeys.services.apikey_revoke_own): the hint, never the key."""
+
+    subject = "Your keyservice API key was revoked"
+
+    def skip_reason(self, row: OutboxEmail) -> str | None:
+        return "the key no longer exists" if _key(row) is None else None
+
+    def message(self, row: OutboxEmail) -> EmailMessage:
+        key = _key(row)
+        if key is None:
+            raise ComposeFailed("the key no longer exists")
+        context = {"user": key.user, "hint": key.hint, "revoked_at": key.revoked_at}
+        body = render_to_string("apikeys/email/revoke_notice.txt", context)
+        return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
+
+    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+        _key_event(row, outcome, f"revoke notice: {detail}" if detail else "revoke notice")
 
 
 class RetiredKeyInUseEmail(_KeyEmail):
@@ -142,9 +205,13 @@ class RetiredKeyInUseEmail(_KeyEmail):
 
 def apikey_composers_register() -> None:
     """Register the key emails' composers with the outbox (from ApikeysConfig.ready)."""
-    for kind, composer in (
+    composers: tuple[tuple[ApiKey.EmailKind, Composer], ...] = (
         (ApiKey.EmailKind.NEW_KEY, ApiKeyEmail()),
         (ApiKey.EmailKind.LEAK_NOTICE, LeakNoticeEmail()),
+        (ApiKey.EmailKind.EXPIRY_WEEK, ExpiryReminderEmail(days=7)),
+        (ApiKey.EmailKind.EXPIRY_DAY, ExpiryReminderEmail(days=1)),
+        (ApiKey.EmailKind.REVOKE_NOTICE, RevokeNoticeEmail()),
         (ApiKey.EmailKind.RETIRED_IN_USE, RetiredKeyInUseEmail()),
-    ):
+    )
+    for kind, composer in composers:
         composer_register(kind=kind.value, label=kind.label, composer=composer)

@@ -2,6 +2,7 @@ import re
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class ApiKey(models.Model):
@@ -13,6 +14,18 @@ class ApiKey(models.Model):
         NEW_KEY = "api_key", "New API key"
         LEAK_NOTICE = "leak_notice", "Leaked key notice"
         RETIRED_IN_USE = "retired_key_used", "Retired key still in use"
+        EXPIRY_WEEK = "key_expiry_7d", "Key expires in 7 days"
+        EXPIRY_DAY = "key_expiry_1d", "Key expires in 1 day"
+        REVOKE_NOTICE = "revoke_notice", "Key revoked by its owner"
+
+    class ExpiryStage(models.IntegerChoices):
+        """How far the expiry scan (apikeys.expiry) has taken a key that expires: it only moves
+        forward, under the row's lock, so each reminder and the `expired` event happen once."""
+
+        NONE = 0, "Nothing sent yet"
+        WEEK = 1, "7-day reminder queued"
+        DAY = 2, "1-day reminder queued"
+        EXPIRED = 3, "Expiry recorded"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
@@ -28,6 +41,11 @@ class ApiKey(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Refused from this instant on (apikeys.credentials); empty: never expires.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    expiry_stage = models.PositiveSmallIntegerField(
+        choices=ExpiryStage.choices, default=ExpiryStage.NONE, editable=False
+    )
 
     class Meta:
         verbose_name = "API key"
@@ -45,13 +63,28 @@ class ApiKey(models.Model):
                 name="apikey_ciphertext_format",
             ),
         ]
+        indexes = [
+            # The expiry scan's candidates: unrevoked keys that expire.
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(revoked_at__isnull=True, expires_at__isnull=False),
+                name="apikey_expiring",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.hint} ({'active' if self.is_active else 'revoked'})"
+        state = "revoked" if not self.is_active else "expired" if self.has_expired else "active"
+        return f"{self.hint} ({state})"
 
     @property
     def is_active(self) -> bool:
+        """Not revoked (an expired key is still unrevoked: see `has_expired`)."""
         return self.revoked_at is None
+
+    @property
+    def has_expired(self) -> bool:
+        """Whether its expiry instant has come: the verifier refuses it from then on."""
+        return self.expires_at is not None and self.expires_at <= timezone.now()
 
 
 class KeyEvent(models.Model):
@@ -69,6 +102,7 @@ class KeyEvent(models.Model):
         EMAIL_FAILED = "email_failed", "Email failed"
         EMAIL_SKIPPED = "email_skipped", "Email skipped (key rotated before sending)"
         LEAK_REVOKED = "leak_revoked", "Revoked: reported leaked"
+        EXPIRED = "expired", "Expired"
         # Identity changes (accounts.services)
         EMAIL_CHANGED = "email_changed", "Email address changed"
         IDENTITY_MERGED = "identity_merged", "Sign-in identity joined an existing account"

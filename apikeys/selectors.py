@@ -20,13 +20,17 @@ class DayUses:
 
 
 def apikey_current_for(*, user: User) -> ApiKey | None:
-    """The user's active key (hint and dates only are meant for display), or None."""
+    """The user's unrevoked key, expired or not (ApiKey.has_expired; hint and dates only are
+    meant for display), or None."""
     return ApiKey.objects.filter(user=user, revoked_at__isnull=True).first()
 
 
 def apikey_active_by_user(*, user_ids: Iterable[int]) -> dict[int, ApiKey]:
-    """The active key of each of these users that has one (one query), by user pk."""
-    keys = ApiKey.objects.filter(user_id__in=list(user_ids), revoked_at__isnull=True)
+    """The working key (unrevoked, unexpired) of each of these users that has one (one
+    query), by user pk."""
+    keys = ApiKey.objects.filter(user_id__in=list(user_ids), revoked_at__isnull=True).exclude(
+        expires_at__lte=timezone.now()
+    )
     return {key.user_id: key for key in keys}
 
 
@@ -34,6 +38,15 @@ def apikey_last_used_map(*, key_ids: Iterable[int]) -> dict[int, datetime]:
     """When each of these keys was last used, by key pk; a key never used is absent (one
     query; usage lags by up to a minute, apikeys.usage)."""
     return dict(KeyUse.objects.filter(key_id__in=list(key_ids)).values_list("key_id", "last_at"))
+
+
+def apikey_active_for(*, user: User) -> ApiKey | None:
+    """The user's key that works now (unrevoked and unexpired), or None."""
+    return (
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True)
+        .exclude(expires_at__lte=timezone.now())
+        .first()
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """Writes for API keys and service tokens: issue (rotate), revoke, decrypt, create tokens.
-Verification (a read) is apikeys.credentials.apikey_verify."""
+Verification (a read) is apikeys.credentials.apikey_verify; expiry reminders and the
+`expired` event are apikeys.expiry's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Final, Literal
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +19,9 @@ from django.utils import timezone
 from accounts.models import User
 from apikeys import crypto
 from apikeys.audit import keyevent_create, keyevent_new
+from apikeys.lifetime import expiry_for, lifetime_allowed, lifetime_cap, lifetime_default
 from apikeys.models import ApiKey, KeyEvent, KeyUse, ServiceToken
+from apikeys.selectors import apikey_active_for
 from apikeys.tokens import scopes_normalize, token_digest, token_generate, token_hint
 from core.batches import queryset_delete_in_batches
 from core.errors import ApplicationError
@@ -40,6 +44,33 @@ class KeyRefusal(StrEnum):
 
     # The dashboard request (its one-time nonce) has issued a key already.
     REQUEST_ALREADY_HANDLED = "request_already_handled"
+    # A lifetime that is not offered, e.g. above KEYSERVICE_KEY_MAX_LIFETIME_DAYS.
+    LIFETIME_NOT_ALLOWED = "lifetime_not_allowed"
+    # Revoking without replacing, but the user has no active (unrevoked, unexpired) key.
+    NO_ACTIVE_KEY = "no_active_key"
+
+
+class _Default(Enum):
+    LIFETIME = "default"
+
+
+# apikey_issue's lifetime when its caller chose none: apikeys.lifetime.lifetime_default().
+DEFAULT_LIFETIME: Final = _Default.LIFETIME
+# What apikey_issue takes as a lifetime: days, None (never), or DEFAULT_LIFETIME.
+Lifetime = int | None | Literal[_Default.LIFETIME]
+
+
+def _lifetime_checked(days: Lifetime) -> int | None:
+    if days is DEFAULT_LIFETIME:
+        return lifetime_default()
+    if not lifetime_allowed(days):
+        cap = lifetime_cap()
+        raise ApplicationError(
+            KeyRefusal.LIFETIME_NOT_ALLOWED,
+            "That key lifetime is not offered"
+            + ("." if cap is None else f": keys here expire within {cap} days at most."),
+        )
+    return days
 
 
 def _request_digest(nonce: str) -> str:
@@ -48,9 +79,17 @@ def _request_digest(nonce: str) -> str:
 
 @transaction.atomic
 def apikey_issue(
-    *, user: User, actor: User | None = None, request_nonce: str | None = None
+    *,
+    user: User,
+    actor: User | None = None,
+    request_nonce: str | None = None,
+    lifetime_days: Lifetime = DEFAULT_LIFETIME,
 ) -> IssuedKey:
     """Create the user's new key and revoke the current one, in one transaction.
+
+    `lifetime_days`: the key expires that many days from now (None: never); it must be one
+    of apikeys.lifetime.lifetime_choices() (else ApplicationError, LIFETIME_NOT_ALLOWED).
+    Left out: never, or the operator's cap when there is one.
 
     The user row is locked first, so concurrent requests by one user queue up and leave
     exactly one active key (the database's partial unique index enforces it as well).
@@ -61,6 +100,7 @@ def apikey_issue(
     however many requests carry it at once; the others raise ApplicationError
     (KeyRefusal.REQUEST_ALREADY_HANDLED).
     """
+    days = _lifetime_checked(lifetime_days)
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
     request_digest = None if request_nonce is None else _request_digest(request_nonce)
     # Under the user's lock, a concurrent request that won has committed: this sees its key.
@@ -78,8 +118,15 @@ def apikey_issue(
         digest=crypto.digest(plaintext),
         hint=crypto.hint(plaintext),
         request_digest=request_digest,
+        expires_at=expiry_for(issued_at=timezone.now(), days=days),
     )
-    keyevent_create(kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor)
+    keyevent_create(
+        kind=KeyEvent.Kind.ISSUED,
+        key=api_key,
+        user=user,
+        actor=actor,
+        detail="" if days is None else f"expires after {days} days",
+    )
     lifecycle_key_issued(user_public_id=user.public_id, key_hint=api_key.hint)
     apikey_email_enqueue(api_key=api_key, recipient=user.email)
     logger.info("api key %s (%s) issued for user %s", api_key.pk, api_key.hint, user.public_id)
@@ -136,6 +183,40 @@ def apikey_revoke(
             user_public_id=api_key.user.public_id, key_hint=api_key.hint, reason=reason
         )
     return bool(updated)
+
+
+@transaction.atomic
+def apikey_revoke_own(*, user: User, actor: User | None = None) -> ApiKey:
+    """Revoke the user's active key without issuing another ("Revoke my key").
+
+    Under the user's row lock (as apikey_issue), so it cannot race a key request. The key is
+    refused from the next request on; a `revoked` event names the actor, and the owner gets
+    a notice email (the hint only, never the key). Raises ApplicationError (NO_ACTIVE_KEY)
+    when there is no unrevoked, unexpired key.
+    """
+    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
+    api_key = apikey_active_for(user=user)
+    if api_key is None:
+        raise ApplicationError(KeyRefusal.NO_ACTIVE_KEY, "You have no active API key to revoke.")
+    api_key.revoked_at = timezone.now()
+    api_key.save(update_fields=["revoked_at"])
+    keyevent_create(
+        kind=KeyEvent.Kind.REVOKED,
+        key=api_key,
+        user=user,
+        actor=actor,
+        detail="revoked by its owner; no new key was issued",
+    )
+    lifecycle_key_revoked(
+        user_public_id=user.public_id,
+        key_hint=api_key.hint,
+        reason=KeyRevokeReason.REVOKED_BY_OWNER,
+    )
+    outbox_email_create(
+        kind=ApiKey.EmailKind.REVOKE_NOTICE, recipient=user.email, subject_id=api_key.pk
+    )
+    logger.info("api key %s (%s) revoked by its owner %s", api_key.pk, api_key.hint, user.public_id)
+    return api_key
 
 
 @dataclass(frozen=True)

@@ -5,4 +5,5 @@ from apikeys import views
 urlpatterns = [
     path("request/", views.request_key, name="apikey_request"),
     path("notices/<int:key_id>/dismiss/", views.notice_dismiss, name="apikey_notice_dismiss"),
+    path("revoke/", views.revoke_key, name="apikey_revoke"),
 ]

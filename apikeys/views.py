@@ -1,10 +1,12 @@
-"""Request API Key: a confirmation page, then the new key shown exactly once.
+"""Request API Key (a confirmation page, then the new key shown exactly once) and Revoke my
+key (a confirmation page, then the key is revoked and none issued).
 
-The confirmation form carries a one-time nonce kept in the session: a reload or a replayed
-POST of the response page finds it spent and redirects without issuing or showing a key.
-The session only says which nonce this browser was given; spending it is atomic in the
-database (apikey_issue stores its digest on the new key, under the user's row lock), so
-concurrent POSTs of one nonce issue exactly one key.
+Each confirmation form carries a one-time nonce kept in the session: a reload or a replayed
+POST of the response page finds it spent and redirects without acting. The session only says
+which nonce this browser was given; spending it is atomic in the database (apikey_issue
+stores its digest on the new key, under the user's row lock), so concurrent POSTs of one
+nonce issue exactly one key; apikey_revoke_own revokes under the same lock, so a second
+revoke finds no active key.
 """
 
 import hmac
@@ -18,11 +20,38 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from apikeys.selectors import apikey_current_for
-from apikeys.services import KeyRefusal, apikey_issue, keyuse_dismiss
+from apikeys.lifetime import lifetime_choices, lifetime_default, lifetime_label
+from apikeys.selectors import apikey_active_for, apikey_current_for
+from apikeys.services import (
+    DEFAULT_LIFETIME,
+    KeyRefusal,
+    Lifetime,
+    apikey_issue,
+    apikey_revoke_own,
+    keyuse_dismiss,
+)
 from core.errors import ApplicationError
 
 _NONCE = "apikey_request_nonce"
+_REVOKE_NONCE = "apikey_revoke_nonce"
+_NOT_OFFERED = -1  # a submitted lifetime that is no number of days: refused by apikey_issue
+
+
+def _nonce_spent(request: AuthenticatedHttpRequest, name: str) -> str | None:
+    """The POSTed nonce if it is the one this session was given (which is spent now)."""
+    expected = request.session.pop(name, None)
+    given = request.POST.get("nonce", "")
+    return given if expected and hmac.compare_digest(expected, given) else None
+
+
+def _lifetime(request: AuthenticatedHttpRequest) -> Lifetime:
+    """The submitted lifetime: days, None ("never"), or the default when none was sent."""
+    value = request.POST.get("lifetime")
+    if value is None:
+        return DEFAULT_LIFETIME
+    if value == "never":
+        return None
+    return int(value) if value.isdigit() and len(value) <= 5 else _NOT_OFFERED
 
 
 @never_cache
@@ -30,12 +59,20 @@ _NONCE = "apikey_request_nonce"
 @require_http_methods(["GET", "POST"])
 def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
-        expected = request.session.pop(_NONCE, None)
-        given = request.POST.get("nonce", "")
-        if expected and hmac.compare_digest(expected, given):
+        nonce = _nonce_spent(request, _NONCE)
+        if nonce is not None:
+            lifetime = _lifetime(request)
             try:
-                issued = apikey_issue(user=request.user, actor=request.user, request_nonce=given)
+                issued = apikey_issue(
+                    user=request.user,
+                    actor=request.user,
+                    request_nonce=nonce,
+                    lifetime_days=lifetime,
+                )
             except ApplicationError as refused:
+                if refused.reason is KeyRefusal.LIFETIME_NOT_ALLOWED:
+                    messages.error(request, f"No key was issued. {refused.message}")
+                    return redirect("apikey_request")
                 if refused.reason is not KeyRefusal.REQUEST_ALREADY_HANDLED:
                     raise
             else:
@@ -51,10 +88,48 @@ def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         return redirect("apikey_request")
     request.session[_NONCE] = secrets.token_urlsafe(24)
+    default = lifetime_default()
     return render(
         request,
         "apikeys/request.html",
-        {"nonce": request.session[_NONCE], "current_key": apikey_current_for(user=request.user)},
+        {
+            "nonce": request.session[_NONCE],
+            "current_key": apikey_current_for(user=request.user),
+            "lifetimes": [
+                ("never" if days is None else str(days), lifetime_label(days), days == default)
+                for days in lifetime_choices()
+            ],
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def revoke_key(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if _nonce_spent(request, _REVOKE_NONCE) is None:
+            messages.warning(request, "That request was already handled: nothing was revoked.")
+            return redirect("home")
+        try:
+            revoked = apikey_revoke_own(user=request.user, actor=request.user)
+        except ApplicationError as refused:
+            if refused.reason is not KeyRefusal.NO_ACTIVE_KEY:
+                raise
+            messages.error(request, f"Nothing was revoked. {refused.message}")
+            return redirect("home")
+        messages.success(
+            request,
+            f"Your key {revoked.hint} was revoked: it stops working now. No new key was issued.",
+        )
+        return redirect("home")
+    active = apikey_active_for(user=request.user)
+    if active is not None:
+        request.session[_REVOKE_NONCE] = secrets.token_urlsafe(24)
+    return render(
+        request,
+        "apikeys/revoke.html",
+        {"nonce": request.session.get(_REVOKE_NONCE), "active_key": active},
     )
 
 

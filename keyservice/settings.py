@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "lifecycle.tasks.lifecycle_sweep",
         "schedule": timedelta(seconds=60),
     },
+    # apikeys.expiry: reminders 7 days and 1 day before a key expires, its `expired` event.
+    "key-expiry-scan": {
+        "task": "apikeys.tasks.apikey_expiry_scan",
+        "schedule": timedelta(seconds=env.int("KEYSERVICE_KEY_EXPIRY_SCAN_SECONDS", default=600)),
+    },
     # Daily: delete key events, outbox emails and webhook deliveries past their retention.
     "history-prune": {
         "task": "core.tasks.retention_prune",
@@ -312,6 +317,11 @@ if KEYSERVICE_SIGNUP not in ("open", "invite-only"):
 
 # --- keyservice ----------------------------------------------------------------------------
 KEYSERVICE_KEY_PREFIX = env.str("KEYSERVICE_KEY_PREFIX", default="spx_")
+# The longest lifetime, in days, a requested key may have (apikeys.lifetime); unset: keys may
+# never expire. With a cap, "never" and the lifetimes above it are not offered (or accepted).
+KEYSERVICE_KEY_MAX_LIFETIME_DAYS = env.int("KEYSERVICE_KEY_MAX_LIFETIME_DAYS", default=None)
+if KEYSERVICE_KEY_MAX_LIFETIME_DAYS is not None and KEYSERVICE_KEY_MAX_LIFETIME_DAYS < 1:
+    raise ImproperlyConfigured("KEYSERVICE_KEY_MAX_LIFETIME_DAYS must be at least 1 (or unset).")
 # False: the key email only says that a key was issued (with its hint), never the key itself.
 KEYSERVICE_EMAIL_INCLUDES_KEY = env.bool("KEYSERVICE_EMAIL_INCLUDES_KEY", default=True)
 KEYSERVICE_OUTBOX_MAX_ATTEMPTS = env.int("KEYSERVICE_OUTBOX_MAX_ATTEMPTS", default=6)

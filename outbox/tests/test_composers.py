@@ -22,8 +22,11 @@ def test_the_apps_register_their_kinds_with_their_labels():
     assert kind_choices() == [
         ("api_key", "New API key"),
         ("invitation", "Team invitation"),
+        ("key_expiry_1d", "Key expires in 1 day"),
+        ("key_expiry_7d", "Key expires in 7 days"),
         ("leak_notice", "Leaked key notice"),
         ("retired_key_used", "Retired key still in use"),
+        ("revoke_notice", "Key revoked by its owner"),
     ]
     row = OutboxEmail(kind="api_key", recipient="a@example.com")
     assert str(row) == "New API key to a@example.com (pending)"
