@@ -13,18 +13,21 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from functools import cache
-from typing import Any
+from functools import cache, partial
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from accounts.models import User
 from apikeys import crypto
 from apikeys.models import SCOPE_NAME, ApiKey, Scope, ServiceToken
 from apikeys.tokens import token_digest, token_is_well_formed
+from apikeys.verifycache import Stamps, verify_cache_get
 from core.ids import is_public_id
+from core.onerow import fetch_one_row
+from core.stamps import StampKind, stamp_key
 from projects.models import Project
 from teams.selectors import Access, access_resolve, membership_find_granting
 
@@ -49,6 +52,7 @@ class Verification:
     project_pk: int | None = None  # set when a project was asked about
     access: Access = Access.NONE  # the key owner's access to that project
     failure: VerifyFailure | None = None
+    project: ProjectFacts | None = None  # that project's fields (the public API's answers)
 
     @property
     def ok(self) -> bool:
@@ -86,7 +90,7 @@ def apikey_verify(
     key_digest = crypto.digest(key) if crypto.is_well_formed(key) else None
     if key_digest is None and token is None:
         return Verification(failure=VerifyFailure.INVALID_KEY)
-    found = credential_lookup(
+    found = credential_lookup_cached(
         key_digest=key_digest,
         project_public_id=(
             project_public_id
@@ -113,7 +117,49 @@ def apikey_verify(
         user_public_id=found.user_public_id,
         project_pk=found.project_pk,
         access=found.access,
+        project=found.project,
     )
+
+
+def credential_lookup_cached(
+    *, key_digest: str | None, project_public_id: str | None, token_digest: str | None, scope: str
+) -> CredentialLookup:
+    """credential_lookup's answer through the verify cache (apikeys.verifycache): no query
+    on a valid entry, the one query otherwise."""
+    answer: CredentialLookup
+    answer, _ = verify_cache_get(
+        (key_digest, project_public_id, token_digest, scope),
+        compute=lambda: credential_lookup(
+            key_digest=key_digest,
+            project_public_id=project_public_id,
+            token_digest=token_digest,
+            scope=scope,
+        ),
+        stamps_of=partial(
+            _stamps_of,
+            with_token=token_digest is not None,
+            with_project=project_public_id is not None,
+        ),
+    )
+    return answer
+
+
+def _stamps_of(found: CredentialLookup, *, with_token: bool, with_project: bool) -> Stamps | None:
+    """The stamps an answer depends on, or None when it must not be cached: only a found
+    key (of an active user), with the token and the project found when they were asked
+    about. Every row the query read is covered by one of them (docs/scaling.md)."""
+    if not found.key_found or found.user_pk is None:
+        return None
+    keys = [stamp_key(StampKind.USER, found.user_pk)]
+    if with_project:
+        if found.project_pk is None:
+            return None
+        keys.append(stamp_key(StampKind.PROJECT, found.project_pk))
+    if with_token:
+        if found.token_pk is None:
+            return None
+        keys.append(stamp_key(StampKind.TOKEN, found.token_pk))
+    return Stamps(keys=tuple(keys), valid_until=found.key_expires_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +171,22 @@ class CredentialLookup:
     user_public_id: str | None
     project_pk: int | None
     access: Access
+    token_pk: int | None = None  # the active service token asked about
+    project: ProjectFacts | None = None  # the project asked about, when it exists
+    key_expires_at: datetime | None = None  # the key's expiry (None: it does not expire)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFacts:
+    """The project's fields the public API answers with, read by the same query."""
+
+    public_id: str
+    name: str
+    status: str
+    region: str
+    custom_domain: str
+    created_at: datetime
+    updated_at: datetime
 
 
 @cache
@@ -134,18 +196,22 @@ def _sql(with_token: bool) -> str:
     q = connection.ops.quote_name
     # Only quoted table names from model metadata and SQL compiled by Django are
     # interpolated; values are parameters.
-    # The token column: NULL = no such active token, 1 = active without the scope, 2 = with it.
-    token_col = (
-        f"""(SELECT CASE WHEN (' ' || t.scopes || ' ') LIKE %(scope)s THEN 2 ELSE 1 END
-               FROM {q(token)} t WHERE t.digest = %(token)s AND t.revoked_at IS NULL)"""  # noqa: S608
-        if with_token
-        else "2"
-    )
+    # The token columns: its id, and NULL = no such active token, 1 = active without the
+    # scope, 2 = with it.
+    token_cols, token_join = "NULL, 2", ""
+    if with_token:
+        token_cols = """t.id, CASE WHEN t.id IS NULL THEN NULL
+                          WHEN (' ' || t.scopes || ' ') LIKE %(scope)s THEN 2 ELSE 1 END"""  # noqa: S105 (SQL)
+        token_join = f"""LEFT JOIN {q(token)} t
+                           ON t.digest = %(token)s AND t.revoked_at IS NULL"""
     # A key of a deactivated user (is_active false) finds no user row: an unknown key.
     return f"""
-        SELECT {token_col}, k.digest, u.id, u.public_id, p.id, p.owner_id,
-               ({_granted_role_sql()})
+        SELECT {token_cols}, k.digest, u.id, u.public_id, p.id, p.owner_id,
+               ({_granted_role_sql()}),
+               p.public_id, p.name, p.status, p.region, p.custom_domain, p.created_at,
+               p.updated_at
           FROM (SELECT 1 AS one) AS one
+          {token_join}
           LEFT JOIN {q(key)} k ON k.digest = %(digest)s AND k.revoked_at IS NULL
           LEFT JOIN {q(user)} u ON u.id = k.user_id AND u.is_active
           LEFT JOIN {q(project)} p ON p.public_id = %(project)s
@@ -183,9 +249,9 @@ def credential_lookup(
         "token": token_digest,
         "scope": _scope_pattern(scope),
     }
-    token_state, row_digest, user_pk, user_public_id, project_pk, owner_pk, role = _fetch_one(
-        _sql(token_digest is not None), params
-    )
+    row = fetch_one_row(_sql(token_digest is not None), params)
+    token_pk, token_state, row_digest, user_pk, user_public_id, project_pk, owner_pk, role = row[:8]
+    project = ProjectFacts(*row[8:]) if project_pk is not None else None
     key_found = (
         user_pk is not None
         and key_digest is not None
@@ -204,46 +270,9 @@ def credential_lookup(
         user_public_id=user_public_id,
         project_pk=project_pk,
         access=access,
+        token_pk=token_pk,
+        project=project,
     )
-
-
-def _fetch_one(sql: str, params: dict[str, str | None]) -> tuple[Any, ...]:
-    """Run a read-only query in one database round trip, health check included.
-
-    With CONN_HEALTH_CHECKS on, Django sends `SELECT 1` before the first query of every
-    request on a reused connection: a second round trip on the hot path (measured in
-    docs/performance.md). This query is read-only and idempotent, so it is its own health
-    check: if the reused connection turns out to be dead, it is closed and the query runs once
-    more on a new connection — what Django's check would have done, without its cost when
-    the connection is fine. Inside a transaction, or when Django already checked, nothing
-    changes.
-    """
-    # health_check_enabled/health_check_done (Django 4.1+) are missing from django-stubs.
-    checks_itself = (
-        connection.connection is not None
-        and connection.health_check_enabled  # type: ignore[attr-defined]
-        and not connection.health_check_done  # type: ignore[attr-defined]
-        and not connection.in_atomic_block
-    )
-    if checks_itself:
-        connection.health_check_done = True  # type: ignore[attr-defined]  # this query is the check
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return _one(cursor.fetchone())
-    except (OperationalError, InterfaceError):
-        if not checks_itself or connection.is_usable():
-            raise  # not a dead connection: a real error
-    connection.close()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return _one(cursor.fetchone())
-
-
-def _one(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
-    if row is None:  # selected FROM one constant row: the query always answers one row
-        raise RuntimeError("the credential query returned no row")
-    return row
 
 
 def _scope_pattern(scope: str) -> str:

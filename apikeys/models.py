@@ -3,6 +3,8 @@ import re
 from django.conf import settings
 from django.db import models
 
+from core.stamped import StampedManager
+
 
 class ApiKey(models.Model):
     """One issued key. Only ciphertext, digest and a display hint are stored, never plaintext."""
@@ -27,6 +29,9 @@ class ApiKey(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    # Writes bump the verify cache's stamps (core.stamped; tracked in apikeys.apps).
+    objects = StampedManager["ApiKey"]()
 
     class Meta:
         verbose_name = "API key"
@@ -137,6 +142,8 @@ class ServiceToken(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StampedManager["ServiceToken"]()  # core.stamped, tracked in apikeys.apps
 
     class Meta:
         ordering = ["name"]
