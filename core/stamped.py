@@ -244,9 +244,7 @@ def stamps_track(
     if model._meta.auto_created and not isinstance(model._default_manager, StampedManager):
         # The through model Django made for a many-to-many field: its plain manager is
         # replaced (add() bulk-creates through it, and anyone may update() through it).
-        model._meta.local_managers = [
-            m for m in model._meta.local_managers if m.name != "objects"
-        ]
+        model._meta.local_managers = [m for m in model._meta.local_managers if m.name != "objects"]
         StampedManager[Any]().contribute_to_class(model, "objects")
         model._meta._expire_cache()  # type: ignore[attr-defined]  # Django API missing from the stubs
 

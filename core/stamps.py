@@ -106,6 +106,11 @@ class _Client:
 _client = _Client()
 
 
+def stamps_reset() -> None:
+    """Forget a failed read's back-off (tests: Redis is back at once)."""
+    _client.read_blocked_until = 0.0
+
+
 def stamps_url() -> str:
     return str(getattr(settings, "KEYSERVICE_VERIFY_CACHE_REDIS_URL", "") or "")
 

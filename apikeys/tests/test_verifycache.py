@@ -1,0 +1,344 @@
+"""The verify cache: a warm hit makes no query, a miss one, and no change is ever missed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apikeys.credentials import credential_lookup
+from apikeys.models import ApiKey
+from apikeys.services import (
+    apikey_issue,
+    apikey_revoke,
+    service_token_create,
+    service_token_revoke,
+    service_token_set_scopes,
+)
+from apikeys.verifycache import Outcome, outcomes, verify_cache_get, verify_cache_size
+from core.errors import ApplicationError
+from core.stamps import StampKind, StampRefusal, stamp_key, stamps_bump_pending
+from projects.services import project_rename
+from teams.models import Role
+from teams.services import membership_remove, membership_upsert
+from tests.support.api import DETAIL
+from tests.support.services import free_port
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token(db):
+    return service_token_create(name="build-pipeline")
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Writes inside the test's transaction run their on-commit bumps at the block's end."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def verify(client, token, key, user, project, access="read"):
+    body = {"apiKey": key, "userId": user.public_id, "projectId": project.public_id}
+    return client.post(
+        "/internal/v1/verify",
+        json.dumps({**body, "access": access}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token.plaintext}",
+    )
+
+
+def warm(client, token, key, user, project, access="read"):
+    """Two misses (the first learns which stamps to read, the second stores), then a hit."""
+    for _ in range(3):
+        assert verify(client, token, key, user, project, access).status_code == 200
+    assert outcomes[Outcome.HIT] >= 1
+
+
+def test_a_warm_verify_makes_no_query_a_miss_one_and_neither_writes(
+    client, full_member, showroom, token, verify_cache, committed
+):
+    with committed():
+        key = apikey_issue(user=full_member).plaintext
+    seen = []
+    for expected in (1, 1, 0, 0):
+        with CaptureQueriesContext(connection) as queries:
+            response = verify(client, token, key, full_member, showroom, "write")
+        assert response.status_code == 200
+        assert len(queries) == expected
+        seen += [q["sql"] for q in queries]
+    assert response.json() == {
+        "valid": True,
+        "userId": full_member.public_id,
+        "projectId": showroom.public_id,
+        "role": "FULL",
+        "access": "write",
+    }
+    assert all(sql.lstrip().upper().startswith("SELECT") for sql in seen)  # no writes
+    assert outcomes == {Outcome.MISS: 2, Outcome.HIT: 2}
+
+
+def test_with_the_cache_off_every_verify_is_one_query(
+    client, owner, showroom, token, settings, django_assert_num_queries
+):
+    key = apikey_issue(user=owner).plaintext
+    assert settings.KEYSERVICE_VERIFY_CACHE is False  # the suite's default
+    for _ in range(3):
+        with django_assert_num_queries(1):
+            assert verify(client, token, key, owner, showroom).status_code == 200
+
+
+def _rotate(ctx):
+    apikey_issue(user=ctx["user"])
+
+
+def _revoke(ctx):
+    apikey_revoke(api_key=ApiKey.objects.get(user=ctx["user"], revoked_at=None))
+
+
+def _remove_member(ctx):
+    membership_remove(owner=ctx["owner"], member=ctx["user"])
+
+
+def _readonly(ctx):
+    membership_upsert(
+        owner=ctx["owner"], member=ctx["user"], role=Role.READONLY, projects=[ctx["project"]]
+    )
+
+
+def _empty_access_list(ctx):
+    membership_upsert(owner=ctx["owner"], member=ctx["user"], role=Role.FULL, projects=[])
+
+
+def _delete_project(ctx):
+    ctx["project"].delete()
+
+
+def _revoke_token(ctx):
+    service_token_revoke(service_token=ctx["token"].service_token)
+
+
+def _token_scopes(ctx):
+    service_token_set_scopes(service_token=ctx["token"].service_token, scopes=["revoke-leaked"])
+
+
+def _deactivate(ctx):
+    user = ctx["user"]
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+
+def _delete_user(ctx):
+    ctx["user"].delete()
+
+
+def _deactivate_owner_of_nothing_else(ctx):
+    ctx["owner"].delete()  # the account and its projects and memberships go with it
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "message"),
+    [
+        (_rotate, 401, "Unauthorized: Invalid API Key"),
+        (_revoke, 401, "Unauthorized: Invalid API Key"),
+        (_remove_member, 403, "Forbidden"),
+        (_readonly, 403, "Forbidden"),
+        (_empty_access_list, 403, "Forbidden"),
+        (_delete_project, 404, "Project not found"),
+        (_revoke_token, 401, "Unauthorized: Invalid service token"),
+        (_token_scopes, 403, "Forbidden"),
+        (_deactivate, 401, "Unauthorized: Invalid API Key"),
+        (_delete_user, 401, "Unauthorized: Invalid API Key"),
+        (_deactivate_owner_of_nothing_else, 404, "Project not found"),
+    ],
+)
+def test_the_request_after_a_change_returned_sees_it(
+    client, owner, full_member, showroom, token, verify_cache, committed, change, status, message
+):
+    with committed():
+        key = apikey_issue(user=full_member).plaintext
+    warm(client, token, key, full_member, showroom, "write")
+    with committed():
+        change({"owner": owner, "user": full_member, "project": showroom, "token": token})
+    response = verify(client, token, key, full_member, showroom, "write")
+    assert (response.status_code, response.json()) == (status, {"message": message})
+
+
+def test_a_write_that_commits_while_an_answer_is_computed_invalidates_it(
+    owner, full_member, showroom, verify_cache, committed
+):
+    """The stamps are read before the query: a write committing after the query (and
+    bumping after its commit) leaves the entry built from the old rows unservable."""
+    with committed():
+        key = apikey_issue(user=full_member).plaintext
+    digest = ApiKey.objects.get(user=full_member).digest
+    args = {"key_digest": digest, "project_public_id": showroom.public_id}
+
+    def lookup_then_remove():
+        found = credential_lookup(**args)
+        with committed():
+            membership_remove(owner=owner, member=full_member)
+        return found
+
+    def stamps_of(found):
+        from apikeys.credentials import _stamps_of
+
+        return _stamps_of(found, with_token=False, with_project=True)
+
+    entry_key = ("raced", key)
+    verify_cache_get(entry_key, compute=lambda: credential_lookup(**args), stamps_of=stamps_of)
+    stale, _ = verify_cache_get(entry_key, compute=lookup_then_remove, stamps_of=stamps_of)
+    assert stale.access == "FULL"  # computed before the removal committed
+    fresh, outcome = verify_cache_get(
+        entry_key, compute=lambda: credential_lookup(**args), stamps_of=stamps_of
+    )
+    assert (fresh.access, outcome) == ("NONE", Outcome.MISS)
+
+
+def test_the_public_project_read_uses_the_cache_and_sees_a_rename(
+    client, owner, showroom, verify_cache, committed
+):
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+    for _ in range(3):
+        response = DETAIL.call(
+            client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
+        )
+        assert response.status_code == 200
+    with CaptureQueriesContext(connection) as warm_read:
+        response = DETAIL.call(
+            client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
+        )
+    assert response.json()["name"] == "Showroom"
+    assert outcomes[Outcome.HIT] >= 2
+    assert len(warm_read) == 2  # the webhook and the files: not cached
+    with committed():
+        project_rename(project=showroom, name="Showroom 2")
+    response = DETAIL.call(
+        client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
+    )
+    assert response.json()["name"] == "Showroom 2"
+
+
+def test_an_unreachable_redis_is_bypassed_and_refuses_writes(
+    client, owner, showroom, token, verify_cache, committed, settings, django_assert_num_queries
+):
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+    warm(client, token, key, owner, showroom)
+    settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"  # closed
+    outcomes.clear()
+    for _ in range(2):
+        with django_assert_num_queries(1):
+            assert verify(client, token, key, owner, showroom).status_code == 200
+    assert outcomes == {Outcome.BYPASS: 2}
+    api_key = ApiKey.objects.get(user=owner, revoked_at=None)
+    with pytest.raises(ApplicationError) as refused:
+        apikey_revoke(api_key=api_key)
+    assert refused.value.reason is StampRefusal.UNAVAILABLE
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is None  # nothing half-written
+
+
+def test_entries_from_before_a_redis_restart_are_not_trusted_after_it(
+    client, owner, showroom, token, verify_cache, committed, settings, redis_server
+):
+    from core.stamps import stamps_reset
+
+    settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = redis_server.url
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+    warm(client, token, key, owner, showroom)
+    redis_server.stop()
+    assert verify(client, token, key, owner, showroom).status_code == 200  # bypassed
+    with pytest.raises(ApplicationError), committed():
+        apikey_issue(user=owner)  # refused: no stamp could announce it
+    redis_server.start()  # empty: every stamp is missing
+    stamps_reset()
+    outcomes.clear()
+    assert verify(client, token, key, owner, showroom).status_code == 200
+    assert outcomes == {Outcome.MISS: 1}  # the entry from before is not served
+    assert verify(client, token, key, owner, showroom).status_code == 200
+    assert outcomes[Outcome.HIT] == 1  # resumed (the miss read fresh stamps first)
+
+
+def test_nothing_is_stored_under_a_pending_stamp(
+    client, owner, showroom, token, verify_cache, committed
+):
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+    stamps_bump_pending([stamp_key(StampKind.USER, owner.pk)])  # a write in flight
+    for _ in range(4):
+        assert verify(client, token, key, owner, showroom).status_code == 200
+    assert outcomes == {Outcome.MISS: 4}
+
+
+def test_a_pending_stamp_whose_bump_never_came_expires_into_a_miss(
+    client, owner, showroom, token, verify_cache, committed, settings
+):
+    settings.KEYSERVICE_VERIFY_CACHE_PENDING_TTL = 1
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+    stamps_bump_pending([stamp_key(StampKind.USER, owner.pk)])
+    pending = redis.Redis.from_url(verify_cache).ttl(stamp_key(StampKind.USER, owner.pk))
+    assert 0 < pending <= 1
+    warm_calls = 0
+    while outcomes[Outcome.HIT] == 0 and warm_calls < 40:
+        assert verify(client, token, key, owner, showroom).status_code == 200
+        warm_calls += 1
+        import time
+
+        time.sleep(0.1)
+    assert outcomes[Outcome.HIT] == 1
+
+
+def test_refused_credentials_are_never_cached(client, owner, showroom, token, verify_cache):
+    for _ in range(3):
+        response = verify(client, token, "spx_" + "0" * 40, owner, showroom)
+        assert response.status_code == 401
+    assert verify_cache_size() == 0
+
+
+def test_the_cache_holds_at_most_its_size(
+    client, owner, showroom, configurator, token, verify_cache, committed, settings
+):
+    settings.KEYSERVICE_VERIFY_CACHE_SIZE = 1
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+    for project in (showroom, configurator, showroom):
+        assert verify(client, token, key, owner, project).status_code == 200
+    assert verify_cache_size() == 1
+    assert outcomes[Outcome.HIT] == 0  # each evicted the other
+
+
+def test_an_entry_older_than_the_ttl_is_not_served(
+    client, owner, showroom, token, verify_cache, committed, settings
+):
+    settings.KEYSERVICE_VERIFY_CACHE_TTL = 0
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+    for _ in range(4):
+        assert verify(client, token, key, owner, showroom).status_code == 200
+    assert outcomes == {Outcome.MISS: 4}
+
+
+def test_an_entry_past_its_valid_until_is_not_served(verify_cache):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apikeys.verifycache import Stamps
+
+    def outcomes_until(valid_until):
+        def stamps_of(answer):
+            return Stamps(keys=(stamp_key(StampKind.USER, 1),), valid_until=valid_until)
+
+        key = ("k", valid_until)
+        return [verify_cache_get(key, compute=lambda: "a", stamps_of=stamps_of)[1] for _ in "abc"]
+
+    miss, hit = Outcome.MISS, Outcome.HIT
+    assert outcomes_until(timezone.now() + timedelta(hours=1)) == [miss, miss, hit]
+    assert outcomes_until(timezone.now() - timedelta(seconds=1)) == [miss, miss, miss]
