@@ -16,6 +16,7 @@ from rest_framework.response import Response
 
 from builds.services import BuildRefusal
 from core.errors import ApplicationError
+from core.stamps import StampRefusal
 from webhooks.refusals import WebhookRefusal
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ APPLICATION_STATUS: dict[StrEnum, int] = {
     BuildRefusal.INVALID_TRANSITION: 409,  # names both states
     BuildRefusal.NOT_READY: 400,  # "File has no URL" (distribute-file)
     BuildRefusal.PROJECT_DISABLED: 403,  # "Access denied" (distribute-file)
+    # A write the verify cache's stamps cannot announce (their Redis is down): refused.
+    StampRefusal.UNAVAILABLE: 503,
 }
 
 _FIXED = {

@@ -10,7 +10,9 @@ take it) and again on commit (`stamps_bump_committed`):
   the directory import): pre_save/post_save, with the stamps of the row's values now *and*
   as loaded (post_init), so moving a key to another user bumps both users;
 - `delete()` of a row or a queryset, and every cascade (deleting a user or a project): the
-  signal receivers make Django's collector send pre_delete/post_delete for each row;
+  signal receivers make Django's collector send pre_delete/post_delete for each row (it
+  sends none for through rows: their querysets bump in `StampedQuerySet.delete`, and a
+  cascade reaching them starts at a membership or project, which bumps the same answers);
 - `QuerySet.update()`, `bulk_create()`, `bulk_update()` (StampedQuerySet), the admin's
   actions included; `update()` locks the rows it is about to change and bumps their stamps
   (and those of any new value of a source field) before changing exactly those rows;
@@ -91,35 +93,57 @@ def _on_commit(keys: set[str], using: str | None) -> None:
 class StampedQuerySet(models.QuerySet[_M]):
     """Bulk writes of a covered model bump its stamps (delete goes through the signals)."""
 
-    def _coverage(self, fields: Iterable[str]) -> Coverage | None:
+    def _coverage(self, fields: Iterable[str] | None) -> Coverage | None:
+        """The model's coverage, None when nothing is to be bumped (`fields`: the fields the
+        write changes; None: whole rows)."""
         coverage = _COVERED.get(self.model)
-        if coverage is None or not stamps_enabled() or coverage.all_ignored(fields):
+        if coverage is None or not stamps_enabled():
+            return None
+        if fields is not None and coverage.all_ignored(fields):
             return None
         return coverage
+
+    def _locked_keys(self, coverage: Coverage) -> tuple[list[Any], set[str]]:
+        """Lock the rows this queryset names now; their pks and stamps."""
+        attnames = [a for _, a in coverage.sources]
+        rows = list(self.select_for_update(of=("self",)).values_list("pk", *attnames))
+        keys = {
+            stamp_key(kind, row[i + 1])
+            for row in rows
+            for i, (kind, _) in enumerate(coverage.sources)
+            if row[i + 1] is not None
+        }
+        return [row[0] for row in rows], keys
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Rows of an auto-created through model: Django's collector sends no delete signals
+        for them, so their stamps are bumped here (other models' rows: by the signals)."""
+        coverage = self._coverage(None)
+        if coverage is None or not self.model._meta.auto_created:
+            return super().delete()
+        with transaction.atomic(using=self.db):
+            pks, keys = self._locked_keys(coverage)
+            stamps_bump_pending(keys)
+            deleted = self.model._base_manager.using(self.db).filter(pk__in=pks).delete()
+            _on_commit(keys, self.db)
+        return deleted
 
     def update(self, **kwargs: Any) -> int:
         coverage = self._coverage(kwargs)
         if coverage is None:
             return super().update(**kwargs)
-        attnames = [a for _, a in coverage.sources]
         with transaction.atomic(using=self.db):
-            rows = list(self.select_for_update(of=("self",)).values_list("pk", *attnames))
-            keys = {
-                stamp_key(kind, row[i + 1])
-                for row in rows
-                for i, (kind, _) in enumerate(coverage.sources)
-                if row[i + 1] is not None
-            }
+            pks, keys = self._locked_keys(coverage)
             keys |= _new_value_keys(self.model, coverage, kwargs)
             stamps_bump_pending(keys)
             base = self.model._base_manager.using(self.db)
-            changed = base.filter(pk__in=[row[0] for row in rows]).update(**kwargs)
+            changed = base.filter(pk__in=pks).update(**kwargs)
             _on_commit(keys, self.db)
         return changed
 
     def bulk_create(self, objs: Iterable[_M], *args: Any, **kwargs: Any) -> list[_M]:
         objs = list(objs)
-        coverage = self._coverage(())
+        coverage = self._coverage(None)
         if coverage is None:
             return super().bulk_create(objs, *args, **kwargs)
         keys = set().union(*(coverage.keys(o) for o in objs))
