@@ -21,6 +21,7 @@ from accounts.http import AuthenticatedHttpRequest
 from apikeys.selectors import apikey_current_for
 from apikeys.services import KeyRefusal, apikey_issue
 from core.errors import ApplicationError
+from core.stamps import StampRefusal
 
 _NONCE = "apikey_request_nonce"
 
@@ -36,6 +37,9 @@ def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
             try:
                 issued = apikey_issue(user=request.user, actor=request.user, request_nonce=given)
             except ApplicationError as refused:
+                if refused.reason is StampRefusal.UNAVAILABLE:  # nothing was issued
+                    messages.error(request, refused.message)
+                    return redirect("apikey_request")
                 if refused.reason is not KeyRefusal.REQUEST_ALREADY_HANDLED:
                     raise
             else:

@@ -342,3 +342,39 @@ def test_an_entry_past_its_valid_until_is_not_served(verify_cache):
     miss, hit = Outcome.MISS, Outcome.HIT
     assert outcomes_until(timezone.now() + timedelta(hours=1)) == [miss, miss, hit]
     assert outcomes_until(timezone.now() - timedelta(seconds=1)) == [miss, miss, miss]
+
+
+def test_answers_from_the_cache_are_byte_identical_to_answers_from_the_database(
+    client, full_member, showroom, token, verify_cache, committed, settings
+):
+    with committed():
+        key = apikey_issue(user=full_member).plaintext
+
+    def answers():
+        detail = DETAIL.call(
+            client, api_key=key, user_id=full_member.public_id, project_id=showroom.public_id
+        )
+        checked = verify(client, token, key, full_member, showroom, "write")
+        refused = verify(client, token, key, full_member, showroom.__class__(public_id="0" * 24))
+        return [(r.status_code, r.content) for r in (detail, checked, refused)]
+
+    settings.KEYSERVICE_VERIFY_CACHE = False
+    from_database = answers()
+    settings.KEYSERVICE_VERIFY_CACHE = True
+    answers(), answers()  # learn the stamps, store
+    outcomes.clear()
+    assert answers() == from_database
+    assert outcomes[Outcome.HIT] == 2  # the detail and the verify; the refusal is never cached
+
+
+def test_the_key_page_explains_a_refused_request_when_the_stamps_are_unreachable(
+    client, owner, verify_cache, settings
+):
+    client.force_login(owner)
+    page = client.get("/keys/request/")
+    nonce = page.context["nonce"]
+    settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    response = client.post("/keys/request/", {"nonce": nonce}, follow=True)
+    assert response.status_code == 200
+    assert "cannot be made right now" in response.content.decode()
+    assert not ApiKey.objects.filter(user=owner).exists()
