@@ -52,15 +52,12 @@ def _wait_until_both_workers_answer(server, token, bodies, showroom):
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         started = time.monotonic()
-        answers = []
-        pair = [
-            threading.Thread(
-                target=lambda: answers.append(
-                    server.request("POST", "/internal/v1/verify", headers, body)[0]
-                )
-            )
-            for _ in range(4)
-        ]
+        answers: list[int] = []
+
+        def ask(answers=answers):
+            answers.append(server.request("POST", "/internal/v1/verify", headers, body)[0])
+
+        pair = [threading.Thread(target=ask) for _ in range(4)]
         for thread in pair:
             thread.start()
         for thread in pair:
