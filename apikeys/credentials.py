@@ -7,6 +7,10 @@ the scope, who owns this key, does the project exist, and what is the owner's re
 then constant-time comparisons. Access itself is decided by teams.selectors: its
 `membership_find_granting` is compiled into the query and `access_resolve` applied to the row,
 like on every other surface.
+
+The query's answer goes through the verify cache (apikeys.verifycache, `credential_lookup_cached`):
+a found credential's answer is served again, with no query, while its version stamps are
+unchanged (docs/scaling.md, "Why the verify cache is never stale").
 """
 
 from __future__ import annotations

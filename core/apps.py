@@ -9,10 +9,10 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from core import checks  # noqa: F401  (registers the system checks)
-        from core.stamps import stamps_bump_global
+        from core.stamps import stamps_bump_after_migrate
 
         # A data migration writes through historical models, which bump nothing: after
         # `migrate`, no cached answer from before it is served.
         post_migrate.connect(
-            lambda **_: stamps_bump_global(), weak=False, dispatch_uid="core.stamps.migrate"
+            stamps_bump_after_migrate, weak=False, dispatch_uid="core.stamps.migrate"
         )

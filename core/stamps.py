@@ -191,3 +191,12 @@ def stamps_bump_global() -> None:
     """Invalidate every cached answer (after `migrate`; `manage.py verify_cache_invalidate`)."""
     stamps_bump_pending([GLOBAL])
     stamps_bump_committed([GLOBAL])
+
+
+def stamps_bump_after_migrate(**_: object) -> None:
+    """post_migrate: bump the global stamp. A Redis that cannot take it does not fail the
+    migration (processes started with the new code hold no entries): it is logged."""
+    try:
+        stamps_bump_global()
+    except ApplicationError:
+        logger.warning("verify stamps not bumped after migrate: run verify_cache_invalidate")

@@ -378,3 +378,18 @@ def test_the_key_page_explains_a_refused_request_when_the_stamps_are_unreachable
     assert response.status_code == 200
     assert "cannot be made right now" in response.content.decode()
     assert not ApiKey.objects.filter(user=owner).exists()
+
+
+def test_verify_cache_invalidate_makes_every_entry_miss_once(
+    client, owner, showroom, token, verify_cache, committed
+):
+    from django.core.management import call_command
+
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+    warm(client, token, key, owner, showroom)
+    call_command("verify_cache_invalidate", stdout=__import__("io").StringIO())
+    outcomes.clear()
+    assert verify(client, token, key, owner, showroom).status_code == 200
+    assert verify(client, token, key, owner, showroom).status_code == 200
+    assert outcomes == {Outcome.MISS: 1, Outcome.HIT: 1}
