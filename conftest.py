@@ -106,6 +106,33 @@ def google(fake_google, settings) -> FakeGoogle:
 # --- Real services --------------------------------------------------------------------------
 
 
+def stamps_flush(url: str) -> None:
+    """Delete the verify cache's stamps (ks:v:*) in that Redis, nothing else."""
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(match="ks:v:*", count=1000):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def verify_cache(settings, redis_url):
+    """The verify cache on (it is off in the suite: settings_test has no REDIS_URL), its
+    stamps in the test Redis, no stamp and no entry left from before. Request it after the
+    persona fixtures: their writes happened with the stamps off."""
+    from apikeys.verifycache import outcomes, verify_cache_clear
+    from core.stamps import stamps_reset
+
+    settings.KEYSERVICE_VERIFY_CACHE = True
+    settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = redis_url
+    stamps_flush(redis_url)
+    stamps_reset()
+    verify_cache_clear()
+    outcomes.clear()
+    yield redis_url
+    verify_cache_clear()
+    stamps_flush(redis_url)
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     """REDIS_URL when set (CI); else a throwaway redis-server when installed; else skip."""

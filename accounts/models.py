@@ -7,10 +7,14 @@ from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 
 from core.ids import new_public_id, validate_public_id
+from core.stamped import StampedQuerySet
 
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+    # Bulk writes bump the verify cache's stamps (core.stamped); Manager.get_queryset builds
+    # this class.
+    _queryset_class = StampedQuerySet
 
     def _create(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:

@@ -27,7 +27,13 @@ from rest_framework.throttling import BaseThrottle
 
 from api.errors import ApiError, RateLimited
 from api.throttles import AuthFailureByClient
-from apikeys.credentials import TokenCheck, Verification, VerifyFailure, apikey_verify
+from apikeys.credentials import (
+    ProjectFacts,
+    TokenCheck,
+    Verification,
+    VerifyFailure,
+    apikey_verify,
+)
 from apikeys.models import Surface
 from apikeys.selectors import service_token_identity
 from apikeys.tokens import token_digest, token_is_well_formed
@@ -68,6 +74,7 @@ class ProjectPrincipal(Principal):
 
     project_pk: int
     access: Access
+    project: ProjectFacts  # its fields, read (or cached) with the credential
 
 
 def require_strings(values: Mapping[str, object], message: str) -> dict[str, str]:
@@ -175,12 +182,13 @@ def authorize_project(
         raise ApiError(*FORBIDDEN)
     # set when ok, with a project asked about
     assert result.user_pk is not None and result.user_public_id is not None
-    assert result.project_pk is not None
+    assert result.project_pk is not None and result.project is not None
     return ProjectPrincipal(
         user_pk=result.user_pk,
         user_public_id=result.user_public_id,
         project_pk=result.project_pk,
         access=result.access,
+        project=result.project,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-from django.shortcuts import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,6 +15,7 @@ from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError
 from api.inputs import http_url, positive_int
 from api.throttles import DistributeThrottle, UploadThrottle
+from apikeys.credentials import ProjectFacts
 from builds.models import MAX_FILE_URL_LENGTH
 from builds.selectors import upload_distribution_is_noop, upload_get, upload_list
 from builds.services import (
@@ -43,7 +43,7 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _project(project: Project, access: Access) -> dict:
+def _project(project: Project | ProjectFacts, access: Access) -> dict:
     return {
         "id": project.public_id,
         "name": project.name,
@@ -115,10 +115,9 @@ class ProjectDetail(PublicApiView):
         principal = authorize_project(
             request, api_key=api_key, user_id=user_id, project_id=projectId, need="read"
         )
-        project = get_object_or_404(
-            Project.objects.select_related("webhook"), pk=principal.project_pk
-        )
-        hook = webhook_get(project=project)
+        # The project's fields came with the credential (the verify cache's entry on a hit).
+        project = principal.project
+        hook = webhook_get(project=Project(pk=principal.project_pk))
         url, events = (hook.url, hook.events) if hook else ("", [])
         files = [
             {
@@ -128,7 +127,7 @@ class ProjectDetail(PublicApiView):
                 "date": _iso(upload.created_at),
                 "objection": upload.objection or None,  # null unless rejected
             }
-            for upload in upload_list(project_id=project.pk)
+            for upload in upload_list(project_id=principal.project_pk)
         ]
         return Response(
             {

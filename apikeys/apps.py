@@ -18,11 +18,13 @@ class ApikeysConfig(AppConfig):
         from apikeys.emails import apikey_composers_register
         from apikeys.services import keyevent_prune
         from apikeys.usage_collect import usage_prune
+        from apikeys.verifysources import verify_sources_track
 
         hooks.USER_HOLDINGS.register(apikey_held_by)
         hooks.ACCESS_END.register(apikey_revoke_on_access_end)
         hooks.IDENTITY_EVENT.register(keyevent_identity_create)
         apikey_composers_register()
+        verify_sources_track()  # every write of what verify reads bumps its stamps
         pruner_register(
             name="key_events",
             setting_name="KEYSERVICE_AUDIT_RETENTION_DAYS",

@@ -7,6 +7,10 @@ the scope, who owns this key, does the project exist, and what is the owner's re
 then constant-time comparisons. Access itself is decided by teams.selectors: its
 `membership_find_granting` is compiled into the query and `access_resolve` applied to the row,
 like on every other surface.
+
+The query's answer goes through the verify cache (apikeys.verifycache, `credential_lookup_cached`):
+a found credential's answer is served again, with no query, while its version stamps are
+unchanged (docs/scaling.md, "Why the verify cache is never stale").
 """
 
 from __future__ import annotations
@@ -15,10 +19,9 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
-from typing import Any
+from functools import cache, partial
 
-from django.db import InterfaceError, OperationalError, connection
+from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -26,8 +29,11 @@ from accounts.models import User
 from apikeys import crypto
 from apikeys.models import SCOPE_NAME, ApiKey, Scope, ServiceToken
 from apikeys.tokens import token_digest, token_is_well_formed
+from apikeys.verifycache import Stamps, verify_cache_get
 from core.ids import is_public_id
 from core.metrics import verify_outcome_count, verify_outcomes_declare
+from core.onerow import fetch_one_row
+from core.stamps import StampKind, stamp_key
 from projects.models import Project
 from teams.selectors import Access, access_resolve, membership_find_granting
 
@@ -67,6 +73,7 @@ class Verification:
     key_retired: bool = False  # the matched row was rotated or revoked: refused
     # When the accepted key expires (None: never): an answer about it holds until then only.
     key_expires_at: datetime | None = None
+    project: ProjectFacts | None = None  # that project's fields (the public API's answers)
 
     @property
     def ok(self) -> bool:
@@ -120,7 +127,7 @@ def _verify(
     key_digest = crypto.digest(key) if crypto.is_well_formed(key) else None
     if key_digest is None and token is None:
         return Verification(failure=VerifyFailure.INVALID_KEY)
-    found = credential_lookup(
+    found = credential_lookup_cached(
         key_digest=key_digest,
         project_public_id=(
             project_public_id
@@ -152,7 +159,49 @@ def _verify(
         project_pk=found.project_pk,
         access=found.access,
         key_expires_at=found.key_expires_at,
+        project=found.project,
     )
+
+
+def credential_lookup_cached(
+    *, key_digest: str | None, project_public_id: str | None, token_digest: str | None, scope: str
+) -> CredentialLookup:
+    """credential_lookup's answer through the verify cache (apikeys.verifycache): no query
+    on a valid entry, the one query otherwise."""
+    answer: CredentialLookup
+    answer, _ = verify_cache_get(
+        (key_digest, project_public_id, token_digest, scope),
+        compute=lambda: credential_lookup(
+            key_digest=key_digest,
+            project_public_id=project_public_id,
+            token_digest=token_digest,
+            scope=scope,
+        ),
+        stamps_of=partial(
+            _stamps_of,
+            with_token=token_digest is not None,
+            with_project=project_public_id is not None,
+        ),
+    )
+    return answer
+
+
+def _stamps_of(found: CredentialLookup, *, with_token: bool, with_project: bool) -> Stamps | None:
+    """The stamps an answer depends on, or None when it must not be cached: only a found
+    key (of an active user), with the token and the project found when they were asked
+    about. Every row the query read is covered by one of them (docs/scaling.md)."""
+    if not found.key_found or found.user_pk is None:
+        return None
+    keys = [stamp_key(StampKind.USER, found.user_pk)]
+    if with_project:
+        if found.project_pk is None:
+            return None
+        keys.append(stamp_key(StampKind.PROJECT, found.project_pk))
+    if with_token:
+        if found.token_pk is None:
+            return None
+        keys.append(stamp_key(StampKind.TOKEN, found.token_pk))
+    return Stamps(keys=tuple(keys), valid_until=found.key_expires_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +215,22 @@ class CredentialLookup:
     user_public_id: str | None
     project_pk: int | None
     access: Access
-    key_expires_at: datetime | None = None  # the found key's expiry (None: never, or not found)
+    token_pk: int | None = None  # the active service token asked about
+    project: ProjectFacts | None = None  # the project asked about, when it exists
+    key_expires_at: datetime | None = None  # the key's expiry (None: it does not expire)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFacts:
+    """The project's fields the public API answers with, read by the same query."""
+
+    public_id: str
+    name: str
+    status: str
+    region: str
+    custom_domain: str
+    created_at: datetime
+    updated_at: datetime
 
 
 @cache
@@ -176,22 +240,26 @@ def _sql(with_token: bool) -> str:
     q = connection.ops.quote_name
     # Only quoted table names from model metadata and SQL compiled by Django are
     # interpolated; values are parameters.
-    # The token column: NULL = no such active token, 1 = active without the scope, 2 = with it.
-    token_col = (
-        f"""(SELECT CASE WHEN (' ' || t.scopes || ' ') LIKE %(scope)s THEN 2 ELSE 1 END
-               FROM {q(token)} t WHERE t.digest = %(token)s AND t.revoked_at IS NULL)"""  # noqa: S608
-        if with_token
-        else "2"
-    )
+    # The token columns: its id, and NULL = no such active token, 1 = active without the
+    # scope, 2 = with it.
+    token_cols, token_join = "NULL, 2", ""
+    if with_token:
+        token_cols = """t.id, CASE WHEN t.id IS NULL THEN NULL
+                          WHEN (' ' || t.scopes || ' ') LIKE %(scope)s THEN 2 ELSE 1 END"""  # noqa: S105 (SQL)
+        token_join = f"""LEFT JOIN {q(token)} t
+                           ON t.digest = %(token)s AND t.revoked_at IS NULL"""
     # The key row is found whatever its state (its uses are counted: apikeys.usage); only an
     # active key of an active user finds a user row: a rotated, revoked or expired key, or a
     # key of a deactivated user (is_active false), is an unknown key. "now" is a parameter
     # (the caller's clock, not the database's).
     return f"""
-        SELECT {token_col}, k.digest, u.id, u.public_id, p.id, p.owner_id,
-               ({_granted_role_sql()}), k.id,
-               (k.revoked_at IS NOT NULL OR k.expires_at <= %(now)s), k.expires_at
+        SELECT {token_cols}, k.digest, u.id, u.public_id, p.id, p.owner_id,
+               ({_granted_role_sql()}),
+               p.public_id, p.name, p.status, p.region, p.custom_domain, p.created_at,
+               p.updated_at,
+               k.id, (k.revoked_at IS NOT NULL OR k.expires_at <= %(now)s), k.expires_at
           FROM (SELECT 1 AS one) AS one
+          {token_join}
           LEFT JOIN {q(key)} k ON k.digest = %(digest)s
           LEFT JOIN {q(user)} u ON u.id = k.user_id AND u.is_active AND k.revoked_at IS NULL
                               AND (k.expires_at IS NULL OR k.expires_at > %(now)s)
@@ -232,9 +300,10 @@ def credential_lookup(
         "token": token_digest,
         "scope": _scope_pattern(scope),
     }
-    row = _fetch_one(_sql(token_digest is not None), params)
-    token_state, row_digest, user_pk, user_public_id, project_pk, owner_pk, role = row[:7]
-    key_pk, retired, expires_at = row[7], row[8], row[9]
+    row = fetch_one_row(_sql(token_digest is not None), params)
+    token_pk, token_state, row_digest, user_pk, user_public_id, project_pk, owner_pk, role = row[:8]
+    project = ProjectFacts(*row[8:15]) if project_pk is not None else None
+    key_pk, retired, expires_at = row[15], row[16], row[17]
     digest_matches = (
         row_digest is not None
         and key_digest is not None
@@ -259,46 +328,9 @@ def credential_lookup(
         project_pk=project_pk,
         access=access,
         key_expires_at=expires_at,
+        token_pk=token_pk,
+        project=project,
     )
-
-
-def _fetch_one(sql: str, params: dict[str, str | datetime | None]) -> tuple[Any, ...]:
-    """Run a read-only query in one database round trip, health check included.
-
-    With CONN_HEALTH_CHECKS on, Django sends `SELECT 1` before the first query of every
-    request on a reused connection: a second round trip on the hot path (measured in
-    docs/performance.md). This query is read-only and idempotent, so it is its own health
-    check: if the reused connection turns out to be dead, it is closed and the query runs once
-    more on a new connection — what Django's check would have done, without its cost when
-    the connection is fine. Inside a transaction, or when Django already checked, nothing
-    changes.
-    """
-    # health_check_enabled/health_check_done (Django 4.1+) are missing from django-stubs.
-    checks_itself = (
-        connection.connection is not None
-        and connection.health_check_enabled  # type: ignore[attr-defined]
-        and not connection.health_check_done  # type: ignore[attr-defined]
-        and not connection.in_atomic_block
-    )
-    if checks_itself:
-        connection.health_check_done = True  # type: ignore[attr-defined]  # this query is the check
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return _one(cursor.fetchone())
-    except (OperationalError, InterfaceError):
-        if not checks_itself or connection.is_usable():
-            raise  # not a dead connection: a real error
-    connection.close()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return _one(cursor.fetchone())
-
-
-def _one(row: tuple[Any, ...] | None) -> tuple[Any, ...]:
-    if row is None:  # selected FROM one constant row: the query always answers one row
-        raise RuntimeError("the credential query returned no row")
-    return row
 
 
 def _scope_pattern(scope: str) -> str:

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.stamped import StampedManager
+
 
 class ApiKey(models.Model):
     """One issued key. Only ciphertext, digest and a display hint are stored, never plaintext."""
@@ -46,6 +48,9 @@ class ApiKey(models.Model):
     expiry_stage = models.PositiveSmallIntegerField(
         choices=ExpiryStage.choices, default=ExpiryStage.NONE, editable=False
     )
+
+    # Writes bump the verify cache's stamps (core.stamped; tracked in apikeys.apps).
+    objects = StampedManager["ApiKey"]()
 
     class Meta:
         verbose_name = "API key"
@@ -172,6 +177,8 @@ class ServiceToken(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StampedManager["ServiceToken"]()  # core.stamped, tracked in apikeys.apps
 
     class Meta:
         ordering = ["name"]

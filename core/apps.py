@@ -6,4 +6,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Shared mechanisms"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from core import checks  # noqa: F401  (registers the system checks)
+        from core.stamps import stamps_bump_after_migrate
+
+        # A data migration writes through historical models, which bump nothing: after
+        # `migrate`, no cached answer from before it is served.
+        post_migrate.connect(
+            stamps_bump_after_migrate, weak=False, dispatch_uid="core.stamps.migrate"
+        )

@@ -243,6 +243,23 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keyservice <keys@loc
 
 # --- Celery --------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+
+# The verify cache (apikeys/verifycache.py, docs/scaling.md): per-process answers validated
+# on every request against version stamps in this Redis (core/stamps.py). Every process that
+# writes keys, users, projects, memberships or tokens must use the same URL; "" turns the
+# stamps (and so the cache) off.
+KEYSERVICE_VERIFY_CACHE_REDIS_URL = env.str("KEYSERVICE_VERIFY_CACHE_REDIS_URL", default=REDIS_URL)
+KEYSERVICE_VERIFY_CACHE = env.bool(
+    "KEYSERVICE_VERIFY_CACHE", default=bool(KEYSERVICE_VERIFY_CACHE_REDIS_URL)
+)
+KEYSERVICE_VERIFY_CACHE_SIZE = env.int("KEYSERVICE_VERIFY_CACHE_SIZE", default=100_000)
+KEYSERVICE_VERIFY_CACHE_TTL = env.float("KEYSERVICE_VERIFY_CACHE_TTL", default=60)
+# Past this a stamp read counts as unavailable (the request answers from PostgreSQL).
+KEYSERVICE_VERIFY_CACHE_REDIS_TIMEOUT = env.float(
+    "KEYSERVICE_VERIFY_CACHE_REDIS_TIMEOUT", default=0.1
+)
+# How long a write's "pending" stamp lasts if its after-commit bump never comes.
+KEYSERVICE_VERIFY_CACHE_PENDING_TTL = env.int("KEYSERVICE_VERIFY_CACHE_PENDING_TTL", default=300)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False

@@ -3,6 +3,7 @@ from django.db import models
 
 from core.hostnames import MAX_DNS_NAME_LENGTH
 from core.ids import new_public_id, validate_public_id
+from core.stamped import StampedManager
 from projects.domains import validate_custom_domain
 
 
@@ -46,6 +47,8 @@ class Project(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StampedManager["Project"]()  # core.stamped, tracked in projects.apps
 
     class Meta:
         ordering = ["name", "id"]

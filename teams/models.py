@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from core.stamped import StampedManager
+
 
 class Role(models.TextChoices):
     FULL = "FULL", "Full access"
@@ -21,6 +23,8 @@ class Membership(models.Model):
     projects = models.ManyToManyField("projects.Project", blank=True, related_name="memberships")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StampedManager["Membership"]()  # core.stamped, tracked in teams.apps
 
     class Meta:
         constraints = [

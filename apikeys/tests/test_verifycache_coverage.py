@@ -1,0 +1,279 @@
+"""Every write path of every row the verifier reads bumps a stamp (core.stamped), so no
+cached answer outlives a change: services, the admin, queryset.update, bulk writes,
+many-to-many edits from either side, cascaded deletes, the directory import."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+import redis
+from django.apps import apps
+from django.utils import timezone
+
+from accounts.models import User
+from apikeys.credentials import _sql
+from apikeys.models import ApiKey, ServiceToken
+from apikeys.services import apikey_issue, service_token_create
+from core.stamped import StampedManager, StampedQuerySet, covered_models
+from core.stamps import PENDING, StampKind, stamp_key
+from projects.models import Project
+from teams.models import Membership, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def _tables_read_by_the_credential_query() -> set[str]:
+    sql = _sql(True) + _sql(False)
+    return set(re.findall(r'"([a-z_]+)"\s', sql)) & {
+        m._meta.db_table for m in apps.get_models(include_auto_created=True)
+    }
+
+
+def test_every_table_the_credential_query_reads_is_covered_by_the_stamps():
+    by_table = {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
+    tables = _tables_read_by_the_credential_query()
+    assert {"accounts_user", "apikeys_apikey", "apikeys_servicetoken", "projects_project"} <= tables
+    assert "teams_membership_projects" in tables and "teams_membership" in tables
+    covered = covered_models()
+    for table in tables:
+        model = by_table[table]
+        assert model in covered, f"{model.__name__} feeds the verify answer but bumps nothing"
+        assert isinstance(model._default_manager, StampedManager) or model is User
+        assert isinstance(model._default_manager.all(), StampedQuerySet)
+
+
+def test_related_managers_write_through_the_stamped_queryset(owner, showroom):
+    assert isinstance(owner.api_keys.all(), StampedQuerySet)
+    assert isinstance(owner.projects.all(), StampedQuerySet)
+    assert isinstance(showroom.memberships.all(), StampedQuerySet)
+
+
+@pytest.fixture
+def stamps(verify_cache):
+    client = redis.Redis.from_url(verify_cache, decode_responses=True)
+
+    class Stamps:
+        def value(self, kind, pk):
+            return client.get(stamp_key(kind, pk))
+
+        def seed(self, *pairs):
+            for kind, pk in pairs:
+                client.set(stamp_key(kind, pk), "before")
+
+        def bumped(self, kind, pk):
+            value = self.value(kind, pk)
+            return value not in (None, "before") and not value.startswith(PENDING)
+
+    yield Stamps()
+    client.close()
+
+
+@pytest.fixture
+def world(owner, full_member, showroom, configurator):
+    token = service_token_create(name="pipeline").service_token
+    key = apikey_issue(user=full_member).api_key
+    membership = Membership.objects.get(member=full_member)
+    return {
+        "owner": owner,
+        "member": full_member,
+        "showroom": showroom,
+        "token": token,
+        "key": key,
+        "membership": membership,
+        "configurator": configurator,
+    }
+
+
+U, P, T = StampKind.USER, StampKind.PROJECT, StampKind.TOKEN
+
+WRITES = {
+    "queryset update of a user": (
+        lambda w: User.objects.filter(pk=w["member"].pk).update(is_active=False),
+        U,
+        "member",
+    ),
+    "queryset update of keys": (
+        lambda w: ApiKey.objects.filter(user=w["member"]).update(revoked_at=timezone.now()),
+        U,
+        "member",
+    ),
+    "related manager update": (
+        lambda w: w["member"].api_keys.update(revoked_at=timezone.now()),
+        U,
+        "member",
+    ),
+    "queryset update of a project": (
+        lambda w: Project.objects.filter(pk=w["showroom"].pk).update(status="inactive"),
+        P,
+        "showroom",
+    ),
+    "queryset update of a token": (
+        lambda w: ServiceToken.objects.filter(pk=w["token"].pk).update(scopes="pipeline"),
+        T,
+        "token",
+    ),
+    "queryset update of a role": (
+        lambda w: Membership.objects.filter(pk=w["membership"].pk).update(role=Role.READONLY),
+        U,
+        "member",
+    ),
+    "save of a user": (lambda w: _save(w["member"], is_active=False), U, "member"),
+    "save of a project": (lambda w: _save(w["showroom"], name="Renamed"), P, "showroom"),
+    "delete of a key": (lambda w: w["key"].delete(), U, "member"),
+    "delete of a membership": (lambda w: w["membership"].delete(), U, "member"),
+    "queryset delete of memberships": (
+        lambda w: Membership.objects.filter(owner=w["owner"]).delete(),
+        U,
+        "member",
+    ),
+    "cascade: deleting the account owner": (lambda w: w["owner"].delete(), U, "member"),
+    "cascade: deleting the account owner (its project)": (
+        lambda w: w["owner"].delete(),
+        P,
+        "showroom",
+    ),
+    "cascade: deleting the member": (lambda w: w["member"].delete(), U, "member"),
+    "moving a key to another user (old owner)": (
+        lambda w: _save(w["key"], user=w["owner"]),
+        U,
+        "member",
+    ),
+    "moving a key to another user (new owner)": (
+        lambda w: ApiKey.objects.filter(pk=w["key"].pk).update(user=w["owner"]),
+        U,
+        "owner",
+    ),
+    "cascade: deleting a project": (lambda w: w["showroom"].delete(), P, "showroom"),
+    "access list: remove": (lambda w: w["membership"].projects.remove(w["showroom"]), U, "member"),
+    "access list: clear from the project's side": (
+        lambda w: w["showroom"].memberships.clear(),
+        P,
+        "showroom",
+    ),
+    "access list: through rows updated": (
+        lambda w: Membership.projects.through.objects.filter(project=w["showroom"]).update(
+            project=w["configurator"]
+        ),
+        P,
+        "showroom",
+    ),
+    "access list: through rows deleted": (
+        lambda w: Membership.projects.through.objects.filter(project=w["showroom"]).delete(),
+        P,
+        "showroom",
+    ),
+    "bulk_create of a key": (lambda w: _bulk_key(w["member"]), U, "member"),
+    "bulk_create of access-list rows": (
+        lambda w: Membership.projects.through.objects.bulk_create(
+            [Membership.projects.through(membership=w["membership"], project=w["configurator"])]
+        ),
+        P,
+        "configurator",
+    ),
+}
+
+
+def _bulk_key(user):
+    ApiKey.objects.bulk_create(
+        [
+            ApiKey(
+                user=user,
+                ciphertext="0" * 32 + ":00",
+                kek_id="k",
+                digest="d" * 64,
+                hint="h",
+                revoked_at=timezone.now(),
+            )
+        ]
+    )
+
+
+def _save(row, **fields):
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.save()
+
+
+@pytest.mark.parametrize("name", list(WRITES))
+def test_every_write_path_bumps_the_stamp_after_its_commit(
+    name, world, stamps, django_capture_on_commit_callbacks
+):
+    write, kind, who = WRITES[name]
+    pk = world[who].pk
+    stamps.seed((kind, pk))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        write(world)
+        assert stamps.value(kind, pk).startswith(PENDING)  # before the commit
+    for callback in callbacks:
+        callback()
+    assert stamps.bumped(kind, pk)
+
+
+def test_writes_no_verify_answer_depends_on_bump_nothing(world, stamps, settings):
+    settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = "redis://127.0.0.1:1/0"  # unreachable
+    member = world["member"]
+    User.objects.filter(pk=member.pk).update(last_login=timezone.now())  # sign-in
+    member.name = "New name"
+    member.save(update_fields=["name"])
+    ApiKey.objects.bulk_update([world["key"]], ["ciphertext", "kek_id"])  # re-encryption
+
+
+def test_the_admin_bumps_what_it_changes(client, world, stamps, django_capture_on_commit_callbacks):
+    root = User.objects.create_superuser("root@example.com", "pw-root-123")
+    client.force_login(root)
+    showroom, membership = world["showroom"], world["membership"]
+    stamps.seed((P, showroom.pk), (U, world["member"].pk))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/admin/projects/project/{showroom.pk}/change/",
+            {
+                "owner": world["owner"].pk,
+                "name": "Admin renamed",
+                "status": "inactive",
+                "region": "europe",
+                "custom_domain": "",
+            },
+        )
+    assert response.status_code == 302, response.content[:500]
+    assert stamps.bumped(P, showroom.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/teams/membership/",
+            {"action": "delete_selected", "_selected_action": [membership.pk], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert not Membership.objects.filter(pk=membership.pk).exists()
+    assert stamps.bumped(U, world["member"].pk)
+
+
+def test_the_directory_import_bumps_what_it_changes(
+    tmp_path, world, stamps, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    owner, member, showroom = world["owner"], world["member"], world["showroom"]
+    stamps.seed((U, member.pk))
+    data = {
+        "users": [
+            {"email": owner.email, "userId": owner.public_id},
+            {"email": member.email, "userId": member.public_id},
+        ],
+        "projects": [{"projectId": showroom.public_id, "name": "Showroom", "owner": owner.email}],
+        "memberships": [
+            {
+                "account": owner.email,
+                "member": member.email,
+                "role": "READONLY",
+                "projects": [showroom.public_id],
+            }
+        ],
+    }
+    path = tmp_path / "directory.json"
+    path.write_text(json.dumps(data))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_directory", str(path), stdout=io.StringIO())
+    assert Membership.objects.get(member=member).role == Role.READONLY
+    assert stamps.bumped(U, member.pk)
