@@ -22,12 +22,12 @@ def verify_sources_track() -> None:
     # A user's own id and activity (the key's owner; a membership's member must be active).
     # Sign-in (last_login), sessions, password and profile edits bump nothing.
     stamps_track(User, sources=[(StampKind.USER, "id")], watched=["id", "public_id", "is_active"])
-    # A key belongs to its user's answers; re-encrypting it (rotate_encryption_key) changes
-    # nothing a verify answers.
+    # A key belongs to its user's answers; re-encrypting it (rotate_encryption_key) or the
+    # expiry scan's reminder stage (apikeys.expiry) changes nothing a verify answers.
     stamps_track(
         ApiKey,
         sources=[(StampKind.USER, "user_id")],
-        ignored=["ciphertext", "kek_id", "hint", "request_digest"],
+        ignored=["ciphertext", "kek_id", "hint", "request_digest", "expiry_stage"],
     )
     stamps_track(ServiceToken, sources=[(StampKind.TOKEN, "id")], ignored=["name", "hint"])
     # Every field: the public API answers with the project's fields.
