@@ -18,6 +18,8 @@ LABELS = {
     "drf": "unauthenticated DRF `APIView` inside keyservice (dashboard chain)",
     "verify_read": "`POST /internal/v1/verify` access=read",
     "verify_read_nocache": "`POST /internal/v1/verify` access=read, `KEYSERVICE_VERIFY_CACHE=off`",
+    "verify_read_nousage": "`POST /internal/v1/verify` access=read, key usage off "
+    "(`KEYSERVICE_USAGE=false`)",
     "verify_read_dashboard_chain": "`POST /internal/v1/verify` access=read through the "
     "dashboard's chain (every API request before core/chains.py)",
     "verify_write": "`POST /internal/v1/verify` access=write (the write check)",
@@ -31,6 +33,7 @@ SHORT = {
     "bare_plain": "bare view",
     "bare_apikey": "bare api-key",
     "verify_read_nocache": "verify (cache off)",
+    "verify_read_nousage": "verify (usage off)",
     "plain": "plain in-stack",
     "drf": "DRF open",
     "verify_read": "verify read",
@@ -155,6 +158,14 @@ def targets(r: dict) -> list[tuple[str, str, str]]:
             "shown",
         )
     )
+    usage_off = s["verify_read_nousage"]["rps_ratio"]
+    rows.append(
+        (
+            "verify with key usage on vs off (issue 13: the hot-path targets hold with it on)",
+            f"on {_f(on)}×, off {_f(usage_off)}× the bare view",
+            "shown",
+        )
+    )
     return rows
 
 
@@ -171,7 +182,13 @@ def ceiling_section(r: dict) -> str:
     lines.append(
         "| endpoint | req/s | ÷ bare view | ÷ bare api-key peer |\n| --- | ---: | ---: | ---: |"
     )
-    for n in ("verify_read", "verify_write", "verify_read_nocache", "project_detail"):
+    for n in (
+        "verify_read",
+        "verify_write",
+        "verify_read_nocache",
+        "verify_read_nousage",
+        "project_detail",
+    ):
         x = s[n]
         lines.append(f"| {LABELS[n]} | {x['rps']:.0f} | {_f(x['rps_ratio'])} | {_f(va[n])} |")
     for n in ("bare_plain", "bare_apikey"):
@@ -180,7 +197,9 @@ def ceiling_section(r: dict) -> str:
         f"\nThe verify cache: the main keyservice server runs with "
         f"`KEYSERVICE_VERIFY_CACHE={r['hit_miss']['verify_cache']}`, a second one with "
         "`KEYSERVICE_VERIFY_CACHE=off`; both serve the same database. A build without the "
-        "cache ignores the variable, and both rows measure the same code.\n"
+        "cache ignores the variable, and both rows measure the same code. A third server runs "
+        "with key usage off (`KEYSERVICE_USAGE=false`: no per-process counting, no flush "
+        "thread), the rest identical.\n"
     )
     lines.append("### One connection (`wrk -c1`): latency without queueing\n")
     lines.append(

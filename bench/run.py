@@ -365,6 +365,7 @@ def targets_for(seeded: dict, creds: list[dict], suffix: str = "") -> dict[str, 
         "expect": 200,
     }
     targets["verify_read_nocache"] = {**targets["verify_read"]}
+    targets["verify_read_nousage"] = {**targets["verify_read"]}
     return targets
 
 
@@ -1210,11 +1211,12 @@ def main() -> None:
     }
     server = Gunicorn()  # KEYSERVICE_VERIFY_CACHE=VERIFY_CACHE
     nocache = Gunicorn({"KEYSERVICE_VERIFY_CACHE": "off"})
+    nousage = Gunicorn({"KEYSERVICE_USAGE": "false"})  # key usage (apikeys.usage) off
     bare = Gunicorn({"DJANGO_SETTINGS_MODULE": "bench.bare.settings"}, app="bench.bare.wsgi")
     bare_apikey = Gunicorn(
         {"DJANGO_SETTINGS_MODULE": "bench.bare.settings_apikey"}, app="bench.bare.wsgi"
     )
-    servers = [server, nocache, bare, bare_apikey]
+    servers = [server, nocache, nousage, bare, bare_apikey]
     for s in servers:
         s.start()
     try:
@@ -1222,6 +1224,7 @@ def main() -> None:
         targets["bare_plain"]["server"] = bare
         targets["bare_apikey"]["server"] = bare_apikey
         targets["verify_read_nocache"]["server"] = nocache
+        targets["verify_read_nousage"]["server"] = nousage
         log("queries and Redis commands per request")
         results["per_request"] = per_request_counts(seeded)
         results["hit_miss"] = hit_miss_counts(seeded)
@@ -1231,7 +1234,13 @@ def main() -> None:
         results["small_summary"] = summarize(small_runs)
         results["vs_apikey"] = {
             n: ratio(small_runs, n, "bare_apikey")
-            for n in ("verify_read", "verify_write", "verify_read_nocache", "project_detail")
+            for n in (
+                "verify_read",
+                "verify_write",
+                "verify_read_nocache",
+                "verify_read_nousage",
+                "project_detail",
+            )
         }
         log("one connection: bare view vs verify (wrk -c1)")
         results["c1"] = latency_c1(server, targets)

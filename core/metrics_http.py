@@ -26,6 +26,7 @@ from core.metrics import CONTENT_TYPE, HTTP_REQUEST_SECONDS, HTTP_RESPONSES, met
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
+_REGEX_CHARS = frozenset("^$()[]?*+\\|{}")
 
 
 def route_of(request: HttpRequest) -> str:
@@ -37,7 +38,10 @@ def route_of(request: HttpRequest) -> str:
         return "admin"
     if match.url_name == UNMATCHED:  # a catch-all pattern (the APIs' JSON 404) is named so
         return UNMATCHED
-    return match.route or UNMATCHED
+    route = match.route or ""
+    if _REGEX_CHARS.intersection(route):  # a re_path's regular expression: its name instead
+        return match.view_name or UNMATCHED
+    return route or UNMATCHED
 
 
 class MetricsMiddleware:

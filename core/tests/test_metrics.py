@@ -135,6 +135,13 @@ def test_unknown_paths_under_the_api_prefixes_are_unmatched_not_the_catch_all_re
     assert after - before == 2
 
 
+def test_a_regular_expression_route_is_labelled_by_its_name(client):
+    labels = {"route": "account_reset_password_from_key", "method": "GET"}
+    before = sample("keyservice_http_request_duration_seconds_count", **labels)
+    client.get("/accounts/password/reset/key/1-set-password/")
+    assert sample("keyservice_http_request_duration_seconds_count", **labels) - before == 1
+
+
 def test_the_cache_counter_takes_hit_miss_and_bypass_and_nothing_else():
     before = {
         r: sample("keyservice_verify_cache_total", result=r) for r in ("hit", "miss", "bypass")
