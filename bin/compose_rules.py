@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -97,6 +98,8 @@ def check(config: dict) -> list[str]:
     if str(env.get("DJANGO_TRUST_X_FORWARDED_PROTO")).lower() != "true":
         errors.append("web's DJANGO_TRUST_X_FORWARDED_PROTO must be true behind the proxy")
 
+    errors += _stamps_check(services, env)
+
     prometheus = services.get("prometheus")
     if prometheus is not None:
         if "monitoring" not in (prometheus.get("profiles") or []):
@@ -104,6 +107,24 @@ def check(config: dict) -> list[str]:
         if _mounts(prometheus, "/etc/prometheus/prometheus.yml") is None:
             errors.append("prometheus must mount deploy/prometheus.yml")
     return errors
+
+
+def _stamps_check(services: dict, env: dict) -> list[str]:
+    """The verify cache's stamps must live in a Redis of this file that never persists: one
+    restored from disk could bring back a stamp older than a bump it lost (docs/scaling.md)."""
+    url = str(env.get("KEYSERVICE_VERIFY_CACHE_REDIS_URL") or "")
+    host = urlsplit(url).hostname or ""
+    stamps = services.get(host)
+    if stamps is None:
+        return [f"web's KEYSERVICE_VERIFY_CACHE_REDIS_URL must name a Redis service here ({url!r})"]
+    command = stamps.get("command") or []
+    words = command.split() if isinstance(command, str) else [str(w) for w in command]
+    pairs = dict(zip(words, [*words[1:], None], strict=True))
+    if pairs.get("--appendonly") != "no" or pairs.get("--save") not in ("", '""'):
+        return [f"the stamps Redis ({host}) must run with --save '' --appendonly no"]
+    if stamps.get("volumes"):
+        return [f"the stamps Redis ({host}) must keep nothing on a volume"]
+    return []
 
 
 def main(argv: list[str]) -> int:

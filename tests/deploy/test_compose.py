@@ -127,6 +127,24 @@ def test_a_proxy_address_docker_could_hand_out_is_refused(resolved):
     assert any("ip_range" in e for e in broken(resolved, inside))
 
 
+def test_verify_cache_stamps_in_a_redis_that_persists_are_refused(resolved):
+    def persisted(c):
+        c["services"]["stamps"]["command"] = ["redis-server", "--appendonly", "yes"]
+
+    def shared(c):
+        c["services"]["web"]["environment"]["KEYSERVICE_VERIFY_CACHE_REDIS_URL"] = (
+            "redis://elsewhere:6379/0"
+        )
+
+    def on_a_volume(c):
+        c["services"]["stamps"]["volumes"] = [{"type": "volume", "source": "s", "target": "/data"}]
+
+    assert compose_rules.check(resolved) == []
+    assert any("--appendonly no" in e for e in broken(resolved, persisted))
+    assert any("must name a Redis service" in e for e in broken(resolved, shared))
+    assert any("nothing on a volume" in e for e in broken(resolved, on_a_volume))
+
+
 def test_a_public_port_of_any_other_service_is_refused(resolved):
     def public(c):
         c["services"]["prometheus"]["ports"] = ["9090:9090"]
