@@ -85,7 +85,7 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
         hooks.write(f"{i}\t{i}\t\t[]\t{secrets.token_hex(32)}\tt\n")  # no URL, its own secret
         keys.write(
             f"{i}\t{crypto.encrypt(key, kek)}\t{kek_id}\t{crypto.digest(key)}\t"
-            f"{crypto.hint(key)}\t{now}\t\\N\t{i}\n"
+            f"{crypto.hint(key)}\t{now}\t\\N\t{i}\t\\N\t0\n"
         )
         role_owner = {2: ("FULL", i - 1), 3: ("READONLY", i - 2)}.get(i % 4)
         if role_owner and role_owner[1] >= start:
@@ -109,7 +109,8 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
             ("webhooks_webhook", "id, project_id, url, events, secret, retries", hooks),
             (
                 "apikeys_apikey",
-                "id, ciphertext, kek_id, digest, hint, created_at, revoked_at, user_id",
+                "id, ciphertext, kek_id, digest, hint, created_at, revoked_at, user_id, "
+                "expires_at, expiry_stage",
                 keys,
             ),
             ("teams_membership", "id, role, created_at, updated_at, member_id, owner_id", members),
