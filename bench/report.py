@@ -216,8 +216,10 @@ def ceiling_section(r: dict) -> str:
     lines.append(
         "Counted at the driver (Django test client, every psycopg execute and Redis "
         f"command), `KEYSERVICE_VERIFY_CACHE={hm['verify_cache']}`: a *miss* is the first "
-        "request for a credential this process has not served, a *warm hit* the same "
-        "request again.\n"
+        "request for a credential this process has not served; the cache learns from it which "
+        "version stamps the answer depends on and stores the answer on the *second* request "
+        "(its stamps must be read before the query that produces it: docs/scaling.md); a "
+        "*warm hit* is the third and every later one.\n"
     )
     lines.append(
         "| request | status | PostgreSQL round trips | writes | Redis commands |\n"
