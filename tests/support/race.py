@@ -76,10 +76,19 @@ class Browser:
         )
 
     def request_key(self, pin: str | None = None) -> str:
+        key = self.request_key_or_refusal(pin)
+        assert key is not None, "the key request was refused"
+        return key
+
+    def request_key_or_refusal(self, pin: str | None = None) -> str | None:
+        """The new key, or None when the site refused the request and issued nothing (its
+        verify stamps' Redis was down: a redirect back with the reason, core.stamps)."""
         page = self.get("/keys/request/", pin)
         nonce = NONCE.search(page.text)
         assert page.status_code == 200 and nonce, (page.status_code, page.text[:300])
         issued = self.post("/keys/request/", {"nonce": nonce[1]}, pin)
+        if issued.status_code == 302:
+            return None
         found = KEY_IN_PAGE.search(issued.text)
         assert issued.status_code == 200 and found, (issued.status_code, issued.text[:300])
         return found[1]
@@ -117,6 +126,7 @@ class Race:
     subjects: list[Subject] = field(default_factory=list)
     keys_issued: list[str] = field(default_factory=list)
     token: str = ""
+    writes_refused: int = 0  # refused while the verify stamps' Redis was down: nothing changed
 
     def seed(self, tag: str) -> None:
         """Users, projects, memberships in the ORM; every first key through the dashboard."""
@@ -140,17 +150,30 @@ class Race:
             self.subjects.append(subject)
 
     def write(self, subject: Subject, pin: str) -> None:
+        """One write through a replica. While the verify stamps' Redis is down the site
+        refuses it and changes nothing (503, or the key page's redirect): it is counted as
+        refused, and the subject's credential stays valid (so no verify of it is stale)."""
         if subject.kind == "rotate":
-            subject.new_key = subject.actor.request_key(pin)
+            new_key = subject.actor.request_key_or_refusal(pin)
+            if new_key is None:
+                self.writes_refused += 1
+                return
+            subject.new_key = new_key
             self.keys_issued.append(subject.new_key)
         elif subject.kind == "remove":
             path = f"/team/members/{subject.user.public_id}/remove/"
             response = subject.actor.post(path, {}, pin)
+            if response.status_code == 503:
+                self.writes_refused += 1
+                return
             assert response.status_code == 302, (response.status_code, response.text[:300])
         else:
             path = f"/{settings.KEYSERVICE_ADMIN_PATH}accounts/user/{subject.user.pk}/change/"
             form = {"email": subject.user.email, "name": subject.user.name, "_save": "Save"}
             response = subject.actor.post(path, form, pin)  # "is_active" unticked
+            if response.status_code == 503:
+                self.writes_refused += 1
+                return
             assert response.status_code == 302, (response.status_code, response.text[:500])
         subject.written_at = time.monotonic()
         subject.write_replica = pin
@@ -267,6 +290,7 @@ class Race:
             "writes_per_replica": dict(
                 sorted(Counter(s.write_replica for s in self.subjects if s.written_at).items())
             ),
+            "writes_refused": self.writes_refused,
             "verifies_after_their_write": after,
             "after_write_on_another_replica": other,
             "after_write_within_50ms": sum(g < 0.05 for g in gaps),
