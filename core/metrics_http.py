@@ -36,10 +36,10 @@ def route_of(request: HttpRequest) -> str:
         return UNMATCHED
     if "admin" in match.namespaces:
         return "admin"
-    if match.url_name == UNMATCHED:  # a catch-all pattern (the APIs' JSON 404) is named so
-        return UNMATCHED
     route = match.route or ""
-    if _REGEX_CHARS.intersection(route):  # a re_path's regular expression: its name instead
+    # A re_path's regular expression: its name instead (the APIs' catch-all JSON 404 is
+    # named UNMATCHED, api/urls.py).
+    if _REGEX_CHARS.intersection(route):
         return match.view_name or UNMATCHED
     return route or UNMATCHED
 
