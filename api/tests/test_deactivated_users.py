@@ -4,15 +4,13 @@ dashboard no longer accepts the user's existing session (issue 9, item 4)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from apikeys.services import apikey_issue, service_token_create
-from tests.support.api import DETAIL, LIST, STATUS, UPLOAD, VALID_ZIP
+from tests.support.api import DETAIL, LIST, STATUS, UPLOAD, VALID_ZIP, internal_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +21,7 @@ def deactivate(user: User) -> None:
     User.objects.filter(pk=user.pk).update(is_active=False)  # as the admin's checkbox does
 
 
-def verify(client, token: str, **body):
-    return client.post(
-        "/internal/v1/verify",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-    )
+verify = internal_verify
 
 
 @pytest.mark.parametrize("persona", ["owner", "full_member"])

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from apikeys import crypto
 from apikeys.models import ServiceToken
 from apikeys.services import apikey_issue, service_token_create, service_token_revoke
-from tests.support.api import DETAIL, UPLOAD, VALID_ZIP
+from tests.support.api import DETAIL, UPLOAD, VALID_ZIP, internal_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -21,11 +21,7 @@ def token(db):
     return service_token_create(name="build-pipeline").plaintext
 
 
-def verify(client, token, **body):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    return client.post(
-        "/internal/v1/verify", json.dumps(body), content_type="application/json", **headers
-    )
+verify = internal_verify
 
 
 @pytest.mark.parametrize(

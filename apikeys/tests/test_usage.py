@@ -4,7 +4,6 @@ the same lookup, refused, shown on the dashboard and mailed to the owner at most
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -16,7 +15,7 @@ from apikeys.services import apikey_issue, service_token_create
 from apikeys.usage import COUNTS, usage_buffer_take, usage_flush_local
 from apikeys.usage_collect import BATCHES, usage_collect
 from outbox.models import OutboxEmail
-from tests.support.api import DETAIL, UPLOAD, VALID_ZIP
+from tests.support.api import DETAIL, UPLOAD, VALID_ZIP, internal_verify
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 
@@ -34,13 +33,7 @@ def usage_redis(redis_url, settings):
 
 
 def verify(client, token: str, **body):
-    return client.post(
-        "/internal/v1/verify",
-        json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token}",
-        REMOTE_ADDR="10.1.2.3",
-    )
+    return internal_verify(client, token, extra={"REMOTE_ADDR": "10.1.2.3"}, **body)
 
 
 def collect() -> None:

@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import json
-
 from apikeys.verifycache import Outcome, outcomes
+from tests.support.api import internal_verify
 
 
 def verify(client, token, key, user, project, access="read"):
     body = {"apiKey": key, "userId": user.public_id, "projectId": project.public_id}
-    return client.post(
-        "/internal/v1/verify",
-        json.dumps({**body, "access": access}),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token.plaintext}",
-    )
+    return internal_verify(client, token.plaintext, **body, access=access)
 
 
 def warm(client, token, key, user, project, access="read"):

@@ -3,8 +3,6 @@ label ever carries a key, a userId, a projectId or an address."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from prometheus_client import REGISTRY
 
@@ -12,6 +10,7 @@ from apikeys.services import apikey_issue, service_token_create
 from core.metrics import metrics_render, verify_cache_count
 from core.ratelimit import Rate, ratelimit_hit
 from outbox.models import OutboxEmail
+from tests.support.api import internal_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -28,13 +27,7 @@ def scrape(client, token: str | None = TOKEN):
 
 
 def verify(client, service_token: str, **body):
-    return client.post(
-        "/internal/v1/verify",
-        json.dumps(body),
-        content_type="application/json",
-        secure=True,
-        HTTP_AUTHORIZATION=f"Bearer {service_token}",
-    )
+    return internal_verify(client, service_token, extra={"secure": True}, **body)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.test import Client
 
@@ -38,6 +39,18 @@ DISTRIBUTE = Endpoint(
 TEST_WEBHOOK = Endpoint(
     "test-webhook", "POST", "/pixelStripeApi/projects/test-webhook", "write", True
 )
+
+
+def internal_verify(client: Client, token: str | None, /, *, extra: dict | None = None, **body):
+    """POST /internal/v1/verify as an internal service sends it: `body` as JSON, `token` as
+    the bearer service token (None: no Authorization header); `extra` goes to client.post
+    (e.g. secure=True, REMOTE_ADDR)."""
+    options: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
+    options.update(extra or {})
+    return client.post(
+        "/internal/v1/verify", json.dumps(body), content_type="application/json", **options
+    )
+
 
 ENDPOINTS = [LIST, STATUS, DETAIL, UPLOAD, DISTRIBUTE, TEST_WEBHOOK]
 PROJECT_ENDPOINTS = [e for e in ENDPOINTS if e.has_project]
