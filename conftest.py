@@ -108,9 +108,12 @@ def google(fake_google, settings) -> FakeGoogle:
 
 def stamps_flush(url: str) -> None:
     """Delete the verify cache's stamps (ks:v:*) in that Redis, nothing else."""
+    from core.leases import leases_mark
+
     client = redis.Redis.from_url(url)
     for key in client.scan_iter(match="ks:v:*", count=1000):
         client.delete(key)
+    leases_mark(client)  # a Redis with no holders (else the first write waits a whole lease)
     client.close()
 
 
@@ -124,6 +127,7 @@ def verify_cache(settings, redis_url):
 
     settings.KEYSERVICE_VERIFY_CACHE = True
     settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = redis_url
+    settings.KEYSERVICE_VERIFY_CACHE_LEASES = False  # the stamp path; `verify_leases` for leases
     stamps_flush(redis_url)
     stamps_reset()
     verify_cache_clear()
@@ -131,6 +135,26 @@ def verify_cache(settings, redis_url):
     yield redis_url
     verify_cache_clear()
     stamps_flush(redis_url)
+
+
+@pytest.fixture
+def verify_leases(verify_cache, settings):
+    """The verify cache with leases (core.leases): yields this process's holder once it holds
+    its lease; gives it back afterwards."""
+    import time
+
+    from apikeys.verifycache import verify_cache_lease, verify_cache_leases_stop
+
+    settings.KEYSERVICE_VERIFY_CACHE_LEASES = True
+    settings.KEYSERVICE_VERIFY_CACHE_LEASE_SECONDS = 1.0
+    holder = verify_cache_lease()
+    assert holder is not None
+    deadline = time.monotonic() + 10
+    while holder.epoch_if_leased() is None:
+        assert time.monotonic() < deadline, "the lease holder never got its lease"
+        time.sleep(0.005)
+    yield holder
+    verify_cache_leases_stop()
 
 
 @pytest.fixture(scope="session")

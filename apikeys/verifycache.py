@@ -13,12 +13,19 @@ reads those stamps before its query and stores the answer only if the query name
 stamps and none is pending. Every write path of the rows behind the answer bumps them
 (core.stamped): the proof is docs/scaling.md, "Why the verify cache is never stale".
 
+With leases (KEYSERVICE_VERIFY_CACHE_LEASES, core.leases) the process also holds a lease:
+while it is valid, a hit is served from memory with no Redis command at all, and a miss stores
+its answer at once (no hint) unless a change touching its stamps was applied meanwhile; every
+write waits until this process dropped what it changes. Without a valid lease (starting, Redis
+unreachable, the lease lapsed) the stamp path above answers.
+
 Redis unreachable or slow: `stamps_read` answers None and the request is a bypass, answered
 from PostgreSQL. Bounded: an LRU of KEYSERVICE_VERIFY_CACHE_SIZE entries.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -31,8 +38,16 @@ from typing import Generic, TypeVar
 from django.conf import settings
 from django.utils import timezone
 
+from core.leases import Lease, LeaseHolder
 from core.metrics import verify_cache_count
-from core.stamps import GLOBAL, stamp_is_pending, stamps_enabled, stamps_read
+from core.stamps import (
+    GLOBAL,
+    lease_seconds,
+    stamp_is_pending,
+    stamps_enabled,
+    stamps_read,
+    stamps_url,
+)
 
 T = TypeVar("T")
 
@@ -71,12 +86,16 @@ class _Entry(Generic[T]):
     answer: T | None
     born: float  # time.monotonic()
     valid_until: datetime | None
+    epoch: int | None = None  # stored under this lease epoch: served without a stamp read
 
 
 class _Lru:
+    """The entries, and which entries depend on each stamp (so a change drops exactly them)."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: OrderedDict[Hashable, _Entry[object]] = OrderedDict()
+        self._by_stamp: dict[str, set[Hashable]] = {}
 
     def get(self, key: Hashable) -> _Entry[object] | None:
         with self._lock:
@@ -88,18 +107,41 @@ class _Lru:
     def put(self, key: Hashable, entry: _Entry[object]) -> None:
         limit = max(1, int(settings.KEYSERVICE_VERIFY_CACHE_SIZE))
         with self._lock:
+            self._pop(key)
             self._entries[key] = entry
-            self._entries.move_to_end(key)
+            for name in entry.keys:
+                self._by_stamp.setdefault(name, set()).add(key)
             while len(self._entries) > limit:
-                self._entries.popitem(last=False)
+                self._pop(next(iter(self._entries)))
+
+    def _pop(self, key: Hashable) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        for name in entry.keys:
+            dependants = self._by_stamp.get(name)
+            if dependants is not None:
+                dependants.discard(key)
+                if not dependants:
+                    del self._by_stamp[name]
 
     def discard(self, key: Hashable) -> None:
         with self._lock:
-            self._entries.pop(key, None)
+            self._pop(key)
+
+    def drop_depending(self, names: frozenset[str] | None) -> None:
+        """Drop every entry that depends on one of the stamps `names` (None: every entry)."""
+        with self._lock:
+            if names is None:
+                self._entries.clear()
+                self._by_stamp.clear()
+                return
+            for name in names:
+                for key in list(self._by_stamp.get(name, ())):
+                    self._pop(key)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self.drop_depending(None)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -112,6 +154,67 @@ def verify_cache_enabled() -> bool:
     return bool(settings.KEYSERVICE_VERIFY_CACHE) and stamps_enabled()
 
 
+class _Holders:
+    """This process's lease holder: started on first use, again after a fork, a change of URL
+    or a dead thread; none when leases are off."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.current: LeaseHolder | None = None
+
+    def get(self) -> LeaseHolder | None:
+        holder = self.current
+        if not settings.KEYSERVICE_VERIFY_CACHE_LEASES:
+            if holder is not None:
+                self.stop()
+            return None
+        url = stamps_url()
+        if (
+            holder is not None
+            and holder.pid == os.getpid()
+            and holder.url == url
+            and holder.alive()
+        ):
+            return holder
+        with self._lock:
+            holder = self.current
+            if (
+                holder is None
+                or holder.pid != os.getpid()
+                or holder.url != url
+                or not holder.alive()
+            ):
+                if holder is not None and holder.pid == os.getpid():
+                    holder.stop()
+                holder = self.current = LeaseHolder(
+                    url=url,
+                    lease_seconds=lease_seconds(),
+                    pending_seconds=float(settings.KEYSERVICE_VERIFY_CACHE_PENDING_TTL),
+                    wildcard=GLOBAL,
+                    on_invalidate=_entries.drop_depending,
+                )
+            return holder
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.current is not None and self.current.pid == os.getpid():
+                self.current.stop()
+            self.current = None
+
+
+_holders = _Holders()
+
+
+def verify_cache_lease() -> LeaseHolder | None:
+    """This process's lease holder (tests wait on it), started if leases are on."""
+    return _holders.get() if verify_cache_enabled() else None
+
+
+def verify_cache_leases_stop() -> None:
+    """Give this process's lease back (tests; a process's exit does it too)."""
+    _holders.stop()
+
+
 def verify_cache_clear() -> None:
     """Forget every entry of this process (tests; entries are never needed for correctness)."""
     _entries.clear()
@@ -121,8 +224,9 @@ def verify_cache_size() -> int:
     return len(_entries)
 
 
-def _servable(entry: _Entry[object], values: list[str]) -> bool:
-    if entry.values is None or entry.values != tuple(values):
+def _servable(entry: _Entry[object], values: list[str] | None) -> bool:
+    """May `entry` answer: its stamps read as `values` (None: vouched for by the lease)?"""
+    if values is not None and (entry.values is None or entry.values != tuple(values)):
         return False
     if time.monotonic() - entry.born >= float(settings.KEYSERVICE_VERIFY_CACHE_TTL):
         return False
@@ -137,6 +241,15 @@ def verify_cache_get(
     if not verify_cache_enabled():
         return _done(compute(), Outcome.BYPASS)
     entry = _entries.get(key)
+    holder = _holders.get()
+    if holder is not None:
+        epoch = holder.epoch_if_leased()
+        if epoch is not None:
+            if entry is not None and entry.epoch == epoch and _servable(entry, None):
+                return _done(entry.answer, Outcome.HIT)  # type: ignore[arg-type]  # set with epoch
+            lease = holder.token()
+            if lease is not None:
+                return _leased_miss(key, lease, holder, compute=compute, stamps_of=stamps_of)
     values: list[str] | None = None
     if entry is not None:
         values = stamps_read(entry.keys)  # before the query: the heart of the proof
@@ -160,6 +273,30 @@ def verify_cache_get(
         _entries.put(key, _Entry(keys, tuple(values), answer, now, depends.valid_until))
     else:
         _entries.put(key, _Entry(keys, None, None, now, None))
+    return _done(answer, Outcome.MISS)
+
+
+def _leased_miss(
+    key: Hashable,
+    lease: Lease,
+    holder: LeaseHolder,
+    *,
+    compute: Callable[[], T],
+    stamps_of: Callable[[T], Stamps | None],
+) -> tuple[T, Outcome]:
+    """A miss under a valid lease: the one query, stored at once unless a change touching
+    the answer's stamps was applied since `lease` was taken (core.leases)."""
+    answer = compute()
+    depends = stamps_of(answer)
+    if depends is None:
+        _entries.discard(key)
+        return _done(answer, Outcome.MISS)
+    keys = (GLOBAL, *depends.keys)
+    entry: _Entry[object] = _Entry(
+        keys, None, answer, time.monotonic(), depends.valid_until, lease.epoch
+    )
+    if not holder.store_if_current(lease, keys, lambda: _entries.put(key, entry)):
+        _entries.discard(key)
     return _done(answer, Outcome.MISS)
 
 

@@ -365,6 +365,7 @@ def targets_for(seeded: dict, creds: list[dict], suffix: str = "") -> dict[str, 
         "expect": 200,
     }
     targets["verify_read_nocache"] = {**targets["verify_read"]}
+    targets["verify_read_noleases"] = {**targets["verify_read"]}
     targets["verify_read_nousage"] = {**targets["verify_read"]}
     return targets
 
@@ -543,6 +544,7 @@ class Counting:
         self.db: list[str] = []
         self.redis: list[str] = []
         self._patches = []
+        me = threading.get_ident()  # not the lease holder's thread (core.leases)
         for cls, attr, sink in (
             (psycopg.Cursor, "execute", self.db),
             (redis.Redis, "execute_command", self.redis),
@@ -550,7 +552,8 @@ class Counting:
             original = getattr(cls, attr)
 
             def wrapper(obj, *args, _original=original, _sink=sink, **kwargs):
-                _sink.append(str(args[0])[:60])
+                if threading.get_ident() == me:
+                    _sink.append(str(args[0])[:60])
                 return _original(obj, *args, **kwargs)
 
             self._patches.append((cls, attr, original))
@@ -634,9 +637,8 @@ def hit_miss_counts(seeded: dict) -> dict:
     """Round trips, writes and Redis commands of a verify read and a project read on a miss
     (the first request for a credential this process has not seen), the second request and a
     warm hit (the third), with KEYSERVICE_VERIFY_CACHE as this process has it."""
-    from django.db import close_old_connections, connection
+    from django.db import close_old_connections
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     token = seeded["service_token"]
     client = Client(HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
@@ -655,15 +657,40 @@ def hit_miss_counts(seeded: dict) -> dict:
             {"userId": b["userId"], "apikey": b["apiKey"]},
         )
 
-    creds = seeded["small"][-3:]  # not used by per_request_counts
+    from django.conf import settings
+
+    from apikeys.verifycache import verify_cache_lease, verify_cache_leases_stop
+
+    creds = seeded["small"][-5:]  # not used by per_request_counts
     close_old_connections()
     verify(verify_body(creds[0], "read"))  # opens the connection, warms the token
     rows = {}
-    for label, call, c in (("verify read", verify, creds[1]), ("project read", detail, creds[2])):
+    designs = (("stamps", False, creds[1:3]), ("leases", True, creds[3:5]))
+    for design, leased, (c_verify, c_detail) in designs:
+        settings.KEYSERVICE_VERIFY_CACHE_LEASES = leased
+        holder = verify_cache_lease()
+        deadline = time.monotonic() + 10
+        while leased and holder is not None and holder.epoch_if_leased() is None:
+            if time.monotonic() > deadline:
+                raise SystemExit("the driver's lease holder never got a lease")
+            time.sleep(0.01)
+        _hit_miss_rows(
+            rows, design, (("verify read", verify, c_verify), ("project read", detail, c_detail))
+        )
+    verify_cache_leases_stop()
+    return {"verify_cache": VERIFY_CACHE, "rows": rows}
+
+
+def _hit_miss_rows(rows: dict, design: str, calls: tuple) -> None:
+    from django.db import close_old_connections, connection
+    from django.test.utils import CaptureQueriesContext
+
+    for label, call, c in calls:
         b = verify_body(c, "read")
-        # The cache learns which stamps an answer needs on the first miss and stores the
-        # answer on the second (apikeys/verifycache.py): the third request is the first hit.
-        for case in ("miss", "second request (stores the entry)", "warm hit"):
+        # Stamps: the cache learns which stamps an answer needs on the first miss and stores
+        # the answer on the second (apikeys/verifycache.py): the third is the first hit.
+        # Leases: the first miss stores; the second request is a hit.
+        for case in ("miss", "second request", "warm hit"):
             close_old_connections()
             counting = Counting()
             try:
@@ -672,13 +699,12 @@ def hit_miss_counts(seeded: dict) -> dict:
             finally:
                 counting.close()
             sql = [q["sql"] for q in queries.captured_queries]
-            rows[f"{label}, {case}"] = {
+            rows[f"{label}, {case} ({design})"] = {
                 "status": r.status_code,
                 "db_round_trips": len(counting.db),
                 "writes": sum(1 for q in sql if not q.lstrip().upper().startswith("SELECT")),
                 "redis_commands": Counter(counting.redis),
             }
-    return {"verify_cache": VERIFY_CACHE, "rows": rows}
 
 
 def _other_key() -> str:
@@ -1214,11 +1240,12 @@ def main() -> None:
     server = Gunicorn()  # KEYSERVICE_VERIFY_CACHE=VERIFY_CACHE
     nocache = Gunicorn({"KEYSERVICE_VERIFY_CACHE": "off"})
     nousage = Gunicorn({"KEYSERVICE_USAGE": "false"})  # key usage (apikeys.usage) off
+    noleases = Gunicorn({"KEYSERVICE_VERIFY_CACHE_LEASES": "false"})  # an MGET per hit
     bare = Gunicorn({"DJANGO_SETTINGS_MODULE": "bench.bare.settings"}, app="bench.bare.wsgi")
     bare_apikey = Gunicorn(
         {"DJANGO_SETTINGS_MODULE": "bench.bare.settings_apikey"}, app="bench.bare.wsgi"
     )
-    servers = [server, nocache, nousage, bare, bare_apikey]
+    servers = [server, nocache, nousage, noleases, bare, bare_apikey]
     for s in servers:
         s.start()
     try:
@@ -1227,6 +1254,7 @@ def main() -> None:
         targets["bare_apikey"]["server"] = bare_apikey
         targets["verify_read_nocache"]["server"] = nocache
         targets["verify_read_nousage"]["server"] = nousage
+        targets["verify_read_noleases"]["server"] = noleases
         log("queries and Redis commands per request")
         results["per_request"] = per_request_counts(seeded)
         results["hit_miss"] = hit_miss_counts(seeded)
@@ -1241,6 +1269,7 @@ def main() -> None:
                 "verify_write",
                 "verify_read_nocache",
                 "verify_read_nousage",
+                "verify_read_noleases",
                 "project_detail",
             )
         }

@@ -16,6 +16,9 @@ proves it; core.stamped makes every write path of a covered model call the two b
   answers): a new random value. If it fails, the pending value expires into "missing",
   which readers treat as a miss and re-initialise with a new random value (SET NX).
 
+Every bump is also published to the processes that hold a lease (core.leases), and returns
+only once each has applied it: their hits then need no MGET at all.
+
 Readers fail soft: Redis unreachable or slower than the socket timeout → `None`, the caller
 bypasses its cache (and skips Redis for a second). With no stamp URL configured
 (KEYSERVICE_VERIFY_CACHE_REDIS_URL, default REDIS_URL) nothing is bumped and nothing may
@@ -37,6 +40,7 @@ from django.conf import settings
 from redis.exceptions import RedisError
 
 from core.errors import ApplicationError
+from core.leases import leases_forget, leases_publish
 from core.quietlog import QuietWarning
 
 logger = logging.getLogger(__name__)
@@ -115,6 +119,11 @@ def stamps_url() -> str:
     return str(getattr(settings, "KEYSERVICE_VERIFY_CACHE_REDIS_URL", "") or "")
 
 
+def lease_seconds() -> float:
+    """How long a lease lasts (core.leases); every process must agree on it."""
+    return float(settings.KEYSERVICE_VERIFY_CACHE_LEASE_SECONDS)
+
+
 def stamps_enabled() -> bool:
     """Are stamps kept (a Redis configured)? Writers bump only then; caches need it."""
     return bool(stamps_url())
@@ -161,6 +170,7 @@ def stamps_bump_pending(keys: Iterable[str]) -> None:
             for key in keys:
                 pipe.set(key, PENDING + _fresh(), ex=ttl)
             pipe.execute()
+        leases_publish(client, keys, phase="p", lease_seconds=lease_seconds())
     except (RedisError, OSError) as exc:
         logger.warning("write refused: verify stamps unwritable (%s)", type(exc).__name__)
         raise ApplicationError(StampRefusal.UNAVAILABLE, UNAVAILABLE_MESSAGE) from exc
@@ -178,6 +188,7 @@ def stamps_bump_committed(keys: Iterable[str]) -> None:
             for key in keys:
                 pipe.set(key, _fresh(), ex=STAMP_TTL_SECONDS)
             pipe.execute()
+        leases_publish(client, keys, phase="c", lease_seconds=lease_seconds())
     except (RedisError, OSError) as exc:
         logger.error(
             "verify stamps not bumped after commit (%s): %d stamp(s) stay pending until "
@@ -191,6 +202,19 @@ def stamps_bump_global() -> None:
     """Invalidate every cached answer (after `migrate`; `manage.py verify_cache_invalidate`)."""
     stamps_bump_pending([GLOBAL])
     stamps_bump_committed([GLOBAL])
+
+
+def stamps_leases_forget() -> None:
+    """Every lease holder starts over (its entries are no longer served without a stamp read)
+    and the next write waits a whole lease: after a failover or a restore of the stamps'
+    Redis, whose set of holders may have lost some (`manage.py verify_cache_invalidate`)."""
+    client = _client.get()
+    if client is None:
+        return
+    try:
+        leases_forget(client)
+    except (RedisError, OSError) as exc:
+        raise ApplicationError(StampRefusal.UNAVAILABLE, UNAVAILABLE_MESSAGE) from exc
 
 
 def stamps_bump_after_migrate(**_: object) -> None:

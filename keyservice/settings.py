@@ -262,6 +262,13 @@ KEYSERVICE_VERIFY_CACHE_REDIS_TIMEOUT = env.float(
 )
 # How long a write's "pending" stamp lasts if its after-commit bump never comes.
 KEYSERVICE_VERIFY_CACHE_PENDING_TTL = env.int("KEYSERVICE_VERIFY_CACHE_PENDING_TTL", default=300)
+# Leases (core/leases.py): while a process holds one, its hits ask Redis nothing; every write
+# waits until each holder applied it or let its lease lapse. Every process must agree on the
+# lease length (a dead process delays writes by at most that long).
+KEYSERVICE_VERIFY_CACHE_LEASES = env.bool("KEYSERVICE_VERIFY_CACHE_LEASES", default=True)
+KEYSERVICE_VERIFY_CACHE_LEASE_SECONDS = env.float(
+    "KEYSERVICE_VERIFY_CACHE_LEASE_SECONDS", default=2.0
+)
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False

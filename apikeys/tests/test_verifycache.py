@@ -133,9 +133,23 @@ def _deactivate_owner_of_nothing_else(ctx):
         (_deactivate_owner_of_nothing_else, 404, "Project not found"),
     ],
 )
+@pytest.mark.parametrize("design", ["stamps", "leases"])
 def test_the_request_after_a_change_returned_sees_it(
-    client, owner, full_member, showroom, token, verify_cache, committed, change, status, message
+    request,
+    client,
+    owner,
+    full_member,
+    showroom,
+    token,
+    verify_cache,
+    committed,
+    design,
+    change,
+    status,
+    message,
 ):
+    if design == "leases":
+        request.getfixturevalue("verify_leases")
     with committed():
         key = apikey_issue(user=full_member).plaintext
     warm(client, token, key, full_member, showroom, "write")

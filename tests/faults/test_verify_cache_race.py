@@ -10,10 +10,12 @@ import json
 import threading
 import time
 
+import pytest
 import redis
 
 from apikeys.services import apikey_issue, service_token_create
 from audit.services import SYSTEM
+from core.leases import HOLDERS
 from core.stamps import StampKind, stamp_key
 from teams.services import membership_remove
 from tests.support.gunicorn import Gunicorn
@@ -68,8 +70,9 @@ def _wait_until_both_workers_answer(server, token, bodies, showroom):
     raise AssertionError(f"gunicorn never answered verify quickly:\n{server.output()[-2000:]}")
 
 
+@pytest.mark.parametrize("leases", ["false", "true"], ids=["stamps", "leases"])
 def test_no_verify_that_starts_after_a_change_returned_is_accepted_on_any_worker(
-    postgres, verify_cache, owner, full_member, readonly_member, showroom
+    postgres, verify_cache, owner, full_member, readonly_member, showroom, leases
 ):
     token = service_token_create(name="race").plaintext
     keys = {u.pk: apikey_issue(user=u).plaintext for u in (owner, full_member, readonly_member)}
@@ -86,6 +89,7 @@ def test_no_verify_that_starts_after_a_change_returned_is_accepted_on_any_worker
         GUNICORN_WORKERS="2",
         KEYSERVICE_VERIFY_CACHE="true",
         KEYSERVICE_VERIFY_CACHE_REDIS_URL=verify_cache,
+        KEYSERVICE_VERIFY_CACHE_LEASES=leases,
     )
     with server:
         _wait_until_both_workers_answer(server, token, bodies, showroom)
@@ -109,7 +113,10 @@ def test_no_verify_that_starts_after_a_change_returned_is_accepted_on_any_worker
             thread.start()
         time.sleep(2 * PHASE_SECONDS)  # warm: both workers hold entries
         stamps = redis.Redis.from_url(verify_cache)
-        assert stamps.exists(stamp_key(StampKind.USER, owner.pk))  # the server reads stamps
+        if leases == "true":  # both workers hold a lease: their hits read no stamp
+            assert stamps.scard(HOLDERS) == 2
+        else:
+            assert stamps.exists(stamp_key(StampKind.USER, owner.pk))  # the server reads stamps
         began["rotated"] = time.monotonic()
         apikey_issue(user=owner)
         returned["rotated"] = time.monotonic()

@@ -3,7 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from core.errors import ApplicationError
-from core.stamps import stamps_bump_global, stamps_enabled
+from core.stamps import stamps_bump_global, stamps_enabled, stamps_leases_forget
 
 
 class Command(BaseCommand):
@@ -17,6 +17,7 @@ class Command(BaseCommand):
             self.stdout.write("The verify cache is off (no KEYSERVICE_VERIFY_CACHE_REDIS_URL).")
             return
         try:
+            stamps_leases_forget()
             stamps_bump_global()
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc

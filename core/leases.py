@@ -1,0 +1,357 @@
+"""Leases: a per-process cache may answer with no network round trip, and still never stale.
+
+The version stamps (core.stamps) let a cache prove an entry current with one MGET per hit.
+A lease moves that proof off the hot path. A process that holds a lease has promised every
+writer to hear each change before the writer answers:
+
+- **Holding.** A `LeaseHolder` thread reads the change stream (`ks:v:changes`, a Redis
+  stream) with a blocking XREAD, applies each change (its `on_invalidate` drops the entries
+  that depend on the changed stamps), then renews its lease: `SET ks:v:lease:<holder>
+  <last change applied> PX <lease>` (with SADD to `ks:v:holders`, in one MULTI). The lease's
+  value is its acknowledgement. The process may serve entries without asking Redis only
+  while its lease is valid by its own clock: until `t + 0.8 × lease`, `t` taken *before*
+  the renewal was sent (Redis expires the key at the earliest at `t + lease`).
+- **Publishing.** Every bump of a stamp (before the write's commit and after it) also adds
+  the stamps to the stream (`leases_publish`) and returns only when every holder in
+  `ks:v:holders` has acknowledged that change or its lease key has expired. A holder whose
+  key expired has passed its own deadline: it serves nothing from its cache until it renews,
+  and a renewal after a lapse starts a new *epoch* whose entries are only those stored after
+  it.
+- **Storing.** A miss under a lease takes a token (epoch, generation) before its query and
+  stores the answer only if, at store time, the epoch is the same and no change applied
+  since the token names a stamp the answer depends on, and none of them is pending (a change
+  announced before its commit and not yet after it). A change applied after the store drops
+  the entry.
+
+docs/scaling.md, "Why the verify cache is never stale", proves it. This module knows nothing
+of what the stamps cover (it is told the wildcard stamp that stands for everything).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+from redis.exceptions import RedisError
+
+from core.quietlog import QuietWarning
+
+logger = logging.getLogger(__name__)
+_quiet = QuietWarning(logger)
+
+STREAM = "ks:v:changes"
+HOLDERS = "ks:v:holders"
+LEASE_PREFIX = "ks:v:lease:"
+# Names this Redis's lifetime: a Redis restarted empty (or failed over, or flushed) has none,
+# so holders know their lease did not survive; whoever creates it also sets YOUNG for a
+# whole lease, and every writer waits while it exists (leases granted before may still run).
+MARKER = "ks:v:leases"
+YOUNG = "ks:v:leases:young"
+# A miss whose query took longer than this stores nothing (bounds what the store check keeps).
+TOKEN_MAX_AGE = 30.0
+# The stream keeps a minute of changes (a holder that read less recently has no lease).
+STREAM_KEEP_MS = 60_000
+# A holder may serve until this share of its lease has passed (the rest absorbs latency).
+SAFE_SHARE = 0.8
+# Changes remembered for the store check; a token older than this many changes never stores.
+LOG_SIZE = 4096
+
+Invalidate = Callable[[frozenset[str] | None], None]  # None: everything
+
+_PUBLISH = """
+local id = redis.call('XADD', KEYS[1], '*', 'phase', ARGV[1], 'keys', ARGV[2])
+local ms = tonumber(string.match(id, '^(%d+)-'))
+redis.call('XTRIM', KEYS[1], 'MINID', '~', ms - tonumber(ARGV[3]))
+return id
+"""
+
+# Renew: the acknowledgement (ARGV[2], the last change applied) and the holder's membership,
+# unless the marker is not the one the holder knows (ARGV[3]): then it acknowledges nothing,
+# and learns the marker (created with ARGV[1] if missing).
+_RENEW = """
+local marker = redis.call('GET', KEYS[1])
+if not marker then
+  marker = ARGV[1]
+  redis.call('SET', KEYS[1], marker)
+  redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
+end
+local acked = ARGV[2]
+if marker ~= ARGV[3] then acked = '0-0' end
+redis.call('SET', KEYS[2], acked, 'PX', ARGV[4])
+redis.call('SADD', KEYS[3], ARGV[5])
+return marker
+"""
+
+# How many live holders have not acknowledged change ARGV[1]; holders whose lease expired are
+# forgotten (atomic with their renewal, one script too). Negative: the marker is younger than
+# a lease (this Redis lost its holders): the writer waits that many ms for those it cannot see.
+_WAITING = """
+if not redis.call('GET', KEYS[2]) then
+  redis.call('SET', KEYS[2], ARGV[3])
+  redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
+end
+local young = redis.call('PTTL', KEYS[3])
+if young > 0 then return -young end
+local want_ms, want_seq = string.match(ARGV[1], '^(%d+)-(%d+)$')
+want_ms = tonumber(want_ms)
+want_seq = tonumber(want_seq)
+local waiting = 0
+for _, holder in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local acked = redis.call('GET', ARGV[2] .. holder)
+  if not acked then
+    redis.call('SREM', KEYS[1], holder)
+  else
+    local ms, seq = string.match(acked, '^(%d+)-(%d+)$')
+    ms = tonumber(ms)
+    seq = tonumber(seq)
+    if ms < want_ms or (ms == want_ms and seq < want_seq) then
+      waiting = waiting + 1
+    end
+  end
+end
+return waiting
+"""
+
+
+class LeaseTimeout(RedisError):
+    """A holder neither acknowledged a change nor let its lease expire in time."""
+
+
+def leases_publish(
+    client: redis.Redis, keys: Iterable[str], *, phase: str, lease_seconds: float
+) -> None:
+    """Announce that `keys` change (`phase` "p": before the commit, "c": after it) and return
+    once every holder has applied it or lost its lease. Raises RedisError/OSError (a
+    LeaseTimeout after twice the lease and a second)."""
+    names = " ".join(sorted(set(keys)))
+    if not names:
+        return
+    change = str(client.eval(_PUBLISH, 1, STREAM, phase, names, STREAM_KEEP_MS))
+    deadline = time.monotonic() + 2 * lease_seconds + 1
+    pause = 0.0002
+    while True:
+        waiting = int(
+            client.eval(
+                _WAITING,
+                3,
+                HOLDERS,
+                MARKER,
+                YOUNG,
+                change,
+                LEASE_PREFIX,
+                secrets.token_hex(8),
+                int(lease_seconds * 1000),
+            )
+        )
+        if waiting == 0:
+            return
+        if waiting < 0:
+            time.sleep(-waiting / 1000)  # until every lease the lost Redis granted ran out
+            continue
+        if time.monotonic() > deadline:
+            raise LeaseTimeout(f"change {change} not acknowledged")
+        time.sleep(pause)
+        pause = min(pause * 2, 0.005)
+
+
+def leases_forget(client: redis.Redis) -> None:
+    """Make every holder treat its lease as lapsed, and the next writer wait a whole lease
+    (after a failover or a restore, when the holders' set may have lost members)."""
+    client.delete(MARKER)
+
+
+def leases_mark(client: redis.Redis) -> None:
+    """Give a Redis known to have no holders its marker (tests, after deleting the keys)."""
+    client.set(MARKER, secrets.token_hex(8))
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """What a miss remembers before its query: the epoch and the changes applied so far."""
+
+    epoch: int
+    generation: int
+    taken: float  # time.monotonic()
+
+
+class LeaseHolder:
+    """One per process (and Redis URL): the thread that holds the lease and applies changes."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        lease_seconds: float,
+        pending_seconds: float,
+        wildcard: str,
+        on_invalidate: Invalidate,
+    ) -> None:
+        self.url = url
+        self.id = secrets.token_hex(8)
+        self.pid = os.getpid()
+        self._lease = lease_seconds
+        self._pending_seconds = pending_seconds
+        self._wildcard = wildcard
+        self._on_invalidate = on_invalidate
+        self._lock = threading.Lock()
+        self._deadline = 0.0  # time.monotonic() until which entries may be served
+        self._epoch = 0
+        self._generation = 0
+        self._log: deque[tuple[int, frozenset[str] | None]] = deque(maxlen=LOG_SIZE)
+        self._pending: dict[str, list[float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="verify-cache-lease", daemon=True)
+        self._thread.start()
+        atexit.register(self.stop)
+
+    # --- the hot path ---------------------------------------------------------------------
+
+    def epoch_if_leased(self) -> int | None:
+        """The current epoch while the lease is valid (no lock, no I/O), else None."""
+        epoch = self._epoch
+        return epoch if time.monotonic() < self._deadline else None
+
+    def token(self) -> Lease | None:
+        with self._lock:
+            if time.monotonic() >= self._deadline:
+                return None
+            return Lease(self._epoch, self._generation, time.monotonic())
+
+    def store_if_current(self, lease: Lease, keys: Iterable[str], put: Callable[[], None]) -> bool:
+        """Run `put` (store an answer depending on `keys`, computed after `lease` was taken)
+        only if no change applied since touches `keys` and the lease held throughout."""
+        names = frozenset(keys)
+        with self._lock:
+            if time.monotonic() >= self._deadline or self._epoch != lease.epoch:
+                return False
+            since = self._generation - lease.generation
+            if since > len(self._log):
+                return False
+            if since and any(
+                changed is None or changed & names for _, changed in list(self._log)[-since:]
+            ):
+                return False
+            # Pending since the token was taken (a mark that expired since counts too).
+            if time.monotonic() - lease.taken > TOKEN_MAX_AGE:
+                return False
+            if any(t > lease.taken for name in names for t in self._pending.get(name, ())):
+                return False
+            put()
+            return True
+
+    def alive(self) -> bool:
+        return self._thread.is_alive() and not self._stop.is_set()
+
+    def stop(self) -> None:
+        """Give the lease back (writers stop waiting for this process at once)."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        with self._lock:
+            self._deadline = 0.0
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=self._lease / 4 + 0.5)  # it gives the lease back itself
+        if self._thread.is_alive():
+            client = redis.Redis.from_url(self.url, socket_timeout=0.2, socket_connect_timeout=0.2)
+            self._give_back(client)
+            client.close()
+
+    # --- the thread -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        client = redis.Redis.from_url(
+            self.url,
+            socket_timeout=self._lease,
+            socket_connect_timeout=self._lease,
+            decode_responses=True,
+        )
+        block_ms = max(1, int(self._lease * 1000 / 4))
+        last: str | None = None
+        marker = ""
+        while not self._stop.is_set():
+            try:
+                if last is None:  # (re)anchor: everything older is dead with the old epoch
+                    newest = client.xrevrange(STREAM, count=1)
+                    last = str(newest[0][0]) if newest else "0-0"
+                else:
+                    batch: Any = client.xread({STREAM: last}, block=block_ms, count=1000)
+                    for _, changes in batch or []:
+                        for change_id, fields in changes:
+                            self._apply(fields)
+                            last = str(change_id)
+                if self._stop.is_set():
+                    break
+                sent = time.monotonic()
+                known = str(
+                    client.eval(
+                        _RENEW,
+                        4,
+                        MARKER,
+                        LEASE_PREFIX + self.id,
+                        HOLDERS,
+                        YOUNG,
+                        secrets.token_hex(8),
+                        last,
+                        marker,
+                        int(self._lease * 1000),
+                        self.id,
+                    )
+                )
+                if known != marker:  # a Redis that lost its holders: start over
+                    marker, last = known, None
+                    self._lapse()
+                    continue
+                self._renewed(sent=sent, at=time.monotonic())
+            except (RedisError, OSError) as exc:
+                _quiet.warn("verify cache lease not renewed (%s)", type(exc).__name__)
+                self._stop.wait(min(0.5, self._lease / 4))
+        self._give_back(client)
+        client.close()
+
+    def _give_back(self, client: redis.Redis) -> None:
+        try:
+            with client.pipeline(transaction=True) as pipe:
+                pipe.delete(LEASE_PREFIX + self.id)
+                pipe.srem(HOLDERS, self.id)
+                pipe.execute()
+        except (RedisError, OSError):
+            pass  # the lease expires by itself
+
+    def _apply(self, fields: dict[str, str]) -> None:
+        names = frozenset(fields.get("keys", "").split())
+        everything = self._wildcard in names
+        now = time.monotonic()
+        with self._lock:
+            self._generation += 1
+            self._log.append((self._generation, None if everything else names))
+            for name in names:
+                marks = self._pending.setdefault(name, [])
+                marks[:] = [t for t in marks if t > now - 2 * TOKEN_MAX_AGE]
+                if fields.get("phase") == "p":
+                    marks.append(now + self._pending_seconds)
+                elif marks:
+                    marks.pop(0)
+                if not marks:
+                    del self._pending[name]
+            self._on_invalidate(None if everything else names)
+
+    def _lapse(self) -> None:
+        with self._lock:
+            self._deadline = 0.0
+
+    def _renewed(self, *, sent: float, at: float) -> None:
+        with self._lock:
+            if at >= self._deadline:
+                # Lapsed (or first): writers may have stopped waiting for us, so nothing
+                # stored before may be served without a stamp check again.
+                self._epoch += 1
+            self._deadline = sent + SAFE_SHARE * self._lease
