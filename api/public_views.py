@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,10 +13,11 @@ from api.auth import authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError
 from api.inputs import http_url, positive_int
+from api.project_extras import project_extras_get, rest_timestamp
 from api.throttles import DistributeThrottle, UploadThrottle
 from apikeys.credentials import ProjectFacts
 from builds.models import MAX_FILE_URL_LENGTH
-from builds.selectors import upload_distribution_is_noop, upload_get, upload_list
+from builds.selectors import upload_distribution_is_noop, upload_get
 from builds.services import (
     upload_create,
     upload_create_check,
@@ -27,7 +27,6 @@ from builds.services import (
 from core.ids import public_id_normalize
 from projects.models import Project
 from teams.selectors import Access, project_list_visible
-from webhooks.selectors import webhook_get
 from webhooks.services import webhook_test_send
 
 # `limit` above this is a 400 naming the field (API.md: at most 100), never a silent cap.
@@ -38,11 +37,6 @@ MAX_LIMIT = 100
 SUBSCRIPTION_STATUS = "active"
 
 
-def _iso(value: datetime) -> str:
-    """A REST timestamp as documented: UTC, milliseconds, `Z` (2026-02-01T10:15:00.000Z)."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _project(project: Project | ProjectFacts, access: Access) -> dict:
     return {
         "id": project.public_id,
@@ -50,8 +44,8 @@ def _project(project: Project | ProjectFacts, access: Access) -> dict:
         "region": project.region,
         "status": project.status,
         "role": access.value,
-        "createdAt": _iso(project.created_at),
-        "updatedAt": _iso(project.updated_at),
+        "createdAt": rest_timestamp(project.created_at),
+        "updatedAt": rest_timestamp(project.updated_at),
     }
 
 
@@ -117,25 +111,14 @@ class ProjectDetail(PublicApiView):
         )
         # The project's fields came with the credential (the verify cache's entry on a hit).
         project = principal.project
-        hook = webhook_get(project=Project(pk=principal.project_pk))
-        url, events = (hook.url, hook.events) if hook else ("", [])
-        files = [
-            {
-                "_id": upload.public_id,
-                "url": upload.file_url,
-                "status": upload.status,
-                "date": _iso(upload.created_at),
-                "objection": upload.objection or None,  # null unless rejected
-            }
-            for upload in upload_list(project_id=principal.project_pk)
-        ]
+        extras = project_extras_get(project_pk=principal.project_pk)  # cached like the key
         return Response(
             {
                 **_project(project, principal.access),
-                "webhookUrl": url or None,
-                "webhookEvents": list(events or []),
+                "webhookUrl": extras.webhook_url,
+                "webhookEvents": list(extras.webhook_events),
                 "customDomain": project.custom_domain or None,
-                "files": files,
+                "files": list(extras.files),
                 # Counts of the hosted platform's streaming sessions: keyservice runs none,
                 # so they are unknown (null), never a made-up number.
                 "liveUsers": None,

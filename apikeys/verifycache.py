@@ -234,10 +234,24 @@ def _servable(entry: _Entry[object], values: list[str] | None) -> bool:
 
 
 def verify_cache_get(
-    key: Hashable, *, compute: Callable[[], T], stamps_of: Callable[[T], Stamps | None]
+    key: Hashable,
+    *,
+    compute: Callable[[], T],
+    stamps_of: Callable[[T], Stamps | None],
+    observe: bool = True,
 ) -> tuple[T, Outcome]:
     """The answer for `key`: a valid entry's, else `compute()` (the one query), stored when
-    `stamps_of(answer)` says it may be (None: never cached, e.g. a refused key)."""
+    `stamps_of(answer)` says it may be (None: never cached, e.g. a refused key). `observe`:
+    counted in `outcomes` and the metrics (credential lookups; not what a view adds)."""
+    answer, outcome = _get(key, compute=compute, stamps_of=stamps_of)
+    if observe:
+        _observe(outcome)
+    return answer, outcome
+
+
+def _get(
+    key: Hashable, *, compute: Callable[[], T], stamps_of: Callable[[T], Stamps | None]
+) -> tuple[T, Outcome]:
     if not verify_cache_enabled():
         return _done(compute(), Outcome.BYPASS)
     entry = _entries.get(key)
@@ -301,5 +315,4 @@ def _leased_miss(
 
 
 def _done(answer: T, outcome: Outcome) -> tuple[T, Outcome]:
-    _observe(outcome)
     return answer, outcome

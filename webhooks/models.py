@@ -3,6 +3,7 @@ import secrets
 from django.db import models
 
 from core.ids import new_public_id
+from core.stamped import StampedManager
 
 
 def new_webhook_secret() -> str:
@@ -36,6 +37,9 @@ class Webhook(models.Model):
         help_text="Retry a delivery the receiver cannot have processed (not connected, or "
         "answered 429, 502, 503 or 504). Off: one attempt only.",
     )
+
+    # core.stamped: the public project read caches its URL and events (webhooks.apps)
+    objects = StampedManager["Webhook"]()
 
     def __str__(self) -> str:
         return f"webhook of {self.project}"

@@ -17,12 +17,14 @@ from apikeys.services import (
 from apikeys.tests.verifycache_support import verify, warm
 from apikeys.verifycache import Outcome, outcomes, verify_cache_get
 from audit.services import SYSTEM
+from builds.services import upload_create, upload_status_report
 from lifecycle.events import KeyRevokeReason
 from projects.services import project_rename
 from teams.models import Role
 from teams.services import membership_remove, membership_upsert
 from tests.support.api import DETAIL
 from tests.support.services import free_port
+from webhooks.configure import webhook_settings_update
 
 pytestmark = pytest.mark.django_db
 
@@ -206,13 +208,54 @@ def test_the_public_project_read_uses_the_cache_and_sees_a_rename(
         )
     assert response.json()["name"] == "Showroom"
     assert outcomes[Outcome.HIT] >= 2
-    assert len(warm_read) == 2  # the webhook and the files: not cached
+    assert len(warm_read) == 0  # the credential, the project, its webhook and files: cached
     with committed():
         project_rename(project=showroom, name="Showroom 2")
     response = DETAIL.call(
         client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
     )
     assert response.json()["name"] == "Showroom 2"
+
+
+@pytest.mark.parametrize("design", ["stamps", "leases"])
+def test_the_public_project_read_sees_a_new_file_a_status_and_a_webhook_change_at_once(
+    request, client, owner, showroom, verify_cache, committed, settings, design
+):
+    if design == "leases":
+        request.getfixturevalue("verify_leases")
+    settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+
+    def read():
+        for _ in range(2):  # the second is a hit in both designs once warm
+            body = DETAIL.call(
+                client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
+            ).json()
+        return body["webhookUrl"], [(f["url"], f["status"]) for f in body["files"]]
+
+    read(), read()
+    with committed():
+        upload = upload_create(
+            project=showroom, user=owner, file_url="https://127.0.0.1:9/a.zip", auto_release=True
+        )
+    assert read() == (None, [("https://127.0.0.1:9/a.zip", "pending")])
+    with committed():
+        upload_status_report(
+            upload_public_id=upload.public_id, status="Downloading Files", objection=None
+        )
+    assert read() == (None, [("https://127.0.0.1:9/a.zip", "Downloading Files")])
+    with committed():
+        webhook_settings_update(
+            project=showroom,
+            url="https://127.0.0.1:9/hook",
+            events=["build.uploaded"],
+            actor=SYSTEM,
+        )
+    assert read() == (
+        "https://127.0.0.1:9/hook",
+        [("https://127.0.0.1:9/a.zip", "Downloading Files")],
+    )
 
 
 def test_answers_from_the_cache_are_byte_identical_to_answers_from_the_database(

@@ -45,6 +45,24 @@ def test_every_table_the_credential_query_reads_is_covered_by_the_stamps():
         assert isinstance(model._default_manager.all(), StampedQuerySet)
 
 
+def test_every_table_the_cached_project_extras_read_is_covered_by_the_stamps(showroom):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from api.project_extras import _compute
+
+    by_table = {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
+    with CaptureQueriesContext(connection) as queries:
+        _compute(showroom.pk)
+    sql = " ".join(q["sql"] for q in queries)
+    tables = set(re.findall(r'"([a-z_]+)"\.', sql)) & set(by_table)
+    assert tables == {"builds_upload", "webhooks_webhook"}
+    for table in tables:
+        model = by_table[table]
+        assert model in covered_models(), f"{model.__name__} feeds the project read"
+        assert isinstance(model._default_manager.all(), StampedQuerySet)
+
+
 def test_related_managers_write_through_the_stamped_queryset(owner, showroom):
     assert isinstance(owner.api_keys.all(), StampedQuerySet)
     assert isinstance(owner.projects.all(), StampedQuerySet)
