@@ -906,7 +906,10 @@ def connection_loss(server: Gunicorn, target: dict) -> dict:
 
 COMPONENTS = [  # (label, path prefixes of the innermost frame's file as py-spy prints it)
     ("psycopg (PostgreSQL wire, waiting included)", ("psycopg/", "psycopg_binary/")),
-    ("redis-py (the flood-budget GET, waiting included)", ("redis/",)),
+    (
+        "redis-py (waiting included: the lease thread's blocking XREAD, the usage flush)",
+        ("redis/",),
+    ),
     ("gunicorn (HTTP parsing, socket I/O, close)", ("gunicorn/",)),
     ("DRF", ("rest_framework/",)),
     ("keyservice code", ("api/", "apikeys/", "teams/", "accounts/", "keyservice/")),

@@ -43,6 +43,7 @@ from typing import Any
 import redis
 from redis.exceptions import RedisError
 
+from core.lease_scripts import PUBLISH, RENEW, WAITING
 from core.quietlog import QuietWarning
 
 logger = logging.getLogger(__name__)
@@ -67,60 +68,6 @@ LOG_SIZE = 4096
 
 Invalidate = Callable[[frozenset[str] | None], None]  # None: everything
 
-_PUBLISH = """
-local id = redis.call('XADD', KEYS[1], '*', 'phase', ARGV[1], 'keys', ARGV[2])
-local ms = tonumber(string.match(id, '^(%d+)-'))
-redis.call('XTRIM', KEYS[1], 'MINID', '~', ms - tonumber(ARGV[3]))
-return id
-"""
-
-# Renew: the acknowledgement (ARGV[2], the last change applied) and the holder's membership,
-# unless the marker is not the one the holder knows (ARGV[3]): then it acknowledges nothing,
-# and learns the marker (created with ARGV[1] if missing).
-_RENEW = """
-local marker = redis.call('GET', KEYS[1])
-if not marker then
-  marker = ARGV[1]
-  redis.call('SET', KEYS[1], marker)
-  redis.call('SET', KEYS[4], '1', 'PX', ARGV[4])
-end
-local acked = ARGV[2]
-if marker ~= ARGV[3] then acked = '0-0' end
-redis.call('SET', KEYS[2], acked, 'PX', ARGV[4])
-redis.call('SADD', KEYS[3], ARGV[5])
-return marker
-"""
-
-# How many live holders have not acknowledged change ARGV[1]; holders whose lease expired are
-# forgotten (atomic with their renewal, one script too). Negative: the marker is younger than
-# a lease (this Redis lost its holders): the writer waits that many ms for those it cannot see.
-_WAITING = """
-if not redis.call('GET', KEYS[2]) then
-  redis.call('SET', KEYS[2], ARGV[3])
-  redis.call('SET', KEYS[3], '1', 'PX', ARGV[4])
-end
-local young = redis.call('PTTL', KEYS[3])
-if young > 0 then return -young end
-local want_ms, want_seq = string.match(ARGV[1], '^(%d+)-(%d+)$')
-want_ms = tonumber(want_ms)
-want_seq = tonumber(want_seq)
-local waiting = 0
-for _, holder in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local acked = redis.call('GET', ARGV[2] .. holder)
-  if not acked then
-    redis.call('SREM', KEYS[1], holder)
-  else
-    local ms, seq = string.match(acked, '^(%d+)-(%d+)$')
-    ms = tonumber(ms)
-    seq = tonumber(seq)
-    if ms < want_ms or (ms == want_ms and seq < want_seq) then
-      waiting = waiting + 1
-    end
-  end
-end
-return waiting
-"""
-
 
 class LeaseTimeout(RedisError):
     """A holder neither acknowledged a change nor let its lease expire in time."""
@@ -135,13 +82,13 @@ def leases_publish(
     names = " ".join(sorted(set(keys)))
     if not names:
         return
-    change = str(client.eval(_PUBLISH, 1, STREAM, phase, names, STREAM_KEEP_MS))
+    change = str(client.eval(PUBLISH, 1, STREAM, phase, names, STREAM_KEEP_MS))
     deadline = time.monotonic() + 2 * lease_seconds + 1
     pause = 0.0002
     while True:
         waiting = int(
             client.eval(
-                _WAITING,
+                WAITING,
                 3,
                 HOLDERS,
                 MARKER,
@@ -293,7 +240,7 @@ class LeaseHolder:
                 sent = time.monotonic()
                 known = str(
                     client.eval(
-                        _RENEW,
+                        RENEW,
                         4,
                         MARKER,
                         LEASE_PREFIX + self.id,
