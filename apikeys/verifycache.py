@@ -271,10 +271,8 @@ def _get(
             return _done(compute(), Outcome.BYPASS)
         if _servable(entry, values):
             return _done(entry.answer, Outcome.HIT)  # type: ignore[arg-type]  # set when values are
-    answer = compute()
-    depends = stamps_of(answer)
+    answer, depends = _query(key, compute, stamps_of)
     if depends is None:
-        _entries.discard(key)
         return _done(answer, Outcome.MISS)
     keys = (GLOBAL, *depends.keys)
     now = time.monotonic()
@@ -300,10 +298,8 @@ def _leased_miss(
 ) -> tuple[T, Outcome]:
     """A miss under a valid lease: the one query, stored at once unless a change touching
     the answer's stamps was applied since `lease` was taken (core.leases)."""
-    answer = compute()
-    depends = stamps_of(answer)
+    answer, depends = _query(key, compute, stamps_of)
     if depends is None:
-        _entries.discard(key)
         return _done(answer, Outcome.MISS)
     keys = (GLOBAL, *depends.keys)
     entry: _Entry[object] = _Entry(
@@ -312,6 +308,18 @@ def _leased_miss(
     if not holder.store_if_current(lease, keys, lambda: _entries.put(key, entry)):
         _entries.discard(key)
     return _done(answer, Outcome.MISS)
+
+
+def _query(
+    key: Hashable, compute: Callable[[], T], stamps_of: Callable[[T], Stamps | None]
+) -> tuple[T, Stamps | None]:
+    """The one query and what its answer depends on; a refusal (None) is never cached, and
+    drops any entry `key` had."""
+    answer = compute()
+    depends = stamps_of(answer)
+    if depends is None:
+        _entries.discard(key)
+    return answer, depends
 
 
 def _done(answer: T, outcome: Outcome) -> tuple[T, Outcome]:

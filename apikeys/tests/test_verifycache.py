@@ -6,7 +6,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apikeys.credentials import credential_lookup
 from apikeys.models import ApiKey
 from apikeys.services import (
     apikey_issue,
@@ -14,7 +13,7 @@ from apikeys.services import (
     service_token_revoke,
     service_token_set_scopes,
 )
-from apikeys.tests.verifycache_support import verify, warm
+from apikeys.tests.verifycache_support import raced_lookup, verify, warm
 from apikeys.verifycache import Outcome, outcomes, verify_cache_get
 from audit.services import SYSTEM
 from builds.services import upload_create, upload_status_report
@@ -168,27 +167,12 @@ def test_a_write_that_commits_while_an_answer_is_computed_invalidates_it(
     bumping after its commit) leaves the entry built from the old rows unservable."""
     with committed():
         key = apikey_issue(user=full_member).plaintext
-    digest = ApiKey.objects.get(user=full_member).digest
-    args = {"key_digest": digest, "project_public_id": showroom.public_id}
-
-    def lookup_then_remove():
-        found = credential_lookup(**args)
-        with committed():
-            membership_remove(owner=owner, member=full_member, actor=SYSTEM)
-        return found
-
-    def stamps_of(found):
-        from apikeys.credentials import _stamps_of
-
-        return _stamps_of(found, with_token=False, with_project=True)
-
+    lookup, lookup_then_remove, stamps_of = raced_lookup(owner, full_member, showroom, committed)
     entry_key = ("raced", key)
-    verify_cache_get(entry_key, compute=lambda: credential_lookup(**args), stamps_of=stamps_of)
+    verify_cache_get(entry_key, compute=lookup, stamps_of=stamps_of)
     stale, _ = verify_cache_get(entry_key, compute=lookup_then_remove, stamps_of=stamps_of)
     assert stale.access == "FULL"  # computed before the removal committed
-    fresh, outcome = verify_cache_get(
-        entry_key, compute=lambda: credential_lookup(**args), stamps_of=stamps_of
-    )
+    fresh, outcome = verify_cache_get(entry_key, compute=lookup, stamps_of=stamps_of)
     assert (fresh.access, outcome) == ("NONE", Outcome.MISS)
 
 

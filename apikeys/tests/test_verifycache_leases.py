@@ -11,15 +11,11 @@ import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apikeys.credentials import _stamps_of, credential_lookup
-from apikeys.models import ApiKey
 from apikeys.services import apikey_issue
-from apikeys.tests.verifycache_support import verify
+from apikeys.tests.verifycache_support import raced_lookup, verify
 from apikeys.verifycache import Outcome, outcomes, verify_cache_get
-from audit.services import SYSTEM
 from core.leases import HOLDERS, LeaseHolder
 from core.stamps import GLOBAL, StampKind, stamp_key, stamps_bump_committed
-from teams.services import membership_remove
 from tests.support.services import free_port
 
 pytestmark = pytest.mark.django_db
@@ -69,25 +65,12 @@ def test_a_change_applied_while_an_answer_is_computed_keeps_that_answer_out_of_t
 ):
     with committed():
         key = apikey_issue(user=full_member).plaintext
-    args = {"key_digest": ApiKey.objects.get(user=full_member).digest}
-    args["project_public_id"] = showroom.public_id
-
-    def lookup_then_remove():
-        found = credential_lookup(**args)
-        with committed():
-            membership_remove(owner=owner, member=full_member, actor=SYSTEM)
-        return found
-
-    def stamps_of(found):
-        return _stamps_of(found, with_token=False, with_project=True)
-
+    lookup, lookup_then_remove, stamps_of = raced_lookup(owner, full_member, showroom, committed)
     stale, outcome = verify_cache_get(
         ("raced", key), compute=lookup_then_remove, stamps_of=stamps_of
     )
     assert (stale.access, outcome) == ("FULL", Outcome.MISS)  # computed before the removal
-    fresh, outcome = verify_cache_get(
-        ("raced", key), compute=lambda: credential_lookup(**args), stamps_of=stamps_of
-    )
+    fresh, outcome = verify_cache_get(("raced", key), compute=lookup, stamps_of=stamps_of)
     assert (fresh.access, outcome) == ("NONE", Outcome.MISS)
 
 

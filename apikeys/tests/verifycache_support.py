@@ -17,3 +17,32 @@ def warm(client, token, key, user, project, access="read"):
     for _ in range(3):
         assert verify(client, token, key, user, project, access).status_code == 200
     assert outcomes[Outcome.HIT] >= 1
+
+
+def raced_lookup(owner, member, project, committed):
+    """The credential query for `member`'s key and `project`, a variant that removes `member`
+    from the team right after reading (a write committing while an answer is computed), and
+    the stamps of its answer: (plain lookup, raced lookup, stamps_of)."""
+    from apikeys.credentials import _stamps_of, credential_lookup
+    from apikeys.models import ApiKey
+    from audit.services import SYSTEM
+    from teams.services import membership_remove
+
+    args = {
+        "key_digest": ApiKey.objects.get(user=member, revoked_at=None).digest,
+        "project_public_id": project.public_id,
+    }
+
+    def lookup():
+        return credential_lookup(**args)
+
+    def lookup_then_remove():
+        found = credential_lookup(**args)
+        with committed():
+            membership_remove(owner=owner, member=member, actor=SYSTEM)
+        return found
+
+    def stamps_of(found):
+        return _stamps_of(found, with_token=False, with_project=True)
+
+    return lookup, lookup_then_remove, stamps_of
