@@ -163,9 +163,12 @@ class LeaseHolder:
     # --- the hot path ---------------------------------------------------------------------
 
     def epoch_if_leased(self) -> int | None:
-        """The current epoch while the lease is valid (no lock, no I/O), else None."""
-        epoch = self._epoch
-        return epoch if time.monotonic() < self._deadline else None
+        """The current epoch while the lease is valid (no lock, no I/O), else None. The
+        deadline is read first: a renewal after a lapse sets the new epoch before the new
+        deadline, so a valid deadline read here is never paired with the epoch before it."""
+        if time.monotonic() >= self._deadline:
+            return None
+        return self._epoch
 
     def token(self) -> Lease | None:
         with self._lock:
