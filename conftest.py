@@ -141,18 +141,13 @@ def verify_cache(settings, redis_url):
 def verify_leases(verify_cache, settings):
     """The verify cache with leases (core.leases): yields this process's holder once it holds
     its lease; gives it back afterwards."""
-    import time
-
     from apikeys.verifycache import verify_cache_lease, verify_cache_leases_stop
 
     settings.KEYSERVICE_VERIFY_CACHE_LEASES = True
     settings.KEYSERVICE_VERIFY_CACHE_LEASE_SECONDS = 1.0
     holder = verify_cache_lease()
     assert holder is not None
-    deadline = time.monotonic() + 10
-    while holder.epoch_if_leased() is None:
-        assert time.monotonic() < deadline, "the lease holder never got its lease"
-        time.sleep(0.005)
+    assert holder.await_lease(10), "the lease holder never got its lease"
     yield holder
     verify_cache_leases_stop()
 

@@ -155,36 +155,36 @@ def verify_cache_enabled() -> bool:
 
 
 class _Holders:
-    """This process's lease holder: started on first use, again after a fork, a change of URL
-    or a dead thread; none when leases are off."""
+    """This process's lease holder: started on first use, and again after a change of URL or
+    a dead thread; none when leases are off. A forked child starts its own (the parent's
+    thread does not come along)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.current: LeaseHolder | None = None
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()  # another thread may have held it at the fork
+        self.current = None
+
+    @staticmethod
+    def _usable(holder: LeaseHolder | None, url: str) -> bool:
+        return holder is not None and holder.url == url and holder.alive()
 
     def get(self) -> LeaseHolder | None:
-        holder = self.current
         if not settings.KEYSERVICE_VERIFY_CACHE_LEASES:
-            if holder is not None:
+            if self.current is not None:
                 self.stop()
             return None
         url = stamps_url()
-        if (
-            holder is not None
-            and holder.pid == os.getpid()
-            and holder.url == url
-            and holder.alive()
-        ):
+        holder = self.current
+        if self._usable(holder, url):
             return holder
         with self._lock:
             holder = self.current
-            if (
-                holder is None
-                or holder.pid != os.getpid()
-                or holder.url != url
-                or not holder.alive()
-            ):
-                if holder is not None and holder.pid == os.getpid():
+            if not self._usable(holder, url):
+                if holder is not None:
                     holder.stop()
                 holder = self.current = LeaseHolder(
                     url=url,
@@ -197,7 +197,7 @@ class _Holders:
 
     def stop(self) -> None:
         with self._lock:
-            if self.current is not None and self.current.pid == os.getpid():
+            if self.current is not None:
                 self.current.stop()
             self.current = None
 
@@ -253,14 +253,14 @@ def _get(
     key: Hashable, *, compute: Callable[[], T], stamps_of: Callable[[T], Stamps | None]
 ) -> tuple[T, Outcome]:
     if not verify_cache_enabled():
-        return _done(compute(), Outcome.BYPASS)
+        return compute(), Outcome.BYPASS
     entry = _entries.get(key)
     holder = _holders.get()
     if holder is not None:
         epoch = holder.epoch_if_leased()
         if epoch is not None:
             if entry is not None and entry.epoch == epoch and _servable(entry, None):
-                return _done(entry.answer, Outcome.HIT)  # type: ignore[arg-type]  # set with epoch
+                return entry.answer, Outcome.HIT  # type: ignore[return-value]  # set with epoch
             lease = holder.token()
             if lease is not None:
                 return _leased_miss(key, lease, holder, compute=compute, stamps_of=stamps_of)
@@ -268,12 +268,12 @@ def _get(
     if entry is not None:
         values = stamps_read(entry.keys)  # before the query: the heart of the proof
         if values is None:
-            return _done(compute(), Outcome.BYPASS)
+            return compute(), Outcome.BYPASS
         if _servable(entry, values):
-            return _done(entry.answer, Outcome.HIT)  # type: ignore[arg-type]  # set when values are
+            return entry.answer, Outcome.HIT  # type: ignore[return-value]  # set when values are
     answer, depends = _query(key, compute, stamps_of)
     if depends is None:
-        return _done(answer, Outcome.MISS)
+        return answer, Outcome.MISS
     keys = (GLOBAL, *depends.keys)
     now = time.monotonic()
     if (
@@ -285,7 +285,7 @@ def _get(
         _entries.put(key, _Entry(keys, tuple(values), answer, now, depends.valid_until))
     else:
         _entries.put(key, _Entry(keys, None, None, now, None))
-    return _done(answer, Outcome.MISS)
+    return answer, Outcome.MISS
 
 
 def _leased_miss(
@@ -300,14 +300,14 @@ def _leased_miss(
     the answer's stamps was applied since `lease` was taken (core.leases)."""
     answer, depends = _query(key, compute, stamps_of)
     if depends is None:
-        return _done(answer, Outcome.MISS)
+        return answer, Outcome.MISS
     keys = (GLOBAL, *depends.keys)
     entry: _Entry[object] = _Entry(
         keys, None, answer, time.monotonic(), depends.valid_until, lease.epoch
     )
     if not holder.store_if_current(lease, keys, lambda: _entries.put(key, entry)):
         _entries.discard(key)
-    return _done(answer, Outcome.MISS)
+    return answer, Outcome.MISS
 
 
 def _query(
@@ -320,7 +320,3 @@ def _query(
     if depends is None:
         _entries.discard(key)
     return answer, depends
-
-
-def _done(answer: T, outcome: Outcome) -> tuple[T, Outcome]:
-    return answer, outcome

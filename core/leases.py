@@ -7,7 +7,7 @@ writer to hear each change before the writer answers:
 - **Holding.** A `LeaseHolder` thread reads the change stream (`ks:v:changes`, a Redis
   stream) with a blocking XREAD, applies each change (its `on_invalidate` drops the entries
   that depend on the changed stamps), then renews its lease: `SET ks:v:lease:<holder>
-  <last change applied> PX <lease>` (with SADD to `ks:v:holders`, in one MULTI). The lease's
+  <last change applied> PX <lease>` (with SADD to `ks:v:holders`, in one script). The lease's
   value is its acknowledgement. The process may serve entries without asking Redis only
   while its lease is valid by its own clock: until `t + 0.8 × lease`, `t` taken *before*
   the renewal was sent (Redis expires the key at the earliest at `t + lease`).
@@ -17,11 +17,11 @@ writer to hear each change before the writer answers:
   key expired has passed its own deadline: it serves nothing from its cache until it renews,
   and a renewal after a lapse starts a new *epoch* whose entries are only those stored after
   it.
-- **Storing.** A miss under a lease takes a token (epoch, generation) before its query and
-  stores the answer only if, at store time, the epoch is the same and no change applied
-  since the token names a stamp the answer depends on, and none of them is pending (a change
-  announced before its commit and not yet after it). A change applied after the store drops
-  the entry.
+- **Storing.** A miss under a lease takes a token (epoch, generation, time) before its query
+  and stores the answer only if, at store time, the epoch is the same, no change applied
+  since the token names a stamp the answer depends on, none of them was pending since the
+  token (a change announced before its commit and not yet after it), and the token is
+  younger than TOKEN_MAX_AGE. A change applied after the store drops the entry.
 
 docs/scaling.md, "Why the verify cache is never stale", proves it. This module knows nothing
 of what the stamps cover (it is told the wildcard stamp that stands for everything).
@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import atexit
 import logging
-import os
 import secrets
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import redis
@@ -63,7 +63,8 @@ TOKEN_MAX_AGE = 30.0
 STREAM_KEEP_MS = 60_000
 # A holder may serve until this share of its lease has passed (the rest absorbs latency).
 SAFE_SHARE = 0.8
-# Changes remembered for the store check; a token older than this many changes never stores.
+# Changes remembered for the store check (the newest last; the generation counts them all):
+# a token older than this many changes never stores.
 LOG_SIZE = 4096
 
 Invalidate = Callable[[frozenset[str] | None], None]  # None: everything
@@ -144,7 +145,6 @@ class LeaseHolder:
     ) -> None:
         self.url = url
         self.id = secrets.token_hex(8)
-        self.pid = os.getpid()
         self._lease = lease_seconds
         self._pending_seconds = pending_seconds
         self._wildcard = wildcard
@@ -153,7 +153,7 @@ class LeaseHolder:
         self._deadline = 0.0  # time.monotonic() until which entries may be served
         self._epoch = 0
         self._generation = 0
-        self._log: deque[tuple[int, frozenset[str] | None]] = deque(maxlen=LOG_SIZE)
+        self._log: deque[frozenset[str] | None] = deque(maxlen=LOG_SIZE)  # None: everything
         self._pending: dict[str, list[float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="verify-cache-lease", daemon=True)
@@ -181,22 +181,32 @@ class LeaseHolder:
         only if no change applied since touches `keys` and the lease held throughout."""
         names = frozenset(keys)
         with self._lock:
-            if time.monotonic() >= self._deadline or self._epoch != lease.epoch:
+            now = time.monotonic()
+            if now >= self._deadline or self._epoch != lease.epoch:
                 return False
             since = self._generation - lease.generation
             if since > len(self._log):
                 return False
-            if since and any(
-                changed is None or changed & names for _, changed in list(self._log)[-since:]
+            if any(
+                changed is None or changed & names for changed in islice(reversed(self._log), since)
             ):
                 return False
-            # Pending since the token was taken (a mark that expired since counts too).
-            if time.monotonic() - lease.taken > TOKEN_MAX_AGE:
+            if now - lease.taken > TOKEN_MAX_AGE:
                 return False
+            # Pending since the token was taken (a mark that expired since counts too).
             if any(t > lease.taken for name in names for t in self._pending.get(name, ())):
                 return False
             put()
             return True
+
+    def await_lease(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds until the lease is valid (tests, the bench)."""
+        deadline = time.monotonic() + timeout
+        while self.epoch_if_leased() is None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.005)
+        return True
 
     def alive(self) -> bool:
         return self._thread.is_alive() and not self._stop.is_set()
@@ -206,8 +216,7 @@ class LeaseHolder:
         if self._stop.is_set():
             return
         self._stop.set()
-        with self._lock:
-            self._deadline = 0.0
+        self._lapse()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=self._lease / 4 + 0.5)  # it gives the lease back itself
         if self._thread.is_alive():
@@ -282,7 +291,7 @@ class LeaseHolder:
         now = time.monotonic()
         with self._lock:
             self._generation += 1
-            self._log.append((self._generation, None if everything else names))
+            self._log.append(None if everything else names)
             for name in names:
                 marks = self._pending.setdefault(name, [])
                 marks[:] = [t for t in marks if t > now - 2 * TOKEN_MAX_AGE]

@@ -89,10 +89,7 @@ class Holder:
             wildcard=GLOBAL,
             on_invalidate=self._invalidate,
         )
-        deadline = time.monotonic() + 10
-        while self.lease.epoch_if_leased() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
+        assert self.lease.await_lease(10)
 
     def _invalidate(self, names):
         if self.hang.is_set():
@@ -122,10 +119,7 @@ def test_a_holder_that_hangs_delays_a_write_until_its_lease_ran_out_and_serves_n
         assert other.lease.epoch_if_leased() is None  # it may no longer answer from memory
         assert 0.3 < waited < 3.5  # until its lease (1 s) expired in Redis, not forever
         other.resume.set()
-        deadline = time.monotonic() + 5
-        while other.lease.epoch_if_leased() is None:  # it comes back, in a new epoch
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        assert other.lease.await_lease(5)  # it comes back, in a new epoch
     finally:
         other.resume.set()
         other.lease.stop()
