@@ -24,13 +24,13 @@ class JsonNegotiation(DefaultContentNegotiation):
     types on every request (measured in docs/performance.md); any other request goes
     through DRF's negotiation unchanged (406 when JSON is not acceptable)."""
 
-    _ACCEPTS_JSON = frozenset({"", "*/*", "application/json"})
+    ACCEPTS_JSON = frozenset({"", "*/*", "application/json"})
 
     def select_renderer(self, request, renderers, format_suffix=None):
         if (
             len(renderers) == 1
             and not format_suffix
-            and request.META.get("HTTP_ACCEPT", "") in self._ACCEPTS_JSON
+            and request.META.get("HTTP_ACCEPT", "") in self.ACCEPTS_JSON
             and self.settings.URL_FORMAT_OVERRIDE not in request.query_params
         ):
             return renderers[0], renderers[0].media_type
@@ -47,6 +47,7 @@ class ApiView(APIView):
     parser_classes = [StrictJSONParser]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonNegotiation
+    requires_https = False
 
     def options(self, request: HttpRequest, *args, **kwargs) -> Response:
         """OPTIONS names the allowed methods (also in DRF's `Allow` header) in the API's
@@ -63,10 +64,17 @@ class ApiView(APIView):
             raise ApiError(413, "Request body too large")
 
 
+def https_refused(request: HttpRequest | Request) -> bool:
+    """The public API refuses plain HTTP (403 "HTTPS required") unless KEYSERVICE_ALLOW_HTTP."""
+    return not (request.is_secure() or settings.KEYSERVICE_ALLOW_HTTP)
+
+
 class PublicApiView(ApiView):
+    requires_https = True  # also on the lean transport (api.lean)
+
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        if not (request.is_secure() or settings.KEYSERVICE_ALLOW_HTTP):
+        if https_refused(request):
             raise ApiError(403, "HTTPS required")
 
     @staticmethod
@@ -77,10 +85,11 @@ class PublicApiView(ApiView):
 
     @staticmethod
     def query_credentials(
-        request: Request, message: str = LIST_CREDENTIALS_MESSAGE
+        request: HttpRequest | Request, message: str = LIST_CREDENTIALS_MESSAGE
     ) -> tuple[str, str]:
-        """GET: `apikey` (as documented; `apiKey` too) and `userId` from the query string."""
-        params = request.query_params
+        """GET: `apikey` (as documented; `apiKey` too) and `userId` from the query string
+        (Django's QueryDict, which DRF's `query_params` is, for either kind of request)."""
+        params = request.GET
         api_key = params.get("apikey", params.get("apiKey"))
         user_id = params.get("userId")
         strings = require_strings({"apikey": api_key, "userId": user_id}, message)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from api import schema
 from api.auth import (
     MISSING_TOKEN,
+    AnyRequest,
     authenticate_service,
     authorize_project,
     require_strings,
@@ -23,46 +24,52 @@ from core.ids import public_id_normalize
 MAX_OBJECTION_LENGTH = 2000
 
 
-def bearer_token(request: Request) -> str | None:
+def bearer_token(request: AnyRequest) -> str | None:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def verify_answer(request: AnyRequest, data: object) -> dict:
+    """The verify answer for a request and its parsed body, or the ApiError of API.md's table:
+    the one handler of the DRF view and of its lean transport (api.lean)."""
+    # The hot path: no up-front flood check (a Redis round trip per call). Callers are
+    # authenticated services; wrong tokens are still counted per client address and
+    # answered 429 past the limit (api.auth), and relayed key failures are not counted.
+    token = bearer_token(request)
+    if token is None:
+        raise ApiError(*MISSING_TOKEN)
+    body = data if isinstance(data, dict) else {}
+    values = {k: body.get(k) for k in ("apiKey", "userId", "projectId")}
+    strings = require_strings(values, CREDENTIALS_MESSAGE)
+    access = body.get("access", "read")
+    if access not in ("read", "write"):
+        raise field_error("access")
+    principal = authorize_project(
+        request,
+        api_key=strings["apiKey"],
+        user_id=strings["userId"],
+        project_id=strings["projectId"],
+        need=access,
+        service_token=token,
+        check_token=True,
+        scope=Scope.VERIFY.value,
+    )
+    return {
+        "valid": True,
+        "userId": principal.user_public_id,
+        "projectId": public_id_normalize(strings["projectId"]),
+        "role": principal.access.value,
+        "access": access,
+    }
+
+
 class Verify(ApiView):
+    """Served through api.lean (api/urls.py): this view answers the unusual requests."""
+
     @schema.internal_verify
     def post(self, request: Request) -> Response:
-        # The hot path: no up-front flood check (a Redis round trip per call). Callers are
-        # authenticated services; wrong tokens are still counted per client address and
-        # answered 429 past the limit (api.auth), and relayed key failures are not counted.
-        token = bearer_token(request)
-        if token is None:
-            raise ApiError(*MISSING_TOKEN)
-        data = request.data if isinstance(request.data, dict) else {}
-        values = {k: data.get(k) for k in ("apiKey", "userId", "projectId")}
-        strings = require_strings(values, CREDENTIALS_MESSAGE)
-        access = data.get("access", "read")
-        if access not in ("read", "write"):
-            raise field_error("access")
-        principal = authorize_project(
-            request,
-            api_key=strings["apiKey"],
-            user_id=strings["userId"],
-            project_id=strings["projectId"],
-            need=access,
-            service_token=token,
-            check_token=True,
-            scope=Scope.VERIFY.value,
-        )
-        return Response(
-            {
-                "valid": True,
-                "userId": principal.user_public_id,
-                "projectId": public_id_normalize(strings["projectId"]),
-                "role": principal.access.value,
-                "access": access,
-            }
-        )
+        return Response(verify_answer(request, request.data))
 
 
 def _reported_keys(data: object) -> list[str]:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from api import schema
-from api.auth import authorize_project, authorize_user
+from api.auth import AnyRequest, authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError
 from api.inputs import http_url, positive_int
@@ -102,30 +102,35 @@ class ProjectStatus(PublicApiView):
         )
 
 
+def project_detail_answer(request: AnyRequest, data: object, *, projectId: str) -> dict:
+    """GET projects/<projectId>: the DRF view's handler and its lean transport's (api.lean)."""
+    api_key, user_id = PublicApiView.query_credentials(request, CREDENTIALS_MESSAGE)
+    principal = authorize_project(
+        request, api_key=api_key, user_id=user_id, project_id=projectId, need="read"
+    )
+    # The project's fields came with the credential (the verify cache's entry on a hit).
+    project = principal.project
+    extras = project_extras_get(project_pk=principal.project_pk)  # cached like the key
+    return {
+        **_project(project, principal.access),
+        "webhookUrl": extras.webhook_url,
+        "webhookEvents": list(extras.webhook_events),
+        "customDomain": project.custom_domain or None,
+        "files": list(extras.files),
+        # Counts of the hosted platform's streaming sessions: keyservice runs none,
+        # so they are unknown (null), never a made-up number.
+        "liveUsers": None,
+        "usersInQueue": None,
+        "subscriptionStatus": SUBSCRIPTION_STATUS,
+    }
+
+
 class ProjectDetail(PublicApiView):
+    """Served through api.lean (api/urls.py): this view answers the unusual requests."""
+
     @schema.project_detail
     def get(self, request: Request, projectId: str) -> Response:
-        api_key, user_id = self.query_credentials(request, CREDENTIALS_MESSAGE)
-        principal = authorize_project(
-            request, api_key=api_key, user_id=user_id, project_id=projectId, need="read"
-        )
-        # The project's fields came with the credential (the verify cache's entry on a hit).
-        project = principal.project
-        extras = project_extras_get(project_pk=principal.project_pk)  # cached like the key
-        return Response(
-            {
-                **_project(project, principal.access),
-                "webhookUrl": extras.webhook_url,
-                "webhookEvents": list(extras.webhook_events),
-                "customDomain": project.custom_domain or None,
-                "files": list(extras.files),
-                # Counts of the hosted platform's streaming sessions: keyservice runs none,
-                # so they are unknown (null), never a made-up number.
-                "liveUsers": None,
-                "usersInQueue": None,
-                "subscriptionStatus": SUBSCRIPTION_STATUS,
-            }
-        )
+        return Response(project_detail_answer(request, None, projectId=projectId))
 
 
 def _file_url(data: dict) -> str:

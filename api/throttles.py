@@ -37,7 +37,7 @@ class _Throttle(SimpleRateThrottle):
     def get_cache_key(self, request: Request, view) -> str:
         return f"{self.scope}:{self.ident}"
 
-    def allow_request(self, request: Request | None, view) -> bool:
+    def allow_request(self, request: object, view) -> bool:
         """Count this request; False past the limit (then `wait()` is the Retry-After)."""
         if self.rate is None:
             return True

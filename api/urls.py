@@ -3,7 +3,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.views import APIView
 
 from api import internal_views, leak_views, public_views
+from api.base import ApiView
 from api.errors import not_found
+from api.lean import Answer, lean
 from core.metrics_http import UNMATCHED
 
 # Paths as API.md writes them, each also with a trailing slash (the same answer, no
@@ -19,13 +21,26 @@ def _route(route: str, view: type[APIView], name: str) -> list[URLPattern]:
     return [path(route, view.as_view(), name=name), path(f"{route}/", view.as_view(schema=None))]
 
 
+def _lean_route(route: str, view: type[ApiView], answer: Answer, name: str) -> list[URLPattern]:
+    """`_route` with the lean transport in front of the view (api.lean): a hot GET."""
+    return [
+        path(route, lean(view, answer, method="GET"), name=name),
+        path(f"{route}/", lean(view, answer, method="GET", schema=None)),
+    ]
+
+
 public = [
     *_route("projects", public_views.ProjectList, "api_projects"),
     *_route("projects/projects-status", public_views.ProjectStatus, "api_projects_status"),
     *_route("projects/upload-file", public_views.UploadFile, "api_upload"),
     *_route("projects/distribute-file", public_views.DistributeFile, "api_distribute"),
     *_route("projects/test-webhook", public_views.TestWebhook, "api_test_webhook"),
-    *_route("projects/<str:projectId>", public_views.ProjectDetail, "api_project_detail"),
+    *_lean_route(
+        "projects/<str:projectId>",
+        public_views.ProjectDetail,
+        public_views.project_detail_answer,
+        "api_project_detail",
+    ),
     # Leak intake: anyone who found a key, and GitHub's secret scanning (signed reports).
     *_route("keys/revoke", leak_views.RevokeReported, "api_keys_revoke"),
     *_route("keys/github-secret-scanning", leak_views.GithubSecretScanning, "api_github_scanning"),
@@ -38,7 +53,12 @@ public = [
 ]
 
 internal = [
-    path("verify", internal_views.Verify.as_view(), name="internal_verify"),
+    # The hot path, on the lean transport (api.lean); the DRF view answers unusual requests.
+    path(
+        "verify",
+        lean(internal_views.Verify, internal_views.verify_answer, method="POST"),
+        name="internal_verify",
+    ),
     path(
         "keys/revoke-leaked",
         internal_views.RevokeLeaked.as_view(),

@@ -25,7 +25,14 @@ def _not_offered(request, *args, **kwargs):
     raise Http404
 
 
+# The APIs first (the internal one, with the hot path, at the very top): Django tries the
+# patterns in order, and no other route shares their prefixes.
 urlpatterns = [
+    path("internal/v1/", include(api_urls.internal)),
+    path("pixelStripeApi/", include(api_urls.public)),
+    # The bare prefixes answer the API's JSON 404 too, not a redirect to the slashed form.
+    path("internal/v1", not_found),
+    path("pixelStripeApi", not_found),
     path("", dashboard_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", metrics_view, name="metrics"),  # token-protected (core.metrics_http)
@@ -38,11 +45,6 @@ urlpatterns = [
     # allauth's own "manage email addresses" page is not offered.
     path("accounts/email/", _not_offered),
     path("accounts/", include("allauth.urls")),
-    path("pixelStripeApi/", include(api_urls.public)),
-    path("internal/v1/", include(api_urls.internal)),
-    # The bare prefixes answer the API's JSON 404 too, not a redirect to the slashed form.
-    path("pixelStripeApi", not_found),
-    path("internal/v1", not_found),
     path("api/", include(api_urls.docs)),
     path(settings.KEYSERVICE_ADMIN_PATH, admin.site.urls),
 ]
