@@ -464,9 +464,10 @@ def profile_section(r: dict) -> str:
         for label, share in p["self_by_component"].items():
             lines.append(f"| {label} | {share * 100:.1f}% |")
     cpu = ip["cpu_us"]
-    dispatch = next((v for k, v in shares.items() if k.startswith("DRF APIView.dispatch")), 0)
-    body = next((v for k, v in shares.items() if k.startswith("Verify.post")), 0)
-    parse = next((v for k, v in shares.items() if k.startswith("request.data")), 0)
+    transport = next((v for k, v in shares.items() if k.startswith("lean transport")), 0)
+    body = next((v for k, v in shares.items() if k.startswith("verify_answer")), 0)
+    parse = next((v for k, v in shares.items() if k.startswith("  JSON body parsing")), 0)
+    render = next((v for k, v in shares.items() if k.startswith("  JSON rendering")), 0)
     wi_line = ""
     if wi:
         wi_line = (
@@ -485,12 +486,13 @@ Reading them:
   {cpu["verify_read"]:.0f} µs and the public project read {cpu["project_detail"]:.0f} µs
   (both on the APIs' own chain). On the HTTP runs the bare view ÷ in-stack plain view is what
   the dashboard chain costs: {_f(1 / s["plain"]["rps_ratio"])}× in req/s.
-- **DRF's request/response machinery** (APIView.dispatch minus the view body: wrapping the
-  request, negotiation, the `initial` hooks, `finalize_response` and rendering) is
-  {max(dispatch - body, 0) * 100:.0f}% of verify's CPU; `request.data` (StrictJSONParser
-  behind DRF's Request) another {parse * 100:.0f}%, part of which any view pays to parse
-  JSON. A lean verify view could win at most that share; it is not built yet (see the
-  architecture doc's verify flow).
+- **The lean transport** (api/lean.py) serves verify and the project read without DRF's
+  request wrapper, negotiation, `initial` hooks, `finalize_response` and template-response
+  rendering; DRF's view answers only unusual requests (another Accept, a malformed body,
+  OPTIONS), so `APIView.dispatch` is 0% of a usual verify. The transport is
+  {transport * 100:.0f}% of verify's CPU, of which the view body (`verify_answer`: digests,
+  cache, usage) {body * 100:.0f}%, reading the JSON body {parse * 100:.0f}% and rendering
+  the answer {render * 100:.0f}%.
 - **Middleware**: the APIs take their own chain (core/chains.py, settings
   `KEYSERVICE_API_MIDDLEWARE`): request ids, SecurityMiddleware, CommonMiddleware,
   X-Frame-Options, nothing else, so sessions, CSRF, messages, authentication, CSP,
@@ -517,6 +519,11 @@ Reading them:
 - `apikeys/credentials.py` `_fetch_one`: the credential query serves as the connection's
   health check (`CONN_HEALTH_CHECKS`), one round trip instead of two; PostgreSQL counts
   {_f(r["db_under_load"]["transactions_per_request"], 3)} statements per verify under load.
+- `api/lean.py`: verify's and the project read's URLs call a lean transport that answers a
+  usual request (JSON in and out, no negotiation) through plain Django, with the same handler
+  function, exception handler and JSONRenderer as the DRF view, which answers every other
+  request; api/tests/test_lean_transport.py sends every kind of request both ways and
+  compares status, bytes and headers. The API's routes are the first in `keyservice/urls.py`.
 - `api/base.py` `JsonNegotiation`: a request that accepts JSON as it is skips DRF's
   media-type parsing and ranking; any other `Accept` goes through DRF's negotiation (406).
 - `core/leases.py` (the default, `KEYSERVICE_VERIFY_CACHE_LEASES`): while a process holds its

@@ -829,13 +829,20 @@ CPROFILE_FUNCTIONS = [
         "django/core/handlers/base.py",
         "get_response",
     ),
-    ("DRF APIView.dispatch (the view)", "rest_framework/views.py", "dispatch"),
+    ("lean transport (api/lean.py: the view verify's URL calls)", "api/lean.py", "view"),
+    (
+        "DRF APIView.dispatch (only unusual requests reach it)",
+        "rest_framework/views.py",
+        "dispatch",
+    ),
     (
         "Django RedisCacheClient.get_client (new redis.Redis per call)",
         "django/core/cache/backends/redis.py",
         "get_client",
     ),
-    ("Verify.post (the view body)", "api/internal_views.py", "post"),
+    ("verify_answer (the view body)", "api/internal_views.py", "verify_answer"),
+    ("  JSON body parsing (lean transport)", "api/lean.py", "_json_object"),
+    ("  JSON rendering (lean transport)", "api/lean.py", "_json"),
     ("authorize_project (digests + the one query)", "api/auth.py", "authorize_project"),
     (
         "  of which credential_lookup (SQL round trip)",
@@ -916,8 +923,9 @@ COMPONENTS = [  # (label, path prefixes of the innermost frame's file as py-spy 
 FUNCTIONS = [
     ("gunicorn: handle one request (all of it)", "handle_request (gunicorn/workers/sync.py"),
     ("Django WSGIHandler.__call__ (middleware + view)", "__call__ (django/core/handlers/wsgi.py"),
+    ("lean transport (api/lean.py)", "view (api/lean.py"),
     ("DRF APIView.dispatch", "dispatch (rest_framework/views.py"),
-    ("Verify.post (the view body)", "post (api/internal_views.py"),
+    ("verify_answer (the view body)", "verify_answer (api/internal_views.py"),
     ("authorize_project", "authorize_project (api/auth.py"),
     ("credential_lookup (one SQL query)", "credential_lookup (apikeys/credentials.py"),
     ("DB connection health check (SELECT 1)", "close_if_health_check_failed ("),
