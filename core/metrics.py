@@ -22,7 +22,8 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 from prometheus_client import (
     REGISTRY,
@@ -32,6 +33,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -81,16 +83,31 @@ CacheResult = Literal["hit", "miss", "bypass"]
 CACHE_RESULTS: tuple[CacheResult, ...] = ("hit", "miss", "bypass")
 
 
+@lru_cache(maxsize=2048)
+def _child(metric: MetricWrapperBase, labels: tuple[str, ...]) -> Any:
+    """`metric.labels(*labels)`, the object prometheus_client returns for them every time,
+    kept: its lookup (a lock, label checks) is a measured share of a cache hit's cost on
+    the hot path (docs/performance.md). Every label set is bounded (see the module's
+    docstring), so the cache holds them all."""
+    return metric.labels(*labels)
+
+
+def http_request_observe(*, route: str, method: str, status: int, seconds: float) -> None:
+    """One response: its latency and its count, per URL pattern, method (and status)."""
+    _child(HTTP_REQUEST_SECONDS, (route, method)).observe(seconds)
+    _child(HTTP_RESPONSES, (route, method, str(status))).inc()
+
+
 def verify_outcome_count(*, outcome: str) -> None:
     """One verification ended with `outcome`: "ok" or a VerifyFailure's name in lower case."""
-    VERIFY_OUTCOMES.labels(outcome).inc()
+    _child(VERIFY_OUTCOMES, (outcome,)).inc()
 
 
 def verify_cache_count(*, result: CacheResult) -> None:
     """One verify cache lookup: "hit", "miss" or "bypass" (anything else is a bug)."""
     if result not in CACHE_RESULTS:
         raise ValueError(f"not a cache result: {result!r}")
-    VERIFY_CACHE.labels(result).inc()
+    _child(VERIFY_CACHE, (result,)).inc()
 
 
 def webhook_delivery_count(*, outcome: str) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 
-from core.metrics import CONTENT_TYPE, HTTP_REQUEST_SECONDS, HTTP_RESPONSES, metrics_render
+from core.metrics import CONTENT_TYPE, http_request_observe, metrics_render
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
@@ -56,8 +56,9 @@ class MetricsMiddleware:
         elapsed = time.perf_counter() - started
         route = route_of(request)
         method = request.method if request.method in METHODS else "other"
-        HTTP_REQUEST_SECONDS.labels(route, method).observe(elapsed)
-        HTTP_RESPONSES.labels(route, method, str(response.status_code)).inc()
+        http_request_observe(
+            route=route, method=method, status=response.status_code, seconds=elapsed
+        )
         return response
 
 
