@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.test import Client, RequestFactory, override_settings
+from django.urls import Resolver404, set_urlconf
 
 from core.chains import MiddlewareChain, is_api_path
 from core.checks import api_middleware_check
@@ -103,3 +104,26 @@ def test_an_api_chain_out_of_the_dashboards_order_is_refused_at_startup():
 def test_a_middleware_before_the_chooser_is_refused_at_startup(settings):
     settings.MIDDLEWARE = ["core.request_id.RequestIdMiddleware", *settings.MIDDLEWARE]
     assert [e.id for e in api_middleware_check()] == ["core.E002"]
+
+
+def test_the_api_chain_resolves_a_path_once_and_each_project_id_to_its_own_match():
+    chain = MiddlewareChain([])
+    factory = RequestFactory()
+    first = chain.resolve_request(factory.get("/internal/v1/verify"))
+    again = chain.resolve_request(factory.get("/internal/v1/verify"))
+    assert again is first and first.url_name == "internal_verify"
+    one = chain.resolve_request(factory.get("/pixelStripeApi/projects/aaa"))
+    other = chain.resolve_request(factory.get("/pixelStripeApi/projects/bbb"))
+    assert (one.kwargs, other.kwargs) == ({"projectId": "aaa"}, {"projectId": "bbb"})
+    assert one.route == other.route == "pixelStripeApi/projects/<str:projectId>"
+
+
+def test_a_request_with_its_own_urlconf_resolves_in_it_not_from_the_kept_matches():
+    chain = MiddlewareChain([])
+    request = RequestFactory().get("/internal/v1/verify")
+    request.urlconf = "bench.bare.urls"  # a urlconf without the route
+    try:
+        with pytest.raises(Resolver404):
+            chain.resolve_request(request)
+    finally:
+        set_urlconf(None)  # resolve_request set it for this thread, as a request does
