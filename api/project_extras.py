@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
+from django.db.models.functions import JSONObject
+
 from apikeys.verifycache import Stamps, verify_cache_get
-from builds.selectors import upload_list
+from builds.models import Upload
 from core.stamps import StampKind, stamp_key
 from projects.models import Project
-from webhooks.selectors import webhook_get
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,20 +34,45 @@ def rest_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+# The latest files of a project, each as a JSON object, newest first (Upload's ordering).
+FILES_LISTED = 100
+
+
 def _compute(project_pk: int) -> ProjectExtras:
-    hook = webhook_get(project=Project(pk=project_pk))
-    url, events = (hook.url, hook.events) if hook else ("", [])
-    files = tuple(
-        {
-            "_id": upload.public_id,
-            "url": upload.file_url,
-            "status": upload.status,
-            "date": rest_timestamp(upload.created_at),
-            "objection": upload.objection or None,  # null unless rejected
-        }
-        for upload in upload_list(project_id=project_pk)
+    """One query: the project's webhook settings (a LEFT JOIN: a project may have none) and
+    its latest FILES_LISTED files (an ARRAY subquery of JSON objects)."""
+    files = Upload.objects.filter(project_id=OuterRef("pk")).values(
+        file=JSONObject(
+            id="public_id",
+            url="file_url",
+            status="status",
+            created_at="created_at",
+            objection="objection",
+        )
+    )[:FILES_LISTED]
+    row = (
+        Project.objects.filter(pk=project_pk)
+        .annotate(files=ArraySubquery(files))
+        .values("webhook__url", "webhook__events", "files")
+        .first()
     )
-    return ProjectExtras(url or None, tuple(events or ()), files)
+    if row is None:  # deleted since the credential was read: nothing to add
+        return ProjectExtras(None, (), ())
+    return ProjectExtras(
+        row["webhook__url"] or None,
+        tuple(row["webhook__events"] or ()),
+        tuple(
+            {
+                "_id": f["id"],
+                "url": f["url"],
+                "status": f["status"],
+                # PostgreSQL's JSON spells a timestamptz in ISO 8601 with its offset
+                "date": rest_timestamp(datetime.fromisoformat(f["created_at"])),
+                "objection": f["objection"] or None,  # null unless rejected
+            }
+            for f in row["files"]
+        ),
+    )
 
 
 def project_extras_get(*, project_pk: int) -> ProjectExtras:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -199,6 +201,41 @@ def test_the_public_project_read_uses_the_cache_and_sees_a_rename(
         client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
     )
     assert response.json()["name"] == "Showroom 2"
+
+
+def test_a_cold_public_project_read_is_two_queries_however_many_files_it_lists(
+    client, owner, showroom, verify_cache, committed, settings, django_assert_num_queries
+):
+    settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
+    with committed():
+        key = apikey_issue(user=owner).plaintext
+        for name in ("a", "b", "c"):
+            upload_create(
+                project=showroom,
+                user=owner,
+                file_url=f"https://127.0.0.1:9/{name}.zip",
+                auto_release=True,
+            )
+        webhook_settings_update(
+            project=showroom,
+            url="https://127.0.0.1:9/hook",
+            events=["build.uploaded"],
+            actor=SYSTEM,
+        )
+    settings.KEYSERVICE_VERIFY_CACHE = False  # every read computes its answer
+    with django_assert_num_queries(2):  # the credential; the webhook settings and the files
+        body = DETAIL.call(
+            client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
+        ).json()
+    assert (body["webhookUrl"], body["webhookEvents"]) == (
+        "https://127.0.0.1:9/hook",
+        ["build.uploaded"],
+    )
+    assert [f["url"].rsplit("/", 1)[1] for f in body["files"]] == ["c.zip", "b.zip", "a.zip"]
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", f["date"]) for f in body["files"]
+    )
+    assert {(f["status"], f["objection"]) for f in body["files"]} == {("pending", None)}
 
 
 @pytest.mark.parametrize("design", ["stamps", "leases"])
