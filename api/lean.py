@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
@@ -58,7 +59,11 @@ def _json_object(request: HttpRequest) -> dict | None:
     if not 0 < length <= settings.KEYSERVICE_API_MAX_BODY_BYTES:
         return None
     try:
-        data = json.loads(request.body.decode("utf-8"), parse_constant=_refuse_constant)
+        body = request.body
+    except RequestDataTooBig:  # past DATA_UPLOAD_MAX_MEMORY_SIZE: DRF reads the stream
+        return None  # (nothing was read: .body checks Content-Length first)
+    try:
+        data = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
         return None
     if not isinstance(data, dict) or json_structure_refused(data):

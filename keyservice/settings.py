@@ -506,6 +506,9 @@ KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS = env.int(
 )
 # Largest JSON body the APIs read; larger ones get 413 {"message": ...} unread.
 KEYSERVICE_API_MAX_BODY_BYTES = env.int("KEYSERVICE_API_MAX_BODY_BYTES", default=65536)
+# DRF's JSON parsing reads request.body, which Django refuses past this size: never below the
+# APIs' own limit (a bigger body is their 413, not an error inside the parser).
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, KEYSERVICE_API_MAX_BODY_BYTES)
 if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

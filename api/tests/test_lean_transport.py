@@ -157,6 +157,26 @@ def test_a_rate_limited_failure_gets_the_same_429_and_retry_after_both_ways(
     assert got == expected
 
 
+def test_a_body_past_a_lowered_django_memory_limit_gets_the_same_answer_both_ways(
+    rf, keys, owner, showroom, settings
+):
+    settings.KEYSERVICE_API_MAX_BODY_BYTES = 10_000
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000  # request.body refuses; DRF reads the stream
+    case = {
+        "method": "POST",
+        "data": json.dumps(
+            {
+                "apiKey": keys["owner"],
+                "userId": owner.public_id,
+                "projectId": showroom.public_id,
+                "pad": "x" * 5_000,
+            }
+        ),
+        "HTTP_AUTHORIZATION": f"Bearer {keys['token']}",
+    }
+    assert _send(rf, resolve(PATH).func, case) == _send(rf, Verify.as_view(), case)
+
+
 def test_an_unexpected_error_is_the_same_json_500_both_ways(rf, keys, owner, showroom, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("the database went away")

@@ -75,3 +75,23 @@ def test_debug_mode_starts_without_any_secret_for_a_first_try():
         KEYSERVICE_DIGEST_SECRET="<unset>",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_django_reads_every_body_the_apis_accept():
+    """DRF's JSON parser reads request.body, which Django refuses past its memory limit."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KEYSERVICE_"))}
+    env.update({"KEYSERVICE_ENV_FILE": "", "DJANGO_DEBUG": "true"})
+    env["KEYSERVICE_API_MAX_BODY_BYTES"] = "5000000"
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.DATA_UPLOAD_MAX_MEMORY_SIZE >= s.KEYSERVICE_API_MAX_BODY_BYTES == 5000000)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "keyservice.settings", "DATABASE_URL": "sqlite://"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "True", result.stderr
