@@ -531,7 +531,8 @@ Reading them:
   write returns only after each holder dropped what it changes (docs/scaling.md, "Leases").
   Same run: {_f(s["verify_read"]["rps_ratio"])}× the bare view with leases,
   {_f(s["verify_read_noleases"]["rps_ratio"])}× with the stamp design alone (an MGET per hit).
-- `api/project_extras.py`: the public project read's webhook settings and files are cached
+- `api/project_extras.py`: the public project read's webhook settings and files are read in
+  one query (a LEFT JOIN and an ARRAY subquery: a cold read is 2 queries, was 3) and cached
   under the project's stamp (Upload and Webhook are tracked by core.stamped), so its warm hit
   makes no query either.
 """
