@@ -420,8 +420,54 @@ def render(r: dict) -> str:
     for name, measured, verdict in targets(r):
         w(f"| {name} | {measured} | **{verdict}** |")
     w("")
+    w(between_section(r))
     w(profile_section(r))
     return "\n".join(out) + "\n"
+
+
+def between_section(r: dict) -> str:
+    """What stands between each unmet target and its measurement, from this run's figures."""
+    s, runs = r["small_summary"], r["runs_small"]
+    p = r.get("profile", {}).get("inclusive", {})
+    c1 = r["c1"]
+    rounds = list(zip(runs["project_detail"], runs["verify_read"], strict=True))
+    per_round = ", ".join(f"{d['rps']:.0f} ÷ {v['rps']:.0f}" for d, v in rounds)
+    last = rounds[-1][0]["rps"] / rounds[-1][1]["rps"]
+    handle = p.get("gunicorn: handle one request (all of it)", 0)
+    wsgi = p.get("Django WSGIHandler.__call__ (middleware + view)", 0)
+    access = p.get("gunicorn access log line", 0)
+    lean = p.get("lean transport (api/lean.py)", 0)
+    ip = r["inprocess"]["cpu_us"]
+    return f"""## What stands between the measurements and the targets
+
+- **Verify ÷ bare view** ({_f(s["verify_read"]["rps_ratio"])}×): a warm hit sends nothing to
+  PostgreSQL or Redis, so what remains is CPU. In the workers (py-spy above) one request is
+  {handle * 100:.0f}% of the samples, of which Django's WSGI handler (middleware, signals,
+  the view) {wsgi * 100:.0f}% and the lean transport with the verification
+  {lean * 100:.0f}%; the rest is gunicorn's own work per connection (parsing, the socket,
+  the graceful close, the access line: {access * 100:.0f}% alone), which the bare view pays
+  too but for fewer response headers (the API's contract sends eight: request id, security
+  headers, `Allow`). In-process, verify costs {ip["verify_read"]:.0f} µs of CPU on the APIs'
+  chain (in-stack plain view: {ip["plain"]:.0f} µs on the dashboard's). What is left is the
+  contract itself (the service token and key digests, the cache lookup, the usage count,
+  the request id, the security headers, the latency metrics), Django's per-request signals
+  (`close_old_connections` twice, the persistent connection's bookkeeping) and the
+  middleware the contract needs; none of it is DRF any more.
+- **Public read ÷ verify** ({_f(s["project_detail"]["rps"] / s["verify_read"]["rps"])}×,
+  per round {per_round} req/s): the cache is per process, so each of the 2 000 replayed
+  credentials misses once in each of the 3 workers (two queries each, the credential and
+  the project's extras), and wrk spreads them over the workers at random: the first rounds
+  are mostly misses. The last round, warmer, is {_f(last)}×. Warm, the read costs what
+  verify costs plus a larger
+  answer ({ip["project_detail"]:.0f} µs in-process vs {ip["verify_read"]:.0f} µs).
+- **Concurrency 1** (verify p50 {_f(c1["verify_read"]["p50_ms"])} ms vs
+  {_f(c1["bare_plain"]["p50_ms"])} ms): the same per-request CPU, unhidden by parallelism.
+- **1,000,000 ÷ 10,000**: both rounds run on separate servers in the same rounds, each
+  warming its own per-process caches; the ratio ({
+        _f(r.get("scale_ratio", {}).get("verify_read", 0))
+    } here) moves with how warm each server got, while the lookups are unique-index probes
+  at either size.
+"""
 
 
 def profile_section(r: dict) -> str:
@@ -524,6 +570,12 @@ Reading them:
   function, exception handler and JSONRenderer as the DRF view, which answers every other
   request; api/tests/test_lean_transport.py sends every kind of request both ways and
   compares status, bytes and headers. The API's routes are the first in `keyservice/urls.py`.
+- `core/chains.py` `MiddlewareChain.resolve_request`: the APIs' chain keeps each path's
+  `ResolverMatch` (a bounded LRU; the URL resolving row above is 0 on the APIs' chain for
+  that reason); `core/request_id.py`: request ids from the `random` module (reseeded per
+  process and after fork) instead of a getrandom system call each; `core/metrics.py`: each
+  label set's child kept instead of looked up under a lock per request; `api/auth.py`: the
+  client address read from META, not from `request.headers` (which copies all of META).
 - `api/base.py` `JsonNegotiation`: a request that accepts JSON as it is skips DRF's
   media-type parsing and ranking; any other `Accept` goes through DRF's negotiation (406).
 - `core/leases.py` (the default, `KEYSERVICE_VERIFY_CACHE_LEASES`): while a process holds its
