@@ -56,12 +56,20 @@ class ApiView(APIView):
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            raise ApiError(400, "Malformed JSON body") from None
+        length = declared_length(request)
+        if length is None:
+            raise ApiError(400, "Malformed JSON body")
         if length > settings.KEYSERVICE_API_MAX_BODY_BYTES:
             raise ApiError(413, "Request body too large")
+
+
+def declared_length(request: HttpRequest | Request) -> int | None:
+    """The body's declared Content-Length (0 when absent or empty); None when it is not a
+    number (the view's 400, also read by the lean transport, api.lean)."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
 
 
 def https_refused(request: HttpRequest | Request) -> bool:

@@ -34,7 +34,7 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
-from api.base import ApiView, JsonNegotiation, https_refused
+from api.base import ApiView, JsonNegotiation, declared_length, https_refused
 from api.errors import exception_handler
 from api.parsers import json_structure_refused
 
@@ -52,11 +52,8 @@ def _json_object(request: HttpRequest) -> dict | None:
         not params or (len(params) == 1 and params.get("charset", "").lower() == "utf-8")
     ):
         return None
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None
-    if not 0 < length <= settings.KEYSERVICE_API_MAX_BODY_BYTES:
+    length = declared_length(request)
+    if length is None or not 0 < length <= settings.KEYSERVICE_API_MAX_BODY_BYTES:
         return None
     try:
         body = request.body
@@ -117,12 +114,12 @@ def lean(
         data: dict | None = None
         if method == "POST" and (data := _json_object(request)) is None:
             return drf_view(request, *args, **kwargs)
-        if method == "GET" and request.META.get("CONTENT_LENGTH") not in (None, "", "0"):
+        if method == "GET" and declared_length(request) != 0:
             return drf_view(request, *args, **kwargs)  # a body: its size is the view's check
         try:
             payload = answer(request, data, **kwargs)
         except Exception as exc:  # the DRF view's handler decides, as in APIView
-            handled = exception_handler(exc, {"view": view_class(), "request": request})
+            handled = exception_handler(exc, {"view": probe, "request": request})
             extra = [(k, v) for k, v in handled.items() if k.lower() != "content-type"]
             return _json(handled.data, allow, status=handled.status_code, headers=extra)
         return _json(payload, allow)

@@ -1,6 +1,5 @@
 from django.urls import URLPattern, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.views import APIView
 
 from api import internal_views, leak_views, public_views
 from api.base import ApiView
@@ -15,18 +14,19 @@ from core.metrics_http import UNMATCHED
 CATCH_ALL = r"^[\s\S]*$"  # named UNMATCHED: its metrics label (core.metrics_http)
 
 
-def _route(route: str, view: type[APIView], name: str) -> list[URLPattern]:
+def _route(
+    route: str, view: type[ApiView], name: str, *, lean_answer: Answer | None = None
+) -> list[URLPattern]:
     """`route` (named, for reverse(), and in the OpenAPI schema) and `route/`, the same
-    view (an alias: `schema=None` keeps it out of the schema)."""
-    return [path(route, view.as_view(), name=name), path(f"{route}/", view.as_view(schema=None))]
+    view (an alias: `schema=None` keeps it out of the schema). With `lean_answer`, a hot GET:
+    the lean transport in front of the view (api.lean)."""
 
+    def callback(**initkwargs):
+        if lean_answer is None:
+            return view.as_view(**initkwargs)
+        return lean(view, lean_answer, method="GET", **initkwargs)
 
-def _lean_route(route: str, view: type[ApiView], answer: Answer, name: str) -> list[URLPattern]:
-    """`_route` with the lean transport in front of the view (api.lean): a hot GET."""
-    return [
-        path(route, lean(view, answer, method="GET"), name=name),
-        path(f"{route}/", lean(view, answer, method="GET", schema=None)),
-    ]
+    return [path(route, callback(), name=name), path(f"{route}/", callback(schema=None))]
 
 
 public = [
@@ -35,11 +35,11 @@ public = [
     *_route("projects/upload-file", public_views.UploadFile, "api_upload"),
     *_route("projects/distribute-file", public_views.DistributeFile, "api_distribute"),
     *_route("projects/test-webhook", public_views.TestWebhook, "api_test_webhook"),
-    *_lean_route(
+    *_route(
         "projects/<str:projectId>",
         public_views.ProjectDetail,
-        public_views.project_detail_answer,
         "api_project_detail",
+        lean_answer=public_views.project_detail_answer,
     ),
     # Leak intake: anyone who found a key, and GitHub's secret scanning (signed reports).
     *_route("keys/revoke", leak_views.RevokeReported, "api_keys_revoke"),
