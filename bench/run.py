@@ -858,6 +858,7 @@ CPROFILE_FUNCTIONS = [
     ),
     ("DRF finalize_response", "rest_framework/views.py", "finalize_response"),
     ("URL resolving", "django/core/handlers/base.py", "resolve_request"),
+    ("URL resolving, APIs' chain (kept matches)", "core/chains.py", "resolve_request"),
     (
         "CSP middleware (builds the policy on every response)",
         "csp/middleware.py",
