@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.adapter import get_adapter
+from django.http import HttpRequest
 
+from accounts.google import GoogleProvider
 from accounts.models import User
 
 
@@ -40,3 +43,9 @@ def user_email_held_elsewhere(*, email: str, user_pk: int | None) -> bool:
     if user_pk is not None:
         others, verified = others.exclude(pk=user_pk), verified.exclude(user_id=user_pk)
     return others.exists() or verified.exists()
+
+
+def google_signin_configured(*, request: HttpRequest) -> bool:
+    """Whether this server offers sign-in with Google: a Google client in the settings
+    (GOOGLE_CLIENT_ID) or one an operator added in the admin (allauth's SocialApp)."""
+    return bool(get_adapter().list_apps(request, provider=GoogleProvider.id))

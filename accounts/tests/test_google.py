@@ -55,3 +55,34 @@ def test_starting_google_sign_in_redirects_to_google_with_our_client_id(client, 
     assert query["client_id"] == ["test-client-id.apps"]
     assert "email" in query["scope"][0]
     assert query["code_challenge_method"] == ["S256"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/accounts/google/login/"),
+        ("post", "/accounts/google/login/"),
+        ("get", "/accounts/google/login/callback/?code=abc&state=xyz"),
+        ("post", "/accounts/google/login/token/"),
+    ],
+)
+def test_google_sign_in_with_no_google_client_is_a_page_saying_so_not_an_error(
+    client, method, path
+):
+    response = getattr(client, method)(path)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Google sign-in is not set up here" in html
+    assert 'href="/accounts/login/"' in html
+    assert "Traceback" not in html and "DoesNotExist" not in html
+
+
+@pytest.mark.django_db
+def test_a_google_client_added_by_an_operator_in_the_admin_enables_google_sign_in(client):
+    from allauth.socialaccount.models import SocialApp
+
+    SocialApp.objects.create(provider="google", name="Google", client_id="c", secret="s")
+    response = client.post("/accounts/google/login/")
+    assert response.status_code == 302
+    assert urlparse(response["Location"]).netloc == "accounts.google.com"
