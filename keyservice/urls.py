@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 
 from accounts import views as account_views
@@ -25,6 +26,11 @@ def _not_offered(request, *args, **kwargs):
     raise Http404
 
 
+def _favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico whatever the page links: the static file's (hashed) URL."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
+
+
 # The APIs first (the internal one, with the hot path, at the very top): Django tries the
 # patterns in order, and no other route shares their prefixes.
 urlpatterns = [
@@ -35,6 +41,7 @@ urlpatterns = [
     path("pixelStripeApi", not_found),
     path("", dashboard_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", _favicon),
     path("metrics", metrics_view, name="metrics"),  # token-protected (core.metrics_http)
     path("keys/", include("apikeys.urls")),
     path("team/", include("teams.urls")),
