@@ -48,7 +48,10 @@ def tool(name: str) -> str | None:
 @pytest.fixture(scope="module")
 def resolved(tmp_path_factory) -> dict:
     compose = compose_command()
-    require(compose is not None, "needs docker-compose (bin/check-compose installs it; CI does)")
+    require(
+        compose is not None,
+        "needs docker-compose (bin/check-compose --install installs it; CI does)",
+    )
     assert compose is not None
     env_file = tmp_path_factory.mktemp("compose") / "empty.env"
     env_file.write_text("")
@@ -154,7 +157,9 @@ def test_a_public_port_of_any_other_service_is_refused(resolved):
 
 def test_caddy_validates_the_caddyfile():
     caddy = tool("caddy")
-    require(caddy is not None, "needs caddy (Debian package; bin/check-compose fetches it)")
+    require(
+        caddy is not None, "needs caddy (Debian package; bin/check-compose --install fetches it)"
+    )
     result = subprocess.run(
         [caddy, "validate", "--adapter", "caddyfile", "--config", "deploy/Caddyfile"],
         cwd=ROOT,
@@ -169,7 +174,7 @@ def test_promtool_validates_the_prometheus_config(tmp_path):
     promtool = tool("promtool")
     require(
         promtool is not None,
-        "needs promtool (Debian package prometheus; bin/check-compose fetches it)",
+        "needs promtool (Debian package prometheus; bin/check-compose --install fetches it)",
     )
     token = tmp_path / "token"
     token.write_text("dummy")
@@ -191,3 +196,30 @@ def test_the_proxy_never_routes_metrics_and_trusts_no_client_forwarded_header():
     directives = [line.strip() for line in lines if not line.strip().startswith("#")]
     assert "respond /metrics 404" in directives
     assert not any("trusted_proxies" in line for line in directives)
+
+
+def test_check_compose_installs_nothing_unless_asked(tmp_path):
+    """With no compose on PATH and no --install, it fails naming the flag; apt is never run."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("bash", "mktemp", "rm", "id", "grep", "cat", "dirname", "head"):
+        found = shutil.which(name)
+        assert found, name
+        (bin_dir / name).symlink_to(found)
+    marker = tmp_path / "apt-was-run"
+    for name in ("apt-get", "docker", "docker-compose"):
+        fake = bin_dir / name
+        fake.write_text(f"#!/bin/bash\ntouch {marker}\nexit 1\n" if name == "apt-get" else "")
+        fake.chmod(0o755)
+    (bin_dir / "docker-compose").unlink()
+    (bin_dir / "docker").write_text("#!/bin/bash\nexit 1\n")  # a client without compose
+    result = subprocess.run(
+        [str(bin_dir / "bash"), "bin/check-compose"],
+        cwd=ROOT,
+        env={"PATH": str(bin_dir)},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "bin/check-compose --install" in result.stderr
+    assert not marker.exists()
