@@ -18,7 +18,7 @@ COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 
 # The code stays owned by root (read-only for the service user); only var/ is writable
-# (celery beat's schedule file, and the SQLite fallback when DATABASE_URL is unset).
+# (celery beat's schedule file).
 COPY . .
 RUN mkdir -p /app/var && chown keyservice:keyservice /app/var
 
@@ -26,6 +26,7 @@ RUN mkdir -p /app/var && chown keyservice:keyservice /app/var
 # secrets when DJANGO_DEBUG is off, so this one command gets throwaway build-only values.
 # They exist only in this RUN's environment: never in an ENV layer or in the final image.
 RUN DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+    DATABASE_URL=postgres://build-only@127.0.0.1:9/never-connected \
     KEYSERVICE_ENCRYPTION_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef \
     KEYSERVICE_DIGEST_SECRET=build-only-digest-not-a-secret-0123456789abcdefghij \
     python manage.py collectstatic --noinput

@@ -1,10 +1,21 @@
-# Two commands for a fresh machine: `make run` and `make test`.
+# keyservice: two commands on a fresh machine, `make run` and `make test` (`make help`).
+# Without DATABASE_URL / REDIS_URL, both use this checkout's private PostgreSQL 16 and Redis
+# (devstack/: data and sockets under var/), started on demand and stopped after the last user.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
-HOST ?= 127.0.0.1:8000
+PORT ?= 8000
+ADDRESS ?= 127.0.0.1:$(PORT)
+# Parallel test processes (pytest-xdist): one per core, at most 4; `TEST_PROCESSES=0` for one.
+TEST_PROCESSES ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ $$n -gt 4 ] && n=4; echo $$n)
 
-.PHONY: run test lint format install migrate demo worker beat pipeline clean screenshots bench scaleout
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format install services services-stop env migrate \
+	pipeline clean screenshots bench scaleout
+
+help: ## List the targets
+	@echo "keyservice — make <target> (PORT=8000 by default: make run PORT=8080)"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -12,69 +23,56 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed ## Create .venv and install requirements-dev.txt
 
 .env:
 	$(PYTHON) bin/write-env .env
 
-migrate: install .env
-	mkdir -p var
-	$(PY) manage.py migrate --noinput
+run: install .env ## Serve on 127.0.0.1:$(PORT): web, workers, beat, demo data (Ctrl-C stops all)
+	$(PY) -m devstack run --address $(ADDRESS)
 
-demo: migrate
-	$(PY) manage.py import_directory demo/directory.json
-	@echo
-	@echo "Demo logins (password: keyservice-demo):"
-	@echo "  owner@example.com     owns the demo projects"
-	@echo "  full@example.com      member with FULL on Showroom and Configurator"
-	@echo "  readonly@example.com  member with READONLY on Showroom"
-	@echo "  outsider@example.com  no access to the owner's projects"
-	@echo
+test: lint ## Lint, type-check, then the whole suite in parallel (~8 min on 2 cores)
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
-run: demo
-	@echo "Serving on http://$(HOST)/ (Ctrl-C to stop)"
-	$(PY) manage.py runserver $(HOST)
-
-lint: install
+lint: install ## ruff format --check, ruff check, mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
 
-format: install
+format: install ## Reformat and fix what ruff can
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+services: install ## Start the private PostgreSQL and Redis and keep them running
+	$(PY) -m devstack up
 
-# Browser tests only, writing docs/screenshots/*.png. Needs PostgreSQL (DATABASE_URL=postgres://…)
-# and Debian's chromium (apt-get install chromium): missing either fails instead of skipping.
-screenshots: install
+services-stop: install ## Stop them
+	$(PY) -m devstack down
+
+env: install ## Print their URLs as exports: eval "$$(make -s env)"
+	@$(PY) -m devstack env
+
+migrate: install .env ## Apply migrations to the development database
+	$(PY) manage.py migrate --noinput
+
+# Browser tests only, writing docs/screenshots/*.png; needs Debian's chromium (apt-get install
+# chromium): missing it fails instead of skipping.
+screenshots: install ## Refresh docs/screenshots from the browser tests
 	KEYSERVICE_SCREENSHOTS=1 KEYSERVICE_REQUIRE_SERVICES=1 $(VENV)/bin/pytest -q -m e2e tests/e2e $(PYTEST_ARGS)
 
-# The benchmark (docs/performance.md): its own venv (bench/.venv), wrk from apt, a fresh
-# PostgreSQL database, gunicorn, ~15 min on 2 cores. BENCH_QUICK=1 for a short run (~3 min).
-bench:
+# Its own venv (bench/.venv), wrk from apt, a fresh PostgreSQL database, gunicorn.
+bench: ## The benchmark behind docs/performance.md (~15 min; BENCH_QUICK=1: ~3 min)
 	PYTHON=$(PYTHON) bench/bench.sh
 
-# Scale-out (docs/scaling.md): 4 gunicorn replicas, 2 Celery workers and beat behind HAProxy
-# (installed from Debian if missing), a private redis-server and a fresh PostgreSQL database;
-# contract tests over HTTP, the stale-accept race, a Redis outage, the email count. ~5-8 min.
-# Uses the project's venv (run `make install` once first).
-scaleout:
+# 4 gunicorn replicas, 2 Celery workers and beat behind HAProxy (installed from Debian if
+# missing), a private redis-server and a fresh PostgreSQL database.
+scaleout: install ## The scale-out run behind docs/scaling.md (~5-8 min)
 	VENV=$(VENV) bench/scaleout.sh
 
-# Development: one worker for the email queue (celery) and the webhooks queue; production runs
-# one per queue (docker-compose.yml: worker, worker-webhooks).
-worker: install .env
-	$(VENV)/bin/celery -A keyservice worker -Q celery,webhooks --loglevel=INFO
-
-# Development only: walks every upload through the build lifecycle (needs REDIS_URL).
-pipeline: install .env
+# Development only: walks every upload through the build lifecycle.
+pipeline: install .env ## Simulate the build pipeline for new uploads
 	$(PY) manage.py pipeline_simulate
 
-beat: install .env
-	$(VENV)/bin/celery -A keyservice beat --loglevel=INFO
-
-clean:
+clean: ## Stop the private servers; remove .venv and caches (var/ keeps the data)
+	-[ -x $(PY) ] && $(PY) -m devstack down
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles

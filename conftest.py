@@ -17,7 +17,7 @@ from teams.models import Membership, Role
 from tests.e2e.fake_google import FakeGoogle
 from tests.support.accounts import verified_user
 from tests.support.receiver import WebhookReceiver
-from tests.support.services import RedisServer, Worker, database_url, require, use_broker
+from tests.support.services import Worker, database_url, use_broker
 from tests.support.smtp import SmtpServer
 
 
@@ -153,24 +153,15 @@ def verify_leases(verify_cache, settings):
 
 
 @pytest.fixture(scope="session")
-def redis_url():
-    """REDIS_URL when set (CI); else a throwaway redis-server when installed; else skip."""
-    if settings.TEST_REDIS_URL:
-        yield settings.TEST_REDIS_URL
-        return
-    server = RedisServer()
-    require(server.binary is not None, "needs REDIS_URL or a local redis-server binary")
-    server.start()
-    yield server.url
-    server.stop()
+def redis_url() -> str:
+    """The suite's Redis database: REDIS_URL's server (CI) or the checkout's private one
+    (keyservice/settings_test.py), a database of this test process's own."""
+    return settings.TEST_REDIS_URL
 
 
 @pytest.fixture
 def postgres(transactional_db) -> None:
-    require(
-        connection.vendor == "postgresql",
-        "needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)",
-    )
+    """Committed rows, for tests whose other processes (gunicorn, workers) read them."""
 
 
 @pytest.fixture

@@ -169,7 +169,7 @@ class ServiceToken(models.Model):
     digest = models.CharField(max_length=64, unique=True, editable=False)
     hint = models.CharField(max_length=32, editable=False)
     # Space-separated, sorted scope names (apikeys.tokens.scopes_normalize); one SQL LIKE checks
-    # a scope on the hot path (apikeys.credentials), on PostgreSQL and SQLite alike.
+    # a scope on the hot path (apikeys.credentials).
     scopes = models.CharField(
         max_length=255,
         default=" ".join(DEFAULT_SCOPES),

@@ -4,7 +4,6 @@ Development defaults are safe to run locally; with DJANGO_DEBUG off every secret
 given explicitly and well-formed, or the process refuses to start (see `keyservice.secrets`).
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,15 +11,17 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from devstack.env_file import env_file_path
+from devstack.locations import default_database_url
 from keyservice.secrets import load_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # Real environment variables win over the file; KEYSERVICE_ENV_FILE="" reads no file at all.
-_env_file = os.environ.get("KEYSERVICE_ENV_FILE", str(BASE_DIR / ".env"))
-if _env_file and Path(_env_file).is_file():
-    env.read_env(_env_file, overwrite=False)
+_env_file = env_file_path()
+if _env_file is not None:
+    env.read_env(str(_env_file), overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
@@ -115,9 +116,19 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
-}
+# PostgreSQL only, everywhere. Unset: this checkout's private server (devstack/: `make run` and
+# `make test` start it, data and socket under var/); production points DATABASE_URL elsewhere.
+if not DEBUG and "DATABASE_URL" not in env:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is required with DJANGO_DEBUG off (postgres://user:password@host/name)."
+    )
+DATABASES = {"default": env.db("DATABASE_URL", default=default_database_url())}
+if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        "DATABASE_URL must name a PostgreSQL database (postgres://user:password@host:5432/name):"
+        " keyservice runs on PostgreSQL only. Leave it unset in development: `make run` and"
+        " `make test` start a private PostgreSQL for this checkout."
+    )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -269,13 +280,16 @@ KEYSERVICE_VERIFY_CACHE_LEASES = env.bool("KEYSERVICE_VERIFY_CACHE_LEASES", defa
 KEYSERVICE_VERIFY_CACHE_LEASE_SECONDS = env.float(
     "KEYSERVICE_VERIFY_CACHE_LEASE_SECONDS", default=2.0
 )
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without Redis (the test suite), tasks run in-process; "localhost" spares kombu a warning.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# What a task prints (the console email backend in development) is logged at INFO, not WARNING.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -1,20 +1,35 @@
 """Settings for the test suite: fixed test secrets, then the real settings.
 
-DATABASE_URL and REDIS_URL come from the environment (CI sets both: PostgreSQL and Redis).
-Tests that need a real broker use REDIS_URL explicitly; the app itself runs tasks eagerly
-unless a test opts into the broker.
+DATABASE_URL and REDIS_URL come from the environment (CI's production-shaped run sets both);
+unset, the suite runs on this checkout's private PostgreSQL and Redis (devstack/), started if
+need be and stopped after the last test process leaves. Tests that need a real broker use the
+Redis explicitly; the app itself runs tasks eagerly unless a test opts into the broker.
 """
 
 import os
+from urllib.parse import urlsplit
+
+from devstack import stack_attach
 
 os.environ["KEYSERVICE_ENV_FILE"] = ""  # a developer's .env never leaks into the tests
+# The tests' own subprocesses (gunicorn, Celery workers) inherit the suite's Redis.
+_inherited_redis = os.environ.get("KEYSERVICE_TEST_REDIS_URL", "")
+stack_attach(os.environ, configured={"REDIS_URL": _inherited_redis, **os.environ})
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.setdefault("KEYSERVICE_ENCRYPTION_KEY", "ab" * 32)
 os.environ.setdefault("KEYSERVICE_DIGEST_SECRET", "test-digest-secret-" + "y" * 30)
 os.environ.setdefault("KEYSERVICE_PASSWORD_LOGIN", "true")
 os.environ.setdefault("DJANGO_DEBUG", "false")
 # The test suite decides per test whether Celery uses the real broker (see conftest.py).
-TEST_REDIS_URL = os.environ.pop("REDIS_URL", "")
+_redis = urlsplit(os.environ.pop("REDIS_URL", "") or _inherited_redis)
+os.environ["KEYSERVICE_TEST_REDIS_URL"] = _redis.geturl()
+# Parallel test processes (pytest-xdist's gw0, gw1, …) share that Redis: each gets two
+# databases of its own, 2N for everything and 2N + 1 as its spare (TEST_REDIS_SPARE_URL).
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+if _worker > 7:
+    raise RuntimeError("at most 8 parallel test processes (-n 8): Redis has 16 databases")
+TEST_REDIS_URL = _redis._replace(path=f"/{2 * _worker}").geturl()
+TEST_REDIS_SPARE_URL = _redis._replace(path=f"/{2 * _worker + 1}").geturl()
 os.environ.pop("EMAIL_URL", None)
 os.environ.pop("EMAIL_HOST", None)
 

@@ -59,7 +59,7 @@ def test_one_setting_gives_the_api_and_sign_in_the_same_trusted_proxy_count():
     env.update(
         KEYSERVICE_ENV_FILE="",
         DJANGO_DEBUG="true",
-        DATABASE_URL="sqlite:///:memory:",
+        DATABASE_URL="postgres://nobody@127.0.0.1:9/unused",  # never connected to
         KEYSERVICE_NUM_PROXIES="2",
         DJANGO_SETTINGS_MODULE="keyservice.settings",
     )

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services]
 @pytest.fixture
 def usage_redis(redis_url, settings):
     """The usage pipeline on a real Redis database of its own, emptied before and after."""
-    url = redis_url.rsplit("/", 1)[0] + "/14"
+    url = settings.TEST_REDIS_SPARE_URL
     client = redis.Redis.from_url(url)
     client.flushdb()
     settings.KEYSERVICE_USAGE_REDIS_URL = url

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.services
 def test_two_workers_collecting_at_once_count_each_use_once_and_mail_the_owner_once(
     client, owner, showroom, celery_broker, broker_queue, start_worker, smtp, settings
 ):
-    url = celery_broker.rsplit("/", 1)[0] + "/14"
+    url = settings.TEST_REDIS_SPARE_URL
     usage = redis.Redis.from_url(url)
     usage.flushdb()
     settings.KEYSERVICE_USAGE_REDIS_URL = url

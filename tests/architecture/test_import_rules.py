@@ -61,6 +61,8 @@ LAYERS: dict[str, frozenset[str]] = {
 }
 PROJECT_PACKAGE = "keyservice"  # wiring: settings, URLs, Celery app, WSGI; imports any app
 TOOLS = {"bench"}  # the benchmark harness: not part of the product, may import anything
+# The development stack (private servers, `make run`): only the wiring and manage.py use it.
+DEVSTACK = "devstack"
 
 
 def _app_dirs() -> set[str]:
@@ -127,6 +129,21 @@ def test_an_app_imports_only_the_apps_below_it(app):
 @pytest.mark.parametrize("app", sorted(LAYERS))
 def test_no_app_imports_the_project_package(app):
     wrong = [f"{rel}:{line}" for target, rel, line, _ in _imports(app) if target == PROJECT_PACKAGE]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("app", sorted(LAYERS))
+def test_no_app_imports_the_development_stack(app):
+    wrong = [f"{rel}:{line}" for target, rel, line, _ in _imports(app) if target == DEVSTACK]
+    assert wrong == []
+
+
+def test_the_development_stack_imports_no_app_and_not_the_wiring():
+    wrong = [
+        f"{rel}:{line} imports {target}"
+        for target, rel, line, _ in _imports(DEVSTACK)
+        if target in _app_dirs() | {PROJECT_PACKAGE}
+    ]
     assert wrong == []
 
 

@@ -26,7 +26,7 @@ def test_check_deploy_reports_no_warnings_with_production_settings():
         KEYSERVICE_ENCRYPTION_KEY="ef" * 32,
         KEYSERVICE_DIGEST_SECRET="d" * 48,
         DJANGO_ALLOWED_HOSTS="keys.example.com",
-        DATABASE_URL="sqlite:///:memory:",
+        DATABASE_URL="postgres://nobody@127.0.0.1:9/unused",  # never connected to
     )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

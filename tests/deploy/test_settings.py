@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# `manage.py check` never connects: any PostgreSQL URL will do.
+UNUSED_DATABASE = "postgres://nobody@127.0.0.1:9/unused"
 GOOD = {
     "DJANGO_SECRET_KEY": "s" * 50,
     "KEYSERVICE_ENCRYPTION_KEY": "cd" * 32,
@@ -21,7 +23,7 @@ def run_check(**overrides: str) -> subprocess.CompletedProcess:
         {
             "KEYSERVICE_ENV_FILE": "",
             "DJANGO_DEBUG": "false",
-            "DATABASE_URL": "sqlite:///:memory:",
+            "DATABASE_URL": UNUSED_DATABASE,
             **GOOD,
         }
     )
@@ -89,9 +91,29 @@ def test_django_reads_every_body_the_apis_accept():
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**env, "DJANGO_SETTINGS_MODULE": "keyservice.settings", "DATABASE_URL": "sqlite://"},
+        env={
+            **env,
+            "DJANGO_SETTINGS_MODULE": "keyservice.settings",
+            "DATABASE_URL": UNUSED_DATABASE,
+        },
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.stdout.strip() == "True", result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///var/db.sqlite3", "sqlite://:memory:", "mysql://root@127.0.0.1/keys"]
+)
+def test_a_database_other_than_postgresql_is_refused_at_start_with_a_clear_message(url):
+    result = run_check(DATABASE_URL=url)
+    assert result.returncode == 2
+    assert "keyservice runs on PostgreSQL only" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_refuses_to_start_without_a_database_url():
+    result = run_check(DATABASE_URL="<unset>")
+    assert result.returncode == 2
+    assert "DATABASE_URL is required with DJANGO_DEBUG off" in result.stderr

