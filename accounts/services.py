@@ -243,7 +243,7 @@ def user_active_set(*, user: User, active: bool, actor: User | None = None) -> b
     """Activate or deactivate `user` (User.is_active); returns False when it already was.
 
     A deactivated account cannot sign in, and its key is an unknown key on the next request
-    (PRODUCT.md; the key row is kept, so reactivating brings it back). Deactivating tells the
+    (docs/keys.md; the key row is kept, so reactivating brings it back). Deactivating tells the
     apps (accounts.hooks.USER_DEACTIVATED: lifecycle's `user.deactivated`) in this
     transaction."""
     updated = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)

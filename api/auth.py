@@ -1,9 +1,9 @@
-"""One authentication and permission path for every API endpoint (API.md check order).
+"""One authentication and permission path for every API endpoint (docs/api.md check order).
 
 2 credentials present → 3 active key → 4 key owner is `userId` → 5 project exists →
 6 access. Rows 1 (body) and 7-8 (endpoint fields, rate limits) belong to the views.
 Rows 3-5 (and the internal API's service token) are checked by the one verifier,
-apikeys.credentials.apikey_verify; this module turns its outcome into API.md's answers,
+apikeys.credentials.apikey_verify; this module turns its outcome into docs/api.md's answers,
 decides whether the access suffices, and counts failed authentications. The credential
 is always checked first (one query; a malformed key none): a request with valid
 credentials is never refused by a failure budget. Only failed authentications count,
@@ -49,7 +49,7 @@ Need = Literal["read", "write"]
 # The DRF view's request or, on the lean transport (api.lean), Django's: only META is read.
 AnyRequest = HttpRequest | Request
 
-# (status, message) rows of API.md's error table; a fresh exception is raised each time.
+# (status, message) rows of docs/api.md's error table; a fresh exception is raised each time.
 INVALID_KEY = (401, VerifyFailure.INVALID_KEY.value)
 INVALID_USER = (401, VerifyFailure.INVALID_USER.value)
 PROJECT_NOT_FOUND = (404, VerifyFailure.PROJECT_NOT_FOUND.value)
@@ -59,7 +59,7 @@ MISSING_TOKEN = (401, "Unauthorized: Missing service token")
 
 
 def missing_scope(scope: str) -> tuple[int, str]:
-    """A valid service token used outside its scopes (not an authentication failure): API.md's
+    """A valid service token used outside its scopes (not an authentication failure): docs/api.md's
     `403 {"message": "Forbidden"}`; the missing scope is in the server log, not the answer."""
     logger.info("service token refused: it lacks scope %s", scope)
     return FORBIDDEN

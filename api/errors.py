@@ -1,4 +1,4 @@
-"""Every error of both APIs is exactly {"message": "..."} (API.md, "Public API — errors")."""
+"""Every error of both APIs is exactly {"message": "..."} (docs/api.md, "Errors")."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def _flat(detail) -> str:
 
 
 # A domain refusal (core.errors.ApplicationError) by its reason: the contract's status. The
-# message is the service's, except that a 429 always says RATE_LIMIT_MESSAGE (API.md) with
+# message is the service's, except that a 429 always says RATE_LIMIT_MESSAGE (docs/api.md) with
 # Retry-After from the refusal. A reason not listed is a client error (400) with its message.
 APPLICATION_STATUS: dict[StrEnum, int] = {
     WebhookRefusal.NOT_CONFIGURED: 404,  # "No webhook URL configured"

@@ -31,7 +31,7 @@ def bearer_token(request: AnyRequest) -> str | None:
 
 
 def verify_answer(request: AnyRequest, data: object) -> dict:
-    """The verify answer for a request and its parsed body, or the ApiError of API.md's table:
+    """The verify answer for a request and its parsed body, or the ApiError of docs/api.md's table:
     the one handler of the DRF view and of its lean transport (api.lean)."""
     # The hot path: no up-front flood check (a Redis round trip per call). Callers are
     # authenticated services; wrong tokens are still counted per client address and

@@ -1,4 +1,4 @@
-"""The public API (/pixelStripeApi), wire-compatible with the hosted platform (API.md)."""
+"""The public API (/pixelStripeApi), wire-compatible with the hosted platform (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from projects.models import Project
 from teams.selectors import Access, project_list_visible
 from webhooks.services import webhook_test_send
 
-# `limit` above this is a 400 naming the field (API.md: at most 100), never a silent cap.
+# `limit` above this is a 400 naming the field (docs/api.md: at most 100), never a silent cap.
 MAX_LIMIT = 100
 # keyservice has no billing: every project's subscription is in good standing. Whether an
 # operator disabled a project is its `status`, a separate field (as on the hosted platform,

@@ -7,7 +7,7 @@ from api.errors import not_found
 from api.lean import Answer, lean
 from core.metrics_http import UNMATCHED
 
-# Paths as API.md writes them, each also with a trailing slash (the same answer, no
+# Paths as docs/api.md writes them, each also with a trailing slash (the same answer, no
 # redirect), and the documented legacy singular `project/upload-file`. Anything else under
 # the prefix answers 404 {"message": "Not found"}: the catch-all matches every path, newlines
 # included ([\s\S], not "."), so no path under an API prefix ever reaches Django's HTML 404.

@@ -1,6 +1,6 @@
 """The one verifier of API keys (and of the service tokens internal callers relay them with).
 
-`apikey_verify` checks, in API.md's order: the service token's format (when the internal API
+`apikey_verify` checks, in docs/api.md's order: the service token's format (when the internal API
 relays a key), the key's format and checksum — both without touching the database — then one
 SQL round trip (`credential_lookup`) answers "is the service token active and does it carry
 the scope, who owns this key, does the project exist, and what is the owner's relation to it",
@@ -39,7 +39,7 @@ from teams.selectors import Access, access_resolve, membership_find_granting
 
 
 class VerifyFailure(StrEnum):
-    """Why a credential was refused; the value is API.md's message for it (api.auth adds the
+    """Why a credential was refused; the value is docs/api.md's message for it (api.auth adds the
     status and counts failed authentications)."""
 
     # A malformed, unknown or revoked service token; a valid one without the scope asked for.

@@ -1,7 +1,7 @@
 """The build lifecycle: which status reports the pipeline may make, and what each one does.
 
 A pure rule (no database): builds.services applies it under the upload's row lock. The model
-(README, "Build lifecycle and autoRelease"):
+(docs/api.md, "Build lifecycle and autoRelease"):
 
     pending → Downloading Files → Extracting & Scanning → Saving to Repository → …
       autoRelease true:  … → Distribute → Approved            (Approved = live)

@@ -526,7 +526,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, KEYSERVICE_API_MAX_BODY_BYTES)
 if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Metrics (core.metrics, README "Metrics") -----------------------------------------------
+# --- Metrics (core.metrics, docs/operations.md "Metrics") ------------------------------------
 # The bearer token Prometheus scrapes /metrics with; empty: /metrics answers 404.
 KEYSERVICE_METRICS_TOKEN = env.str("KEYSERVICE_METRICS_TOKEN", default="")
 if KEYSERVICE_METRICS_TOKEN and len(KEYSERVICE_METRICS_TOKEN) < 32:

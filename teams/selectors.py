@@ -52,7 +52,7 @@ def membership_find_granting(
 
 
 def access_resolve(*, user_id: int, project_owner_id: int, member_role: str | None) -> Access:
-    """The one access rule (PRODUCT.md, "Access a key grants").
+    """The one access rule (docs/api.md, "Public API credentials").
 
     `member_role` is the role of the membership that grants the user access to the project
     (`membership_find_granting`), else None. Every surface, including the one-query hot

@@ -31,7 +31,7 @@ PAYLOAD_KEYS: tuple[str, ...] = (
 
 
 # The event announcing that an upload entered a status (the documented spellings, as in
-# builds.models.Upload.Status and API.md's "Build lifecycle").
+# builds.models.Upload.Status and docs/api.md's "Build lifecycle and autoRelease").
 STATUS_EVENTS: dict[str, str] = {
     "pending": "build.uploaded",
     "Downloading Files": "build.downloading",

@@ -177,7 +177,7 @@ def _test_send(project: Project) -> WebhookTestResult:
     result = _attempt(delivery)
     _settle(delivery, result, may_retry=False)
     if result.kind is AttemptKind.OK:
-        message = "Test webhook delivered"  # the hosted platform's exact wording (API.md)
+        message = "Test webhook delivered"  # the hosted platform's exact wording (docs/api.md)
     elif result.kind is AttemptKind.HTTP:
         message = "Webhook endpoint returned non-2xx status"  # its status is `statusCode`
     else:

@@ -1,6 +1,6 @@
 """Through the real gunicorn (gunicorn.conf.py, keyservice.wsgi, no test client skipping CSRF
 or error handlers): every method on routed, unrouted and mangled paths under both API
-prefixes answers JSON, never an HTML page, never a 5xx (API.md, "Public API — errors")."""
+prefixes answers JSON, never an HTML page, never a 5xx (docs/api.md, "Errors")."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 from django.db import migrations, models
 from django.db.models import F, Q
 
-# The old lowercase values → the documented spellings (API.md, "Build lifecycle").
+# The old lowercase values → the documented spellings (docs/api.md, "Build lifecycle and autoRelease").
 SPELLINGS = {
     "pending": "pending",
     "downloading": "Downloading Files",

@@ -1,4 +1,4 @@
-"""The one access decision, per persona (PRODUCT.md, "Access a key grants")."""
+"""The one access decision, per persona (docs/api.md, "Public API credentials")."""
 
 import pytest
 

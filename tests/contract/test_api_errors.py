@@ -1,4 +1,4 @@
-"""API.md's error table, row by row, for every public endpoint: exact status, exact body."""
+"""docs/api.md's error table, row by row, for every public endpoint: exact status, exact body."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""API.md's values for builds, as a client sees them: `files[].status` and the webhook
+"""docs/api.md's values for builds, as a client sees them: `files[].status` and the webhook
 `status` spelled exactly as documented, `objection` null unless rejected, and on
 `webhook.test` the fields that do not apply null (not ""); the OpenAPI schema says the same."""
 
@@ -17,7 +17,7 @@ from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
-# API.md, "Build lifecycle": these exact strings.
+# docs/api.md, "Build lifecycle and autoRelease": these exact strings.
 DOCUMENTED = [
     "pending",
     "Downloading Files",

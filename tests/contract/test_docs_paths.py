@@ -1,4 +1,8 @@
-"""Every repository path the documentation names exists, so a move cannot leave a doc behind."""
+"""Every repository path the documentation names exists, so a move cannot leave a doc behind.
+
+The documentation is README.md, tests/README.md and every docs/**/*.md page, found anew on
+each run: a new page is checked without being listed here.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ["README.md", "docs/architecture.md", "docs/performance.md", "tests/README.md"]
+DOCS = [
+    "README.md",
+    "tests/README.md",
+    *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("**/*.md")),
+]
 # `a/b/c.py` or `a/b/` in backticks (an optional `::test_name` after a file): a repository path.
 PATH = re.compile(r"`((?:[\w.-]+/)+(?:[\w.-]+\.(?:py|md|html|txt|json|toml|yml|sh))?)(?:::\w+)?`")
 GENERATED = ("var/", "test-artifacts/", "bench/out/", "bench/.venv/", "staticfiles/")
+
+
+def test_the_docs_are_found():
+    assert {"README.md", "tests/README.md", "docs/README.md", "docs/api.md"} <= set(DOCS)
 
 
 @pytest.mark.parametrize("doc", DOCS)

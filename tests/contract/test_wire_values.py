@@ -1,5 +1,5 @@
 """The values and fields of the public API as the hosted platform documents them (issue 11 §3,
-API.md): timestamps, region, customDomain, subscriptionStatus, liveUsers/usersInQueue,
+docs/api.md): timestamps, region, customDomain, subscriptionStatus, liveUsers/usersInQueue,
 test-webhook messages, 8 KiB presigned fileUrls, ids in any case, the `limit` cap, trailing
 slashes, the legacy upload path, and the OpenAPI schema showing all of them."""
 

@@ -82,7 +82,7 @@ class World:
 
 
 def error_body_is_exactly_message(ctx, response, case) -> bool | None:
-    """API.md: every error body is exactly {"message": "<text>"}, no other keys."""
+    """docs/api.md: every error body is exactly {"message": "<text>"}, no other keys."""
     if response.status_code < 400:
         return None
     try:
