@@ -69,14 +69,20 @@ def run(tmp_path):
     Stack(tmp_path / "var").redis.stop()
 
 
+def _field(pattern: str, html: str) -> str:
+    found = re.search(pattern, html)
+    assert found is not None, pattern
+    return found[1]
+
+
 def _request_a_key(base: str) -> str:
     session = requests.Session()
-    token = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    token = r'name="csrfmiddlewaretoken" value="([^"]+)"'
     page = session.get(f"{base}/accounts/login/", timeout=10)
     session.post(
         f"{base}/accounts/login/",
         data={
-            "csrfmiddlewaretoken": token.search(page.text)[1],
+            "csrfmiddlewaretoken": _field(token, page.text),
             "login": "owner@example.com",
             "password": "keyservice-demo",
         },
@@ -84,10 +90,12 @@ def _request_a_key(base: str) -> str:
         timeout=10,
     )
     page = session.get(f"{base}/keys/request/", timeout=10)
-    nonce = re.search(r'name="nonce" value="([^"]+)"', page.text)
     issued = session.post(
         f"{base}/keys/request/",
-        data={"csrfmiddlewaretoken": token.search(page.text)[1], "nonce": nonce[1]},
+        data={
+            "csrfmiddlewaretoken": _field(token, page.text),
+            "nonce": _field(r'name="nonce" value="([^"]+)"', page.text),
+        },
         headers={"Referer": f"{base}/keys/request/"},
         timeout=10,
     )
