@@ -6,6 +6,7 @@ import uuid
 import pytest
 import redis
 from allauth.socialaccount import providers
+from celery._state import _set_task_join_will_block
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -27,6 +28,15 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_allowed():
+    """Eager Celery guards result.get() with a process-wide flag that it sets and restores
+    around each eager call, unsynchronised: two threads' eager calls at once (a live server's
+    requests) can leave it set, and a later test's .get() then fails. Every test starts clear."""
+    _set_task_join_will_block(False)
+    yield
 
 
 # --- Personas -------------------------------------------------------------------------------
