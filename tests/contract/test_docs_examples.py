@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import os
 import re
@@ -22,7 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
+from accounts.models import User
 from apikeys.models import ApiKey
 from apikeys.services import apikey_issue, service_token_create
 from builds.models import Upload
@@ -157,8 +160,33 @@ def same_literals(documented, actual, where="$") -> None:
 # --- the live run -------------------------------------------------------------------------
 
 
+DEMO = ROOT / "demo" / "directory.json"
+
+
 @pytest.fixture
-def shell_env(live_server, transactional_db, settings, owner, showroom, receiver) -> dict:
+def demo(transactional_db) -> tuple[User, Project]:
+    """`make run`'s demo directory, as `make run` loads it: its owner and Showroom, the user
+    and project the documented answers are for."""
+    call_command("import_directory", str(DEMO), stdout=io.StringIO())
+    directory = json.loads(DEMO.read_text())
+    owner = User.objects.get(email=directory["users"][0]["email"])
+    showroom = Project.objects.get(public_id=directory["projects"][0]["projectId"])
+    assert (owner.email, showroom.name) == ("owner@example.com", "Showroom")
+    return owner, showroom
+
+
+@pytest.fixture
+def owner(demo) -> User:
+    return demo[0]
+
+
+@pytest.fixture
+def showroom(demo) -> Project:
+    return demo[1]
+
+
+@pytest.fixture
+def shell_env(live_server, settings, owner, showroom, receiver) -> dict:
     """Real values for the examples' variables; the project's webhook goes to `receiver`."""
     require(shutil.which("curl") is not None, "needs curl")
     settings.KEYSERVICE_ALLOW_HTTP = True  # live_server speaks plain HTTP
@@ -199,7 +227,9 @@ def test_documented_example(example, shell_env, owner, showroom, receiver):
     same_literals(example.response, answer)
     # What each example actually did, beyond its answer.
     if example.name == "list-projects":
-        assert [p["id"] for p in answer["projects"]] == [showroom.public_id]
+        documented = [p["id"] for p in example.response["projects"]]
+        assert [p["id"] for p in answer["projects"]] == documented
+        assert showroom.public_id in documented
     elif example.name == "project-detail":
         assert answer["id"] == showroom.public_id
         assert [f["_id"] for f in answer["files"]] == [shell_env["UPLOAD_ID"]]
