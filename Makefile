@@ -28,7 +28,7 @@ install: $(VENV)/.installed ## Create .venv and install requirements-dev.txt
 .env:
 	$(PYTHON) bin/write-env .env
 
-run: install .env ## Serve on 127.0.0.1:$(PORT): web, workers, beat, demo data (Ctrl-C stops all)
+run: install .env ## Serve on 127.0.0.1:8000 (PORT=8080 for another): web, workers, beat, demo data; Ctrl-C stops all
 	$(PY) -m devstack run --address $(ADDRESS)
 
 test: lint ## Lint, type-check, then the whole suite in parallel (~5 min on 2 cores)
@@ -49,7 +49,7 @@ services: install ## Start the private PostgreSQL and Redis and keep them runnin
 services-stop: install ## Stop them
 	$(PY) -m devstack down
 
-env: install ## Print their URLs as exports: eval "$$(make -s env)"
+env: install ## Print their URLs as exports: eval "$(make -s env)"
 	@$(PY) -m devstack env
 
 migrate: install .env ## Apply migrations to the development database
