@@ -49,7 +49,7 @@ services: install ## Start the private PostgreSQL and Redis and keep them runnin
 services-stop: install ## Stop them
 	$(PY) -m devstack down
 
-env: install ## Print their URLs as exports: eval "$(make -s env)"
+env: install ## Start them (as services) and print their URLs as exports: eval "$(make -s env)"
 	@$(PY) -m devstack env
 
 migrate: install .env ## Apply migrations to the development database

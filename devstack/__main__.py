@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
             environ = {**env_file_read(), **os.environ}
             return stack_run(environ=environ, address=args.address, stack=stack)
-        if args.verb == "up":
+        if args.verb in ("up", "env"):
             with stack.locked():
                 stack.start({"postgres", "redis"})
                 stack.pin(True)
