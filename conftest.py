@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import copy
+import os
 import uuid
+from pathlib import Path
 
 import pytest
 import redis
@@ -230,3 +232,37 @@ def start_worker(postgres, smtp):
     yield start
     for worker in workers:
         worker.stop()
+
+
+# --- Browser tests without a browser ----------------------------------------------------------
+# With Debian's chromium missing, the browser tests (marker e2e) are left out of the run and
+# the summary says so in one line; KEYSERVICE_REQUIRE_SERVICES=1 (CI) runs them, to fail.
+
+
+def _browser_missing() -> str | None:
+    from tests.e2e.conftest import CHROMIUM
+
+    if Path(CHROMIUM).is_file() or os.environ.get("KEYSERVICE_REQUIRE_SERVICES") == "1":
+        return None
+    return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+
+
+def _browser_tests_requested(config: pytest.Config) -> bool:
+    e2e = Path(__file__).resolve().parent / "tests" / "e2e"
+    paths = [Path(str(arg).split("::")[0]).resolve() for arg in config.args] or [Path.cwd()]
+    return any(p == e2e or e2e in p.parents or p in e2e.parents for p in paths)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _browser_missing() is None:
+        return
+    browser = [item for item in items if item.get_closest_marker("e2e")]
+    if browser:
+        items[:] = [item for item in items if not item.get_closest_marker("e2e")]
+        config.hook.pytest_deselected(items=browser)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    reason = _browser_missing()
+    if reason and _browser_tests_requested(config):
+        terminalreporter.write_line(f"SKIPPED the browser tests (tests/e2e, marker e2e): {reason}")
