@@ -31,7 +31,10 @@ _MAX_PREFIX = 32
 # Percent-encoding is undone this many times at most (`%2561` is `%61` is `a`); text still
 # encoded after that is treated as hiding a secret.
 MAX_DECODE_ROUNDS = 4
-_ENCODED_TOKEN = re.compile(r"[^\s\"'&]*%[0-9A-Fa-f]{2}[^\s\"'&]*")
+# Text still percent-encoded after MAX_DECODE_ROUNDS is redacted token by token: a token is a
+# run of characters between delimiters (whitespace, quotes, `&`), found in one pass.
+_TOKEN_DELIMITERS = re.compile(r"([\s\"'&]+)")
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _SHAPED = re.compile(rf"[0-9A-Za-z]{{{_KEY_CHARS + CHECKSUM_CHARS},}}(?![0-9A-Za-z])")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -70,9 +73,13 @@ def _redact_shaped(text: str) -> str:
             if crc_checksum(text[begin:body_end]) == given:
                 spans.append((begin, end))
                 break
-    for begin, end in reversed(spans):
-        text = text[:begin] + "[redacted-key]" + text[end:]
-    return text
+    if not spans:
+        return text
+    pieces, previous = [], 0
+    for begin, end in spans:
+        pieces += [text[previous:begin], "[redacted-key]"]
+        previous = end
+    return "".join([*pieces, text[previous:]])
 
 
 def _redact_plain(text: str, key_prefix: str) -> str:
@@ -97,7 +104,17 @@ def _decoded(text: str) -> tuple[str, bool]:
         text = decoded
     if unquote_plus(text) == text:
         return text, False
-    return _ENCODED_TOKEN.sub("[redacted]", text), True
+    return _redact_encoded_tokens(text), True
+
+
+def _redact_encoded_tokens(text: str) -> str:
+    """Every token of `text` holding a `%XX` escape replaced by `[redacted]`, delimiters kept
+    (split() puts the delimiter runs at the odd indices)."""
+    parts = _TOKEN_DELIMITERS.split(text)
+    return "".join(
+        "[redacted]" if index % 2 == 0 and _PERCENT_ESCAPE.search(part) else part
+        for index, part in enumerate(parts)
+    )
 
 
 def redact(text: str, *, key_prefix: str | None = None) -> str:
