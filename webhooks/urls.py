@@ -35,7 +35,10 @@ _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]*")
 _ENCODED_FORBIDDEN = re.compile(r"%(?:2f|3f|23|40|5c|25|[01][0-9a-f]|7f)", re.IGNORECASE)
 # A bracketed host may hold dots (`[::ffff:198.51.100.4]`): _host refuses it as a host.
 _AUTHORITY = re.compile(r"(?P<host>\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(?P<port>[1-9][0-9]{0,4}))?")
-_PORT_TAIL = re.compile(r":[^\]]*$")  # something after the host that is meant as a port
+# Something after the host that is meant as a port: a colon with no `]` after it. Only the
+# last colon can be one (`[^\]:]`), so each character is read once (`:[^\]]*$` read the rest
+# of the text again from every colon: quadratic on `:::…]`).
+_PORT_TAIL = re.compile(r":[^\]:]*$")
 _NUMERIC_LABEL = re.compile(r"[0-9]+|0x[0-9a-f]*")
 
 MESSAGE_SCHEME = "Enter a URL that starts with http:// or https://."
