@@ -25,6 +25,7 @@ from apikeys.leaks import (
     apikey_revoke_leaked,
     leak_report_enqueue,
 )
+from core.clientip import client_identity
 
 GITHUB_REPORTER = "GitHub secret scanning"
 MISSING_SIGNATURE = (401, "Unauthorized: Missing signature")
@@ -116,11 +117,10 @@ class RevokeReported(PublicApiView):
 
     @schema.keys_revoke
     def post(self, request: Request) -> Response:
-        client = client_address(request)
-        throttle = KeyReportByClient(client)
+        throttle = KeyReportByClient(client_identity(request.META))
         if not throttle.allow_request(request, self):
             raise RateLimited(throttle.wait())
         strings = _reported_strings(request.data)
-        reporter = f"the public revocation endpoint (client {client or 'unknown'})"
+        reporter = f"the public revocation endpoint (client {client_address(request) or 'unknown'})"
         leak_report_enqueue(strings=strings, reported_by=reporter)
         return Response({"received": len(strings)}, status=202)

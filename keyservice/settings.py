@@ -6,6 +6,7 @@ given explicitly and well-formed, or the process refuses to start (see `keyservi
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -423,18 +424,25 @@ KEYSERVICE_LIFECYCLE_STALE_SECONDS = env.int("KEYSERVICE_LIFECYCLE_STALE_SECONDS
 KEYSERVICE_LIFECYCLE_RETENTION_DAYS = env.int("KEYSERVICE_LIFECYCLE_RETENTION_DAYS", default=30)
 
 # --- Client addresses ----------------------------------------------------------------------
-# Trusted proxies in front (compose: 1, the TLS proxy). One setting for every rate limit: the
-# client address is the N-th X-Forwarded-For entry from the right, for the API's limits (DRF
-# NUM_PROXIES) and for sign-in's (allauth), so behind the proxy one client's failures never
-# count against everyone.
+# Who a request counts as, for every per-client limit (the API's and sign-in's alike):
+# core.clientip.client_identity. Trusted proxies in front (compose: 1, the TLS proxy): the
+# client address is the N-th X-Forwarded-For entry from the right, so behind the proxy one
+# client's failures never count against everyone.
 KEYSERVICE_NUM_PROXIES = env.int("KEYSERVICE_NUM_PROXIES", default=0)
+# An IPv6 client is its network of this many bits (one subscriber holds a whole /64 at least):
+# every address of one /64 shares one budget. IPv4 clients are their full address.
+KEYSERVICE_CLIENT_IPV6_PREFIX = env.int("KEYSERVICE_CLIENT_IPV6_PREFIX", default=64)
+if not 1 <= KEYSERVICE_CLIENT_IPV6_PREFIX <= 128:
+    raise ImproperlyConfigured("KEYSERVICE_CLIENT_IPV6_PREFIX must be between 1 and 128.")
+# Sign-in's limits take the client from accounts.adapters.AccountAdapter.get_client_ip (that
+# same identity); allauth's own reading of X-Forwarded-For is given the same count all the same.
 ALLAUTH_TRUSTED_PROXY_COUNT = KEYSERVICE_NUM_PROXIES
 
 # --- REST API ------------------------------------------------------------------------------
 # Plain HTTP on the public API: for local development only (403 "HTTPS required" otherwise).
 KEYSERVICE_ALLOW_HTTP = env.bool("KEYSERVICE_ALLOW_HTTP", default=DEBUG)
 KEYSERVICE_BUILDS_QUEUE = env.str("KEYSERVICE_BUILDS_QUEUE", default="builds")
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
@@ -442,9 +450,6 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    # Client address for throttling: REMOTE_ADDR, or behind N trusted proxies the N-th
-    # X-Forwarded-For entry from the right (what the outermost trusted proxy saw).
-    "NUM_PROXIES": KEYSERVICE_NUM_PROXIES,
     # Atomic counters in the cache (core.ratelimit); failing open when the cache is down.
     "DEFAULT_THROTTLE_RATES": {
         "upload": env.str("KEYSERVICE_THROTTLE_UPLOAD", default="1/120s"),
