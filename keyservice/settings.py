@@ -464,6 +464,13 @@ REST_FRAMEWORK: dict[str, Any] = {
         # Reports to the public revocation endpoint (POST /pixelStripeApi/keys/revoke) per
         # client address, each of up to 100 strings.
         "key_reports_client": env.str("KEYSERVICE_THROTTLE_KEY_REPORTS_CLIENT", default="10/60s"),
+        # Global budgets of the anonymous endpoints, all clients together: however many
+        # addresses (or IPv6 networks) a flood comes from, it gets this much work done.
+        "key_reports_global": env.str("KEYSERVICE_THROTTLE_KEY_REPORTS_GLOBAL", default="120/60s"),
+        "github_scanning_global": env.str(
+            "KEYSERVICE_THROTTLE_GITHUB_SCANNING_GLOBAL", default="600/60s"
+        ),
+        "schema_global": env.str("KEYSERVICE_THROTTLE_SCHEMA_GLOBAL", default="60/60s"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -60,6 +60,7 @@ def unthrottled(settings) -> None:
         "DEFAULT_THROTTLE_RATES": {
             **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
             "key_reports_client": "100000/60s",
+            "key_reports_global": "100000/60s",
         },
     }
 
