@@ -18,12 +18,12 @@ from apikeys.github_scanning import (
     KeysUnavailable,
     github_signature_verify,
 )
+from apikeys.leak_reports import leak_report_enqueue
 from apikeys.leaks import (
     MAX_PUBLIC_REPORTED,
     MAX_REPORTED,
     MAX_REPORTED_LENGTH,
     apikey_revoke_leaked,
-    leak_report_enqueue,
 )
 from core.clientip import client_identity
 

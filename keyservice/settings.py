@@ -333,6 +333,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apikeys.tasks.apikey_expiry_scan",
         "schedule": timedelta(seconds=env.int("KEYSERVICE_KEY_EXPIRY_SCAN_SECONDS", default=600)),
     },
+    # A drain for public leak reports left waiting when a drain message was lost.
+    "leak-reports-sweep": {
+        "task": "apikeys.tasks.leak_reports_sweep_task",
+        "schedule": timedelta(seconds=60),
+    },
     # Daily: delete key events, outbox emails and webhook deliveries past their retention.
     "history-prune": {
         "task": "core.tasks.retention_prune",
@@ -401,7 +406,7 @@ KEYSERVICE_WEBHOOK_CA_BUNDLE = env.str("KEYSERVICE_WEBHOOK_CA_BUNDLE", default="
 # Webhook deliveries run on their own Celery queue (compose: the worker-webhooks service), so
 # a slow receiver never delays key emails on the default queue.
 KEYSERVICE_WEBHOOKS_QUEUE = env.str("KEYSERVICE_WEBHOOKS_QUEUE", default="webhooks")
-CELERY_TASK_ROUTES = ("webhooks.routing.webhook_route",)
+CELERY_TASK_ROUTES = ("webhooks.routing.webhook_route", "apikeys.routing.leak_reports_route")
 KEYSERVICE_WEBHOOK_MAX_ATTEMPTS = env.int("KEYSERVICE_WEBHOOK_MAX_ATTEMPTS", default=6)
 KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS = env.float(
     "KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS", default=30
@@ -437,6 +442,17 @@ if not 1 <= KEYSERVICE_CLIENT_IPV6_PREFIX <= 128:
 # Sign-in's limits take the client from accounts.adapters.AccountAdapter.get_client_ip (that
 # same identity); allauth's own reading of X-Forwarded-For is given the same count all the same.
 ALLAUTH_TRUSTED_PROXY_COUNT = KEYSERVICE_NUM_PROXIES
+
+# --- Public leak reports (apikeys.leak_reports) ----------------------------------------------
+# Reports to POST /pixelStripeApi/keys/revoke wait in the broker's Redis; one drain task at a
+# time revokes up to BATCH reports in one transaction, on its own Celery queue (compose: the
+# worker-leak-reports service), so a flood never delays key emails on the default queue. Past
+# PENDING_MAX waiting reports, new ones are refused (503).
+KEYSERVICE_LEAK_REPORTS_QUEUE = env.str("KEYSERVICE_LEAK_REPORTS_QUEUE", default="leak-reports")
+KEYSERVICE_LEAK_REPORTS_BATCH = env.int("KEYSERVICE_LEAK_REPORTS_BATCH", default=50)
+KEYSERVICE_LEAK_REPORTS_PENDING_MAX = env.int("KEYSERVICE_LEAK_REPORTS_PENDING_MAX", default=10_000)
+if not 1 <= KEYSERVICE_LEAK_REPORTS_BATCH <= 1000:
+    raise ImproperlyConfigured("KEYSERVICE_LEAK_REPORTS_BATCH must be between 1 and 1000.")
 
 # --- REST API ------------------------------------------------------------------------------
 # Plain HTTP on the public API: for local development only (403 "HTTPS required" otherwise).
