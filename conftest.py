@@ -200,7 +200,10 @@ def broker_queue():
 
 
 @pytest.fixture
-def celery_broker(transactional_db, redis_url, broker_queue):
+def celery_broker(transactional_db, redis_url, broker_queue, settings):
+    """The real Redis broker, on this test's queue. Public leak reports wait in that Redis
+    under their queue's name (apikeys.leak_reports): this test's own, `<queue>-leaks`."""
+    settings.KEYSERVICE_LEAK_REPORTS_QUEUE = f"{broker_queue}-leaks"
     use_broker(redis_url, broker_queue)
     yield redis_url
     use_broker(None)
@@ -210,13 +213,15 @@ def celery_broker(transactional_db, redis_url, broker_queue):
 
 
 @pytest.fixture
-def start_worker(postgres, smtp):
-    """Start real `celery worker` processes: start_worker(broker_url, queue, **env)."""
+def start_worker(postgres, smtp, settings):
+    """Start real `celery worker` processes: start_worker(broker_url, queue, **env). They
+    route the leak reports' drain to this test's queue for them (celery_broker)."""
     workers: list[Worker] = []
 
     def start(
         broker_url: str, queue: str, pool: tuple[str, ...] = ("--pool=solo",), **env
     ) -> Worker:
+        env.setdefault("KEYSERVICE_LEAK_REPORTS_QUEUE", settings.KEYSERVICE_LEAK_REPORTS_QUEUE)
         worker = Worker(
             broker_url=broker_url,
             queue=queue,

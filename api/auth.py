@@ -7,12 +7,12 @@ apikeys.credentials.apikey_verify; this module turns its outcome into docs/api.m
 decides whether the access suffices, and counts failed authentications. The credential
 is always checked first (one query; a malformed key none): a request with valid
 credentials is never refused by a failure budget. Only failed authentications count,
-per client address (DRF's get_ident: REMOTE_ADDR, or the NUM_PROXIES-th X-Forwarded-For
-entry from the right behind trusted proxies, as one canonical IP: core.clientip); past
-that flood limit a failure answers 429 instead of 401. There is no per-userId budget: keys
-carry 256 random bits, so it would protect nothing, and it would turn a rotated-key
-integration's documented 401 into 429. On the internal API only wrong service tokens
-count (per client address).
+per client (core.clientip.client_identity: REMOTE_ADDR, or the KEYSERVICE_NUM_PROXIES-th
+X-Forwarded-For entry from the right behind trusted proxies, as one canonical IP, an IPv6 one
+as its /64); past that flood limit a failure answers 429 instead of 401. There is no
+per-userId budget: keys carry 256 random bits, so it would protect nothing, and it would
+turn a rotated-key integration's documented 401 into 429. On the internal API only wrong
+service tokens count (per client).
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from typing import Literal
 
 from django.http import HttpRequest
 from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
 from api.errors import ApiError, RateLimited
 from api.throttles import AuthFailureByClient
@@ -39,7 +38,7 @@ from apikeys.models import Surface
 from apikeys.selectors import service_token_identity
 from apikeys.tokens import token_digest, token_is_well_formed
 from apikeys.usage import usage_record
-from core.clientip import client_address_normalize
+from core.clientip import client_address_normalize, client_address_raw, client_identity
 from core.ids import public_id_normalize
 from teams.selectors import Access
 
@@ -89,8 +88,8 @@ def require_strings(values: Mapping[str, object], message: str) -> dict[str, str
 
 
 def _failed(request: AnyRequest, error: tuple[int, str], *, counted: bool = True) -> ApiError:
-    """Count a failed authentication of the client address; past its flood limit the answer
-    becomes 429 (with Retry-After) instead of `error`.
+    """Count a failed authentication of the client (core.clientip.client_identity); past its
+    flood limit the answer becomes 429 (with Retry-After) instead of `error`.
 
     `counted=False` for end-user key failures relayed by an authenticated internal service:
     its address is not locked out because its users send bad keys (brute force through the
@@ -98,41 +97,17 @@ def _failed(request: AnyRequest, error: tuple[int, str], *, counted: bool = True
     """
     if not counted:
         return ApiError(*error)
-    throttle = AuthFailureByClient(client_address(request))
+    throttle = AuthFailureByClient(client_identity(request.META))
     if not throttle.allow_request(request, None):
         return RateLimited(throttle.wait())
     return ApiError(*error)
 
 
 def client_address(request: AnyRequest) -> str:
-    """The client address: DRF's choice of entry (REMOTE_ADDR, or the NUM_PROXIES-th
-    X-Forwarded-For entry from the right behind trusted proxies), normalised to one
-    canonical IP however it is spelled (core.clientip); "" when the server gave none."""
-    return client_address_normalize(_ident(request))
-
-
-class _Meta:
-    """What DRF's BaseThrottle.get_ident reads of a request, `META` and `headers.get`, the
-    header read straight from META: Django's `request.headers` copies all of META to build
-    its mapping, once per request, for this one header (measured in docs/performance.md)."""
-
-    __slots__ = ("META",)
-
-    def __init__(self, meta: dict) -> None:
-        self.META = meta
-
-    @property
-    def headers(self) -> _Meta:
-        return self
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        return self.META.get("HTTP_" + name.upper().replace("-", "_"), default)
-
-
-def _ident(request: AnyRequest) -> str:
-    """DRF's client identity (BaseThrottle.get_ident: REMOTE_ADDR, or the NUM_PROXIES-th
-    X-Forwarded-For entry from the right), for either kind of request."""
-    return BaseThrottle().get_ident(_Meta(request.META))  # type: ignore[arg-type]  # duck-typed
+    """The client's own address (REMOTE_ADDR, or the KEYSERVICE_NUM_PROXIES-th X-Forwarded-For
+    entry from the right), as one canonical IP however it is spelled, for records (audit
+    details); "" when the server gave none. Limits count `core.clientip.client_identity`."""
+    return client_address_normalize(client_address_raw(request.META))
 
 
 def _refused(
@@ -162,7 +137,7 @@ def _used(request: AnyRequest, result: Verification, *, accepted: bool, surface:
             accepted=accepted,
             retired=result.key_retired,
             surface=surface,
-            address=_ident(request),  # normalised at flush time
+            address=client_address_raw(request.META),  # normalised at flush time
         )
 
 

@@ -9,22 +9,23 @@ from rest_framework.response import Response
 from api import schema_leaks as schema
 from api.auth import client_address
 from api.base import PublicApiView, field_error
-from api.errors import ApiError, RateLimited
+from api.errors import ApiError
 from api.inputs import http_url
-from api.throttles import KeyReportByClient
+from api.throttles import GithubScanningGlobal, KeyReportByClient, KeyReportsGlobal, budgets_spend
 from apikeys.github_scanning import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
     KeysUnavailable,
     github_signature_verify,
 )
+from apikeys.leak_reports import leak_report_enqueue
 from apikeys.leaks import (
     MAX_PUBLIC_REPORTED,
     MAX_REPORTED,
     MAX_REPORTED_LENGTH,
     apikey_revoke_leaked,
-    leak_report_enqueue,
 )
+from core.clientip import client_identity
 
 GITHUB_REPORTER = "GitHub secret scanning"
 MISSING_SIGNATURE = (401, "Unauthorized: Missing signature")
@@ -62,10 +63,12 @@ def _source(match: dict[str, str]) -> str:
 
 class GithubSecretScanning(PublicApiView):
     """GitHub reports strings matching our pattern; the active keys among them are revoked.
-    The signature is checked over the raw body before anything is parsed or written."""
+    The signature is checked over the raw body before anything is parsed or written; before
+    that, the endpoint's global budget (anyone can post to it)."""
 
     @schema.github_secret_scanning
     def post(self, request: Request) -> Response:
+        budgets_spend(request, GithubScanningGlobal())
         key_id, signature = _header(request, KEY_ID_HEADER), _header(request, SIGNATURE_HEADER)
         if key_id is None or signature is None:
             raise ApiError(*MISSING_SIGNATURE)
@@ -116,11 +119,8 @@ class RevokeReported(PublicApiView):
 
     @schema.keys_revoke
     def post(self, request: Request) -> Response:
-        client = client_address(request)
-        throttle = KeyReportByClient(client)
-        if not throttle.allow_request(request, self):
-            raise RateLimited(throttle.wait())
+        budgets_spend(request, KeyReportByClient(client_identity(request.META)), KeyReportsGlobal())
         strings = _reported_strings(request.data)
-        reporter = f"the public revocation endpoint (client {client or 'unknown'})"
+        reporter = f"the public revocation endpoint (client {client_address(request) or 'unknown'})"
         leak_report_enqueue(strings=strings, reported_by=reporter)
         return Response({"received": len(strings)}, status=202)

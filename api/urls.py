@@ -5,6 +5,7 @@ from api import internal_views, leak_views, public_views
 from api.base import ApiView
 from api.errors import not_found
 from api.lean import Answer, lean
+from api.throttles import SchemaGlobal, budgeted
 from core.metrics_http import UNMATCHED
 
 # Paths as docs/api.md writes them, each also with a trailing slash (the same answer, no
@@ -73,6 +74,7 @@ internal = [
 ]
 
 docs = [
-    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    # Generated on every request, for anyone: behind a global budget (api.throttles).
+    path("schema/", budgeted(SchemaGlobal)(SpectacularAPIView.as_view()), name="api_schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
 ]

@@ -6,8 +6,9 @@ Three ways in, one revocation:
   and GitHub's secret scanning (`apikeys.github_scanning` checks its signature) report
   plaintext strings and learn which were active keys (`apikey_revoke_leaked`);
 - anyone may report strings on the public revocation endpoint and learns nothing: the
-  request only digests the strings and hands the digests to a Celery task
-  (`leak_report_enqueue`); the worker revokes (`apikey_revoke_leaked_digests`).
+  request only digests the strings and leaves the digests for a worker
+  (`apikeys.leak_reports.leak_report_enqueue`), which revokes many reports at once
+  (`apikey_revoke_leaked_digests`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import transaction
@@ -23,7 +25,6 @@ from django.utils import timezone
 from apikeys import crypto
 from apikeys.audit import keyevent_new
 from apikeys.models import ApiKey, KeyEvent
-from core.errors import ApplicationError
 from lifecycle.events import KeyRevokeReason
 from lifecycle.services import lifecycle_key_revoked
 from outbox.models import OutboxEmail
@@ -41,8 +42,17 @@ _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 class LeakRefusal(StrEnum):
     """Why a leak report was refused (core.errors.ApplicationError.reason)."""
 
-    # The broker did not take the report: the reporter should send it again later.
+    # The broker did not take the report (or holds too many already): send it again later.
     UNAVAILABLE = "leak_report_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestReport:
+    """One public report: the lookup digests (crypto.digest) of its strings, and who sent it
+    (for the audit event)."""
+
+    digests: tuple[str, ...]
+    reported_by: str
 
 
 @transaction.atomic
@@ -70,12 +80,19 @@ def apikey_revoke_leaked(
 
 
 @transaction.atomic
-def apikey_revoke_leaked_digests(*, digests: Sequence[str], reported_by: str) -> int:
-    """Revoke the active keys whose lookup digests (crypto.digest) are among `digests`, as
-    `apikey_revoke_leaked` does (audit event, owner notice); how many were revoked."""
-    detail = f"reported leaked by {reported_by}"
-    details = {d: detail for d in digests if isinstance(d, str) and _DIGEST.match(d)}
-    return len(_revoke(details=details, reported_by=reported_by))
+def apikey_revoke_leaked_digests(*, reports: Sequence[DigestReport]) -> int:
+    """Revoke the active keys whose lookup digests (crypto.digest) are in any of `reports`,
+    as `apikey_revoke_leaked` does (audit event naming the first report's sender, owner
+    notice), in one transaction and one lookup query; how many were revoked."""
+    details: dict[str, str] = {}
+    for report in reports:
+        detail = f"reported leaked by {report.reported_by}"
+        for digest in report.digests:
+            if isinstance(digest, str) and _DIGEST.match(digest):
+                details.setdefault(digest, detail)
+    senders = sorted({report.reported_by for report in reports})
+    summary = senders[0] if len(senders) == 1 else f"{len(reports)} public reports"
+    return len(_revoke(details=details, reported_by=summary))
 
 
 def _revoke(*, details: Mapping[str, str], reported_by: str) -> set[str]:
@@ -116,23 +133,3 @@ def apikey_leak_notice_enqueue(*, api_key: ApiKey) -> OutboxEmail:
     return outbox_email_create(
         kind=ApiKey.EmailKind.LEAK_NOTICE, recipient=api_key.user.email, subject_id=api_key.pk
     )
-
-
-def leak_report_enqueue(*, strings: Sequence[str], reported_by: str) -> None:
-    """Hand the digests of publicly reported strings to the worker, which revokes the active
-    keys among them (apikeys.tasks.leak_report_process). The same work for every string and
-    no database query: nothing here depends on whether a string is a key. The task message
-    carries digests only, never a reported string. A broker that does not take it raises
-    ApplicationError(LeakRefusal.UNAVAILABLE)."""
-    from apikeys.tasks import leak_report_process  # the services ⇄ tasks pair
-
-    # crypto.digest's HMAC of every string, with no format check first (the parser already
-    # refused NUL and lone surrogates), so the work is the same whatever the string is.
-    digests = sorted({crypto.digest(s) for s in strings})
-    try:
-        leak_report_process.delay(digests, reported_by)
-    except Exception as exc:  # kombu raises several types for an unreachable broker
-        logger.warning("leak report not enqueued (%s)", type(exc).__name__)
-        raise ApplicationError(
-            LeakRefusal.UNAVAILABLE, "Service unavailable, try again later"
-        ) from None

@@ -120,8 +120,8 @@ def usage_record(
     *, key_pk: int | None, accepted: bool, retired: bool, surface: Surface, address: str
 ) -> None:
     """Count one use of the key row `key_pk` (None: no row matched; nothing to count).
-    `address` is the raw client identity (DRF's get_ident); it is normalised at flush time,
-    once per key (core.clientip), not on the request path."""
+    `address` is the raw client address (core.clientip.client_address_raw); it is
+    normalised at flush time, once per key (core.clientip), not on the request path."""
     if key_pk is None or not settings.KEYSERVICE_USAGE:
         return
     kind = RETIRED if retired else (ACCEPTED if accepted else REFUSED)

@@ -1,9 +1,10 @@
 """`make run`: docker-compose's topology on one machine, as child processes of one terminal.
 
 The table below is the whole of it: the web server and, as in docker-compose.yml, a worker on
-the default queue (key emails, periodic tasks), a worker on the webhooks queue, and beat
-(a test compares the queues with the compose file). honcho runs them, prefixes each line with
-the process's name, and stops them all on Ctrl-C or as soon as one of them exits."""
+the default queue (key emails, periodic tasks), a worker on the webhooks queue, one on the
+leak reports queue, and beat (a test compares the queues with the compose file). honcho runs
+them, prefixes each line with the process's name, and stops them all on Ctrl-C or as soon as
+one of them exits."""
 
 from __future__ import annotations
 
@@ -39,6 +40,11 @@ def processes(*, python: str, address: str, var: Path) -> dict[str, list[str]]:
         "worker-webhooks": [
             *celery,
             *("worker", "-n", "worker-webhooks@%h", "-Q", "webhooks", *worker_options),
+        ],
+        "worker-leak-reports": [
+            *celery,
+            *("worker", "-n", "worker-leak-reports@%h", "-Q", "leak-reports"),
+            *("--concurrency=1", "--loglevel=INFO"),
         ],
         "beat": [*celery, "beat", "--loglevel=INFO", f"--schedule={var / 'celerybeat-schedule'}"],
     }

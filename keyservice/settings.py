@@ -6,6 +6,7 @@ given explicitly and well-formed, or the process refuses to start (see `keyservi
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import environ
@@ -332,6 +333,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apikeys.tasks.apikey_expiry_scan",
         "schedule": timedelta(seconds=env.int("KEYSERVICE_KEY_EXPIRY_SCAN_SECONDS", default=600)),
     },
+    # A drain for public leak reports left waiting when a drain message was lost.
+    "leak-reports-sweep": {
+        "task": "apikeys.tasks.leak_reports_sweep_task",
+        "schedule": timedelta(seconds=60),
+    },
     # Daily: delete key events, outbox emails and webhook deliveries past their retention.
     "history-prune": {
         "task": "core.tasks.retention_prune",
@@ -400,7 +406,7 @@ KEYSERVICE_WEBHOOK_CA_BUNDLE = env.str("KEYSERVICE_WEBHOOK_CA_BUNDLE", default="
 # Webhook deliveries run on their own Celery queue (compose: the worker-webhooks service), so
 # a slow receiver never delays key emails on the default queue.
 KEYSERVICE_WEBHOOKS_QUEUE = env.str("KEYSERVICE_WEBHOOKS_QUEUE", default="webhooks")
-CELERY_TASK_ROUTES = ("webhooks.routing.webhook_route",)
+CELERY_TASK_ROUTES = ("webhooks.routing.webhook_route", "apikeys.routing.leak_reports_route")
 KEYSERVICE_WEBHOOK_MAX_ATTEMPTS = env.int("KEYSERVICE_WEBHOOK_MAX_ATTEMPTS", default=6)
 KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS = env.float(
     "KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS", default=30
@@ -423,18 +429,36 @@ KEYSERVICE_LIFECYCLE_STALE_SECONDS = env.int("KEYSERVICE_LIFECYCLE_STALE_SECONDS
 KEYSERVICE_LIFECYCLE_RETENTION_DAYS = env.int("KEYSERVICE_LIFECYCLE_RETENTION_DAYS", default=30)
 
 # --- Client addresses ----------------------------------------------------------------------
-# Trusted proxies in front (compose: 1, the TLS proxy). One setting for every rate limit: the
-# client address is the N-th X-Forwarded-For entry from the right, for the API's limits (DRF
-# NUM_PROXIES) and for sign-in's (allauth), so behind the proxy one client's failures never
-# count against everyone.
+# Who a request counts as, for every per-client limit (the API's and sign-in's alike):
+# core.clientip.client_identity. Trusted proxies in front (compose: 1, the TLS proxy): the
+# client address is the N-th X-Forwarded-For entry from the right, so behind the proxy one
+# client's failures never count against everyone.
 KEYSERVICE_NUM_PROXIES = env.int("KEYSERVICE_NUM_PROXIES", default=0)
+# An IPv6 client is its network of this many bits (one subscriber holds a whole /64 at least):
+# every address of one /64 shares one budget. IPv4 clients are their full address.
+KEYSERVICE_CLIENT_IPV6_PREFIX = env.int("KEYSERVICE_CLIENT_IPV6_PREFIX", default=64)
+if not 1 <= KEYSERVICE_CLIENT_IPV6_PREFIX <= 128:
+    raise ImproperlyConfigured("KEYSERVICE_CLIENT_IPV6_PREFIX must be between 1 and 128.")
+# Sign-in's limits take the client from accounts.adapters.AccountAdapter.get_client_ip (that
+# same identity); allauth's own reading of X-Forwarded-For is given the same count all the same.
 ALLAUTH_TRUSTED_PROXY_COUNT = KEYSERVICE_NUM_PROXIES
+
+# --- Public leak reports (apikeys.leak_reports) ----------------------------------------------
+# Reports to POST /pixelStripeApi/keys/revoke wait in the broker's Redis; one drain task at a
+# time revokes up to BATCH reports in one transaction, on its own Celery queue (compose: the
+# worker-leak-reports service), so a flood never delays key emails on the default queue. Past
+# PENDING_MAX waiting reports, new ones are refused (503).
+KEYSERVICE_LEAK_REPORTS_QUEUE = env.str("KEYSERVICE_LEAK_REPORTS_QUEUE", default="leak-reports")
+KEYSERVICE_LEAK_REPORTS_BATCH = env.int("KEYSERVICE_LEAK_REPORTS_BATCH", default=50)
+KEYSERVICE_LEAK_REPORTS_PENDING_MAX = env.int("KEYSERVICE_LEAK_REPORTS_PENDING_MAX", default=10_000)
+if not 1 <= KEYSERVICE_LEAK_REPORTS_BATCH <= 1000:
+    raise ImproperlyConfigured("KEYSERVICE_LEAK_REPORTS_BATCH must be between 1 and 1000.")
 
 # --- REST API ------------------------------------------------------------------------------
 # Plain HTTP on the public API: for local development only (403 "HTTPS required" otherwise).
 KEYSERVICE_ALLOW_HTTP = env.bool("KEYSERVICE_ALLOW_HTTP", default=DEBUG)
 KEYSERVICE_BUILDS_QUEUE = env.str("KEYSERVICE_BUILDS_QUEUE", default="builds")
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
@@ -442,9 +466,6 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
-    # Client address for throttling: REMOTE_ADDR, or behind N trusted proxies the N-th
-    # X-Forwarded-For entry from the right (what the outermost trusted proxy saw).
-    "NUM_PROXIES": KEYSERVICE_NUM_PROXIES,
     # Atomic counters in the cache (core.ratelimit); failing open when the cache is down.
     "DEFAULT_THROTTLE_RATES": {
         "upload": env.str("KEYSERVICE_THROTTLE_UPLOAD", default="1/120s"),
@@ -459,6 +480,13 @@ REST_FRAMEWORK = {
         # Reports to the public revocation endpoint (POST /pixelStripeApi/keys/revoke) per
         # client address, each of up to 100 strings.
         "key_reports_client": env.str("KEYSERVICE_THROTTLE_KEY_REPORTS_CLIENT", default="10/60s"),
+        # Global budgets of the anonymous endpoints, all clients together: however many
+        # addresses (or IPv6 networks) a flood comes from, it gets this much work done.
+        "key_reports_global": env.str("KEYSERVICE_THROTTLE_KEY_REPORTS_GLOBAL", default="120/60s"),
+        "github_scanning_global": env.str(
+            "KEYSERVICE_THROTTLE_GITHUB_SCANNING_GLOBAL", default="600/60s"
+        ),
+        "schema_global": env.str("KEYSERVICE_THROTTLE_SCHEMA_GLOBAL", default="60/60s"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -1,7 +1,10 @@
-"""One client address however the proxy spells it: ports, brackets and IPv6 spellings of one
-address share one flood budget (review r3, F5)."""
+"""One client however the proxy spells it: ports, brackets and IPv6 spellings of one address
+share one flood budget (review r3, F5), and so do all the addresses of one IPv6 /64 (issue 22,
+item 3), on the API's limits (sign-in's: accounts/tests/test_signin_behind_proxy.py)."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -15,9 +18,9 @@ PROXY = "10.0.0.2"
 
 @pytest.fixture
 def behind_proxy(settings):
+    settings.KEYSERVICE_NUM_PROXIES = 1
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "NUM_PROXIES": 1,
         "DEFAULT_THROTTLE_RATES": {
             **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
             "auth_failures_client": "3/120s",
@@ -79,3 +82,58 @@ def test_values_that_are_no_address_are_one_bounded_identity_each(client, behind
 )
 def test_client_addresses_are_canonical(raw, address):
     assert client_address_normalize(raw) == address
+
+
+# --- an IPv6 client is its /64 (KEYSERVICE_CLIENT_IPV6_PREFIX), on every per-client limit ---
+
+
+def report_from(client, forwarded: str) -> int:
+    return client.post(
+        "/pixelStripeApi/keys/revoke",
+        json.dumps({"keys": ["something found"]}),
+        content_type="application/json",
+        secure=True,
+        REMOTE_ADDR=PROXY,
+        HTTP_X_FORWARDED_FOR=forwarded,
+    ).status_code
+
+
+def test_thirty_reports_from_thirty_addresses_of_one_64_get_only_ten_accepted(client, settings):
+    """The default limit, 10 reports a minute per client: one /64 is one client, however
+    many of its addresses it sends from; the next /64 is another client."""
+    settings.KEYSERVICE_NUM_PROXIES = 1
+
+    flood = [report_from(client, f"2001:db8:1:2::{n:x}") for n in range(1, 31)]
+    neighbour = [report_from(client, f"2001:db8:1:3::{n:x}") for n in range(1, 3)]
+
+    assert flood == [202] * 10 + [429] * 20
+    assert neighbour == [202, 202]
+
+
+def test_failed_authentications_from_one_64_meet_the_flood_limit(client, owner, settings):
+    """The default flood limit, 240 failures per 2 minutes per client: 260 wrong keys from
+    260 addresses of one /64 get 240 401s, then 429s; the next /64 still gets its 401."""
+    settings.KEYSERVICE_NUM_PROXIES = 1
+
+    statuses = [bad_get(client, owner.public_id, f"2001:db8:7:8::{n:x}") for n in range(1, 261)]
+
+    assert statuses == [401] * 240 + [429] * 20
+    assert bad_get(client, owner.public_id, "2001:db8:7:9::1") == 401
+
+
+def test_the_ipv6_network_a_client_counts_as_is_a_setting(client, owner, settings):
+    """With KEYSERVICE_CLIENT_IPV6_PREFIX=48, four /64s of one /48 are one client."""
+    settings.KEYSERVICE_NUM_PROXIES = 1
+    settings.KEYSERVICE_CLIENT_IPV6_PREFIX = 48
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "auth_failures_client": "3/120s",
+        },
+    }
+
+    statuses = [bad_get(client, owner.public_id, f"2001:db8:5:{n}::1") for n in range(1, 5)]
+
+    assert statuses == [401, 401, 401, 429]
+    assert bad_get(client, owner.public_id, "2001:db8:6::1") == 401

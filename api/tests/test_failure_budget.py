@@ -26,9 +26,9 @@ def behind_proxy(settings):
     """One trusted proxy (as compose configures it) and a small flood limit."""
 
     def configure(flood_rate: str = "3/120s", num_proxies: int = 1) -> None:
+        settings.KEYSERVICE_NUM_PROXIES = num_proxies
         settings.REST_FRAMEWORK = {
             **settings.REST_FRAMEWORK,
-            "NUM_PROXIES": num_proxies,
             "DEFAULT_THROTTLE_RATES": {
                 **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
                 "auth_failures_client": flood_rate,

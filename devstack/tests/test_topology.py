@@ -116,7 +116,7 @@ def test_make_run_mails_a_requested_key_through_the_worker_and_stops_everything_
     assert wait_until(healthy, timeout=90, interval=0.5) and proc.poll() is None, "no /healthz"
     output = log.read_text()
     assert "owner@example.com" in output and "Serving on" in output  # the demo logins
-    assert wait_until(lambda: log.read_text().count("ready.") >= 2, timeout=60)  # both workers
+    assert wait_until(lambda: log.read_text().count("ready.") >= 3, timeout=60)  # the workers
 
     key = _request_a_key(base)
 
@@ -129,7 +129,7 @@ def test_make_run_mails_a_requested_key_through_the_worker_and_stops_everything_
     assert "No hostname was supplied" not in log.read_text()
 
     pids = [int(p) for p in re.findall(r"started \(pid=(\d+)\)", log.read_text())]
-    assert len(pids) == 4
+    assert len(pids) == 5
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in the terminal
     assert proc.wait(timeout=30) == 0
     assert not [pid for pid in pids if pid_alive(pid)]

@@ -117,3 +117,18 @@ def test_production_refuses_to_start_without_a_database_url():
     result = run_check(DATABASE_URL="<unset>")
     assert result.returncode == 2
     assert "DATABASE_URL is required with DJANGO_DEBUG off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("KEYSERVICE_CLIENT_IPV6_PREFIX", "0"),
+        ("KEYSERVICE_CLIENT_IPV6_PREFIX", "129"),
+        ("KEYSERVICE_LEAK_REPORTS_BATCH", "0"),
+        ("KEYSERVICE_LEAK_REPORTS_BATCH", "1001"),
+    ],
+)
+def test_a_client_prefix_or_report_batch_out_of_range_refuses_to_start_naming_it(variable, value):
+    result = run_check(**{variable: value})
+    assert result.returncode != 0
+    assert variable in result.stderr
