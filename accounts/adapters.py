@@ -5,10 +5,17 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.shortcuts import render
 
+from accounts.addresses import (
+    UnusableEmailAddress,
+    email_canonical,
+    email_canonical_or_none,
+    email_domain,
+    email_domain_canonical,
+)
 from accounts.hooks import address_invited
 from accounts.models import User
 from accounts.selectors import user_get_by_email
@@ -21,16 +28,19 @@ SIGNUP_IN_PROGRESS = "_keyservice_signup_in_progress"
 
 def signup_allowed(email: str) -> bool:
     """Self-service sign-up policy: invited addresses always; others when sign-up is open
-    and (if a domain list is set) the address is in one of those domains."""
-    email = (email or "").strip().lower()
-    if not email:
+    and (if a domain list is set) the address is in one of those domains. Addresses and
+    domains are compared exactly in their canonical form (accounts.addresses): a look-alike
+    of an invited address is not invited, `gmaıl.com` is not `gmail.com`. An address without
+    a canonical form may not sign up."""
+    canonical = email_canonical_or_none(email)
+    if canonical is None:
         return False
-    if address_invited(email=email):
+    if address_invited(email=canonical):
         return True
     if settings.KEYSERVICE_SIGNUP != "open":
         return False
     domains = settings.KEYSERVICE_SIGNUP_DOMAINS
-    return not domains or email.rpartition("@")[2] in domains
+    return not domains or email_domain(canonical) in {email_domain_canonical(d) for d in domains}
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -40,7 +50,13 @@ class AccountAdapter(DefaultAccountAdapter):
         return settings.KEYSERVICE_PASSWORD_LOGIN
 
     def clean_email(self, email: str) -> str:
-        return super().clean_email(email).lower()
+        """Every address allauth takes in (its forms, a provider's addresses) becomes its
+        canonical form (accounts.addresses) before allauth looks it up or stores it; one
+        without a canonical form is invalid."""
+        try:
+            return email_canonical(super().clean_email(email))
+        except UnusableEmailAddress as exc:
+            raise ValidationError(str(exc), code="email_unusable") from None
 
     def get_client_ip(self, request: HttpRequest) -> str:
         """The client as every per-client limit counts it (core.clientip.client_identity: an
@@ -62,11 +78,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
 
 def verified_provider_email(sociallogin: SocialLogin) -> str | None:
-    """The address the provider vouches for (Google: id_token `email_verified`), lowercased,
-    when it is the address the sign-in would create or use; otherwise None."""
-    email = (sociallogin.user.email or "").strip().lower() if sociallogin.user else ""
+    """The address the provider vouches for (Google: id_token `email_verified`), in canonical
+    form, when it is the address the sign-in would create or use; otherwise None."""
+    email = email_canonical_or_none(sociallogin.user.email if sociallogin.user else None)
+    if email is None:
+        return None
     for address in sociallogin.email_addresses:
-        if address.verified and address.email.strip().lower() == email:
+        if address.verified and email_canonical_or_none(address.email) == email:
             return email
     return None
 
@@ -77,7 +95,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def populate_user(self, request: HttpRequest, sociallogin, data: dict):
         user = super().populate_user(request, sociallogin, data)
-        user.email = (user.email or "").lower()
+        # Canonical already (the provider's address went through AccountAdapter.clean_email);
+        # an address without a canonical form leaves none, and the sign-in is refused.
+        user.email = email_canonical_or_none(user.email) or ""
         full_name = " ".join(p for p in (data.get("first_name"), data.get("last_name")) if p)
         user.name = data.get("name") or full_name
         return user
@@ -85,19 +105,25 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def authenticate_by_email(self, sociallogin: SocialLogin) -> tuple[User, str] | None:
         """Email authentication matches only a VERIFIED local address (allauth's default
         falls back to unverified rows and to User.email, which is how a squatter's
-        pre-registered account captured the real owner)."""
+        pre-registered account captured the real owner), and only the same address: both
+        in canonical form, compared exactly (accounts.addresses), so an attacker's verified
+        look-alike (`vıctim@gmail.com`, `victim@gmaıl.com`) never captures the real owner's
+        Google sign-in."""
         for address in sociallogin.email_addresses:
-            if not address.verified or not self.can_authenticate_by_email(
-                sociallogin, address.email
+            canonical = email_canonical_or_none(address.email)
+            if (
+                canonical is None
+                or not address.verified
+                or not self.can_authenticate_by_email(sociallogin, canonical)
             ):
                 continue
             local = (
-                EmailAddress.objects.filter(email__iexact=address.email, verified=True)
+                EmailAddress.objects.filter(email=canonical, verified=True)
                 .select_related("user")
                 .first()
             )
             if local is not None:
-                return local.user, address.email
+                return local.user, canonical
         return None
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
@@ -112,8 +138,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         email = verified_provider_email(sociallogin)
         provider, uid = sociallogin.account.provider, sociallogin.account.uid
         if email is None:
+            claimed = (sociallogin.account.extra_data or {}).get("email")
+            unusable = isinstance(claimed, str) and email_canonical_or_none(claimed) is None
+            context = {"provider": provider, "unusable": unusable}
             raise ImmediateHttpResponse(
-                render(request, "accounts/signin_refused.html", {"provider": provider}, status=403)
+                render(request, "accounts/signin_refused.html", context, status=403)
             )
         if sociallogin.account.pk is not None:
             return  # a known identity signing in again

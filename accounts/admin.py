@@ -9,10 +9,11 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import transaction
 from django.http import HttpRequest
 
+from accounts.addresses import UnusableEmailAddress, email_canonical
 from accounts.models import User
 from accounts.selectors import user_email_held_elsewhere
 from accounts.services import (
@@ -37,17 +38,32 @@ def user_is_changeable_by(*, user: User | None, actor) -> bool:
     return not (user.is_staff or user.is_superuser)
 
 
+def admin_email_clean(value: str | None, *, user_pk: int | None) -> str:
+    """An address typed in the admin, in its canonical form (accounts.addresses), refused
+    without one or when another account holds or verified it."""
+    try:
+        email = email_canonical(value or "")
+    except UnusableEmailAddress as exc:
+        raise forms.ValidationError(str(exc)) from None
+    if user_email_held_elsewhere(email=email, user_pk=user_pk):
+        raise forms.ValidationError(EMAIL_HELD_ELSEWHERE)
+    return email
+
+
 class UserAdminChangeForm(UserChangeForm):
     def clean_email(self) -> str:
-        email = (self.cleaned_data.get("email") or "").strip().lower()
-        if user_email_held_elsewhere(email=email, user_pk=self.instance.pk):
-            raise forms.ValidationError(EMAIL_HELD_ELSEWHERE)
-        return email
+        return admin_email_clean(self.cleaned_data.get("email"), user_pk=self.instance.pk)
+
+
+class UserAdminCreationForm(AdminUserCreationForm):
+    def clean_email(self) -> str:
+        return admin_email_clean(self.cleaned_data.get("email"), user_pk=None)
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = UserAdminChangeForm
+    add_form = UserAdminCreationForm
     ordering = ["email"]
     list_display = ["email", "name", "public_id", "is_active", "is_staff", "date_joined"]
     search_fields = ["email", "name", "public_id"]
@@ -143,8 +159,22 @@ class SuperuserWritesAdmin(admin.ModelAdmin):
         return [f for f in shown if f not in self.hidden_from_staff]
 
 
+class EmailAddressAdminForm(forms.ModelForm):
+    class Meta:
+        model = EmailAddress
+        fields = ["user", "email", "verified", "primary"]
+
+    def clean_email(self) -> str:
+        """Stored canonical (accounts.addresses), as every other address row, so allauth's
+        exact lookups and its unique verified address see the canonical form."""
+        try:
+            return email_canonical(self.cleaned_data.get("email") or "")
+        except UnusableEmailAddress as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
 class EmailAddressAdmin(SuperuserWritesAdmin, AllauthEmailAddressAdmin):
-    pass
+    form = EmailAddressAdminForm
 
 
 class SocialAccountAdmin(SuperuserWritesAdmin, AllauthSocialAccountAdmin):

@@ -2,10 +2,16 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils.crypto import salted_hmac
 
+from accounts.addresses import (
+    UnusableEmailAddress,
+    email_canonical,
+    email_canonical_or_none,
+    validate_email_canonicalizable,
+)
 from core.ids import new_public_id, validate_public_id
 from core.stamped import StampedQuerySet
 
@@ -16,10 +22,16 @@ class UserManager(BaseUserManager["User"]):
     # this class.
     _queryset_class = StampedQuerySet
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """The canonical form (accounts.addresses); Django's own lowercases only the domain.
+        Raises UnusableEmailAddress (a ValueError) for an address without one."""
+        return email_canonical(email or "")
+
     def _create(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user = self.model(email=self.normalize_email(email), **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -40,7 +52,12 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def get_by_natural_key(self, username: str | None) -> "User":
-        return self.get(email__iexact=username)
+        """The account known by this address in its canonical form (sign-in, createsuperuser's
+        "already taken" check); an address without one names nobody."""
+        canonical = email_canonical_or_none(username)
+        if canonical is None:
+            raise self.model.DoesNotExist("No account has that address.")
+        return self.get(email=canonical)
 
 
 class User(AbstractUser):
@@ -52,7 +69,11 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     first_name = None  # type: ignore[assignment]
     last_name = None  # type: ignore[assignment]
-    email = models.EmailField("email address", max_length=254, unique=True)
+    # Stored canonical (accounts.addresses; save() makes sure), so this unique index is the
+    # uniqueness of the canonical form, and lookups compare exactly.
+    email = models.EmailField(
+        "email address", max_length=254, unique=True, validators=[validate_email_canonicalizable]
+    )
     name = models.CharField(max_length=150, blank=True)
     public_id = models.CharField(
         "userId",
@@ -76,12 +97,35 @@ class User(AbstractUser):
     objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
-        ]
+        # Not AbstractUser.Meta's options. The address's uniqueness is the unique `email`
+        # column itself: it holds the canonical form.
+        constraints: ClassVar[list[models.BaseConstraint]] = []
 
     def __str__(self) -> str:
         return self.email
+
+    @classmethod
+    def normalize_username(cls, username: str) -> str:
+        # The username is the address: AbstractBaseUser.clean would NFKC-normalise it, which
+        # makes the look-alike `ſam@` (long s) `sam@`. clean() gives it its canonical form.
+        return username
+
+    def clean(self) -> None:
+        """The address in its canonical form (ModelForms: the admin's, validate_unique then
+        compares canonical forms)."""
+        try:
+            super().clean()  # AbstractUser.clean: UserManager.normalize_email
+        except UnusableEmailAddress as exc:
+            raise ValidationError({"email": str(exc)}) from None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Every save stores the address canonical, whoever wrote it (allauth, the admin,
+        createsuperuser, a shell): a look-alike spelling can never reach the table. Raises
+        UnusableEmailAddress for an address without a canonical form."""
+        fields = kwargs.get("update_fields")
+        if fields is None or "email" in fields:
+            self.email = email_canonical(self.email or "")
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
         return self.name or self.email

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 
+from accounts.addresses import UnusableEmailAddress, email_canonical
 from accounts.hooks import (
     IdentityEvent,
     identity_event_record,
@@ -29,6 +30,7 @@ class UserRefusal(StrEnum):
     """Why a user service refused (core.errors.ApplicationError.reason)."""
 
     EMAIL_REQUIRED = "email_required"
+    EMAIL_UNUSABLE = "email_unusable"  # no canonical form (accounts.addresses)
     EMAIL_HELD_ELSEWHERE = "email_held_elsewhere"
 
 
@@ -46,7 +48,8 @@ def user_create_or_update(
     """Create a user (keeping a given userId) or update `user`'s email, name, password.
 
     Returns (user, created, changed). A password is re-hashed only when it differs. A new
-    address goes through user_email_change (the old holder's access ends).
+    address (another canonical form: accounts.addresses) goes through user_email_change (the
+    old holder's access ends).
     """
     if user is None:
         extra = {"public_id": public_id} if public_id else {}
@@ -57,7 +60,7 @@ def user_create_or_update(
         user_vouched_address_record(user=user)
         return user, True, True
     changed = []
-    if user.email != email:
+    if user.email != email_canonical(email):
         # First: a new address ends the old holder's access (and password); a password the
         # file gives is then the new holder's.
         user_email_change(user=user, email=email, actor=None, reason="directory import")
@@ -103,22 +106,26 @@ def user_email_change(
     it under the old address loses every way in (user_access_end: password made unusable,
     active API key revoked, every session ended, every sign-in identity detached), all in
     this one transaction and audited (`email_changed` first). The new holder sets a password
-    through password reset or signs in with Google, and requests a new key. A change of case
-    only (or the same address) is no identity change: it only stores the lowercased spelling.
-    `request` (the operator's) keeps its own session when operators change their own address.
-    Raises ApplicationError (UserRefusal, field `email`) when another account holds the
-    address or none is given.
+    through password reset or signs in with Google, and requests a new key. Addresses are
+    compared in their canonical form (accounts.addresses): a change of ASCII case only (or the
+    same address) is no identity change and changes nothing; a look-alike (`vıctim@…`,
+    `…@gmaıl.com`) is a new address. `request` (the operator's) keeps its own session when
+    operators change their own address. Raises ApplicationError (UserRefusal, field `email`)
+    when another account holds the address, none is given, or it has no canonical form.
     """
-    email = User.objects.normalize_email(email).strip().lower()
     old = User.objects.select_for_update().values_list("email", flat=True).get(pk=user.pk)
-    if not email:
+    if not email.strip():
         message = "An email address is required."
         raise ApplicationError(UserRefusal.EMAIL_REQUIRED, message, fields={"email": message})
-    if old.strip().lower() == email:
-        if old != email:  # the same address, spelled in another case: store it lowercased
-            user.email = email
-            user.save(update_fields=["email"])
-            EmailAddress.objects.filter(user=user, email__iexact=email).update(email=email)
+    try:
+        email = email_canonical(email)
+    except UnusableEmailAddress as exc:
+        message = str(exc)
+        raise ApplicationError(
+            UserRefusal.EMAIL_UNUSABLE, message, fields={"email": message}
+        ) from None
+    if old == email:  # stored canonical (User.save): the same address
+        user.email = email
         return user
     if user_email_held_elsewhere(email=email, user_pk=user.pk):
         raise ApplicationError(
@@ -127,7 +134,7 @@ def user_email_change(
             fields={"email": EMAIL_HELD_ELSEWHERE},
         )
     # unproven claims of the address by other accounts
-    EmailAddress.objects.filter(email__iexact=email).exclude(user=user).delete()
+    EmailAddress.objects.filter(email=email).exclude(user=user).delete()
     user.email = email
     user.save(update_fields=["email"])
     EmailAddress.objects.filter(user=user).delete()

@@ -133,7 +133,9 @@ def _team_events(
     if until is not None:
         events = events.filter(created_at__lte=until)
     if person:
-        events = events.filter(subject_email__iexact=person)
+        # Exactly the chosen address (trail_people), never iexact: a look-alike's events
+        # (`vıctim@…`) are another person's.
+        events = events.filter(subject_email=person)
     if kind:
         events = events.filter(kind=kind)
     return events
@@ -150,7 +152,7 @@ def _key_events(
     if until is not None:
         events = events.filter(created_at__lte=until)
     if person:
-        events = events.filter(user_email__iexact=person)
+        events = events.filter(user_email=person)  # exactly, as above
     if kind:
         events = events.filter(kind=kind)
     return events

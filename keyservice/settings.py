@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.addresses import UnusableEmailAddress, email_domain_canonical
 from devstack.env_file import env_file_path
 from devstack.locations import default_database_url
 from keyservice.secrets import load_secrets
@@ -192,7 +193,10 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory" if KEYSERVICE_PASSWORD_LOGIN else "none"
 # Sign-up, sign-in and password reset answer the same whether or not an account exists.
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_FORMS = {"signup": "accounts.signup_form.SignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "accounts.signup_form.SignupForm",
+    "login": "accounts.login_form.LoginForm",  # the typed address in canonical form
+}
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
@@ -353,11 +357,16 @@ KEYSERVICE_INVITATIONS_PER_DAY = env.int("KEYSERVICE_INVITATIONS_PER_DAY", defau
 KEYSERVICE_INVITATION_RESEND_MINUTES = env.int("KEYSERVICE_INVITATION_RESEND_MINUTES", default=10)
 KEYSERVICE_INVITATION_RESENDS_PER_DAY = env.int("KEYSERVICE_INVITATION_RESENDS_PER_DAY", default=5)
 # "open" (anyone may sign up, like the hosted platform) or "invite-only" (only addresses with a
-# pending invitation); optionally only addresses of these domains (comma-separated).
+# pending invitation); optionally only addresses of these domains (comma-separated), kept in
+# the canonical form addresses are compared in (IDNA A-labels: accounts.addresses).
 KEYSERVICE_SIGNUP = env.str("KEYSERVICE_SIGNUP", default="open")
-KEYSERVICE_SIGNUP_DOMAINS = [
-    d.lower().lstrip("@") for d in env.list("KEYSERVICE_SIGNUP_DOMAINS", default=[])
-]
+try:
+    KEYSERVICE_SIGNUP_DOMAINS = [
+        email_domain_canonical(d.strip().lstrip("@"))
+        for d in env.list("KEYSERVICE_SIGNUP_DOMAINS", default=[])
+    ]
+except UnusableEmailAddress as exc:
+    raise ImproperlyConfigured(f"KEYSERVICE_SIGNUP_DOMAINS: {exc}") from None
 if KEYSERVICE_SIGNUP not in ("open", "invite-only"):
     raise ImproperlyConfigured('KEYSERVICE_SIGNUP must be "open" or "invite-only".')
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models.functions import Lower
 
+from accounts.addresses import UnusableEmailAddress, email_canonical, email_canonical_or_none
 from accounts.models import User
 from core.ids import is_public_id
 from projects.models import Project
@@ -73,10 +73,10 @@ class _Entry:
             return None
         try:
             validate_email(value)
-        except ValidationError:
+            return email_canonical(value)  # how it is stored and compared (accounts.addresses)
+        except (ValidationError, UnusableEmailAddress):
             self.fail(key, f'invalid email address "{value}"')
             return None
-        return value.lower()
 
     def public_id(self, key: str) -> str | None:
         if key not in self.raw:
@@ -120,8 +120,8 @@ class _MembershipRow:
 
 
 def user_map_by_email(emails: set[str]) -> dict[str, User]:
-    users = User.objects.annotate(email_ci=Lower("email")).filter(email_ci__in=emails)
-    return {user.email_ci: user for user in users}
+    """The users known by these canonical addresses (stored canonical: compared exactly)."""
+    return {user.email: user for user in User.objects.filter(email__in=emails)}
 
 
 def _check_users(items: list, problems: list[str]) -> list[_UserRow]:
@@ -153,7 +153,7 @@ def _check_users(items: list, problems: list[str]) -> list[_UserRow]:
                 f'{where}: "{row.public_id}" differs from the existing userId '
                 f'"{row.existing.public_id}" of "{row.email}"'
             )
-        elif holder is not None and holder.email.lower() != row.email:
+        elif holder is not None and holder.email != row.email:
             problems.append(f'{where}: "{row.public_id}" is already used by "{holder.email}"')
     return rows
 
@@ -180,7 +180,7 @@ def _check_projects(items: list, known: set[str], problems: list[str]) -> list[_
     )
     for row in rows:
         if row.public_id is None:  # no id given: the owner's project of that name, if any
-            same = list(Project.objects.filter(owner__email__iexact=row.owner, name=row.name)[:2])
+            same = list(Project.objects.filter(owner__email=row.owner, name=row.name)[:2])
             row.existing = same[0] if len(same) == 1 else None
             if len(same) > 1:
                 problems.append(
@@ -191,7 +191,7 @@ def _check_projects(items: list, known: set[str], problems: list[str]) -> list[_
         row.existing = in_db.get(row.public_id)
         if row.existing is None and row.name is None:
             problems.append(f"{row.where}.name: required for a new project")
-        elif row.existing is not None and row.existing.owner.email.lower() != row.owner:
+        elif row.existing is not None and row.existing.owner.email != row.owner:
             problems.append(
                 f'{row.where}.projectId: "{row.public_id}" is already used by a project '
                 f'of "{row.existing.owner.email}"'
@@ -248,18 +248,18 @@ def directory_check(data: object) -> tuple[list[_UserRow], list[_ProjectRow], li
             sections[name] = []
     users = _check_users(sections["users"], problems)
     referenced = {
-        raw[key].lower()
+        canonical
         for name, keys in (("projects", ("owner",)), ("memberships", ("account", "member")))
         for raw in sections[name]
         if isinstance(raw, dict)
         for key in keys
-        if isinstance(raw.get(key), str)
+        if isinstance(raw.get(key), str) and (canonical := email_canonical_or_none(raw[key]))
     }
     known = {row.email for row in users} | user_map_by_email(referenced).keys()
     projects = _check_projects(sections["projects"], known, problems)
     owners = {(r.public_id or r.existing.public_id): r.owner for r in projects if r.existing}
     owners |= {r.public_id: r.owner for r in projects if r.public_id}
-    in_db = Project.objects.annotate(owner_ci=Lower("owner__email")).filter(
+    in_db = Project.objects.filter(
         public_id__in={
             value
             for raw in sections["memberships"]
@@ -268,7 +268,7 @@ def directory_check(data: object) -> tuple[list[_UserRow], list[_ProjectRow], li
             if is_public_id(value) and value not in owners
         }
     )
-    owners |= dict(in_db.values_list("public_id", "owner_ci"))
+    owners |= dict(in_db.values_list("public_id", "owner__email"))
     memberships = _check_memberships(sections["memberships"], known, owners, problems)
     if problems:
         raise DirectoryError(problems)

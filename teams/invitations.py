@@ -11,6 +11,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.addresses import UnusableEmailAddress, email_canonical, email_canonical_or_none
 from accounts.models import User
 from accounts.selectors import user_address_is_verified
 from audit.models import AuditEvent
@@ -57,6 +58,7 @@ def _expiry() -> datetime:
 class InvitationRefusal(StrEnum):
     """Why an invitation service refused (core.errors.ApplicationError.reason)."""
 
+    INVALID_ADDRESS = "invalid_address"  # no canonical form (accounts.addresses)
     OWN_ADDRESS = "own_address"
     ALREADY_MEMBER = "already_member"
     UNKNOWN_ROLE = "unknown_role"
@@ -110,7 +112,7 @@ def _owner_budget(owner_pk: int) -> None:
 
 def _resend_budget(invitation: Invitation) -> None:
     """Keyed by owner and address, not invitation: revoking and inviting again resets nothing."""
-    ident = f"{invitation.owner_id}:{invitation.email.lower()}"
+    ident = f"{invitation.owner_id}:{invitation.email}"  # stored canonical
     minutes = settings.KEYSERVICE_INVITATION_RESEND_MINUTES
     _limit(
         "invitation_resend_interval",
@@ -135,15 +137,20 @@ def invitation_create(
 ) -> Invitation:
     """Invite `email` into the owner's account and queue the email (sent on commit).
 
-    Raises ApplicationError (InvitationRefusal) for the owner's own address, an existing
-    member, a pending invitation to the same address, an unknown role or another account's
-    project (each naming its field), and LIMIT_REACHED past the owner's daily budget of
-    invitation emails.
+    The address is stored and compared in its canonical form (accounts.addresses): the same
+    address in another ASCII case is the same person, a look-alike another one. Raises
+    ApplicationError (InvitationRefusal) for an address without a canonical form, the owner's
+    own address, an existing member, a pending invitation to the same address, an unknown
+    role or another account's project (each naming its field), and LIMIT_REACHED past the
+    owner's daily budget of invitation emails.
     """
-    email = email.strip().lower()
-    if email == owner.email.lower():
+    try:
+        email = email_canonical(email)
+    except UnusableEmailAddress as exc:
+        raise _refuse(InvitationRefusal.INVALID_ADDRESS, str(exc), "email") from None
+    if email == owner.email:
         raise _refuse(InvitationRefusal.OWN_ADDRESS, "That is your own address.", "email")
-    if Membership.objects.filter(owner=owner, member__email__iexact=email).exists():
+    if Membership.objects.filter(owner=owner, member__email=email).exists():
         raise _refuse(
             InvitationRefusal.ALREADY_MEMBER,
             "That person is already a member of your team.",
@@ -158,7 +165,7 @@ def invitation_create(
     # An expired pending invitation to the same address gives way to the new one.
     Invitation.objects.filter(
         owner=owner,
-        email__iexact=email,
+        email=email,
         state=Invitation.State.PENDING,
         expires_at__lte=timezone.now(),
     ).update(state=Invitation.State.REVOKED, revoked_at=timezone.now())
@@ -263,7 +270,8 @@ _NOT_ACCEPTED = {
 def invitation_accept(*, invitation: Invitation, user: User) -> Acceptance:
     """Turn a pending invitation into a membership for `user` (locks the invitation row).
 
-    Only a user whose verified email matches the invited address exactly may accept.
+    Only a user who verified the invited address may accept: the same canonical form
+    (accounts.addresses), compared exactly, so a look-alike's owner never accepts.
     An existing membership in that account gets the invitation's role and projects.
     """
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -297,7 +305,12 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Acceptance:
 
 
 def invitation_pending_for(*, email: str) -> bool:
-    """Whether anyone invited this address (for invite-only sign-up)."""
-    return Invitation.objects.filter(
-        email__iexact=email, state=Invitation.State.PENDING, expires_at__gt=timezone.now()
-    ).exists()
+    """Whether anyone invited this address, in its canonical form (for invite-only sign-up:
+    a look-alike of an invited address is not invited)."""
+    canonical = email_canonical_or_none(email)
+    return (
+        canonical is not None
+        and Invitation.objects.filter(
+            email=canonical, state=Invitation.State.PENDING, expires_at__gt=timezone.now()
+        ).exists()
+    )

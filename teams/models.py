@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 
+from accounts.addresses import email_canonical, validate_email_canonicalizable
 from core.stamped import StampedManager
 
 
@@ -44,8 +46,9 @@ class Membership(models.Model):
 class Invitation(models.Model):
     """An owner's invitation of an email address, with a role and an access list.
 
-    Pending until accepted by a user whose verified email matches exactly (case-insensitive),
-    revoked by the owner, or expired (`expires_at` passed: derived, not stored).
+    Pending until accepted by a user who verified the same address (its canonical form,
+    accounts.addresses, compared exactly), revoked by the owner, or expired (`expires_at`
+    passed: derived, not stored).
     """
 
     class State(models.TextChoices):
@@ -61,7 +64,8 @@ class Invitation(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations_sent"
     )
-    email = models.EmailField()
+    # Canonical (accounts.addresses), written by teams.invitations.invitation_create.
+    email = models.EmailField(validators=[validate_email_canonicalizable])
     role = models.CharField(max_length=16, choices=Role.choices)
     projects = models.ManyToManyField("projects.Project", blank=True, related_name="invitations")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
@@ -83,12 +87,19 @@ class Invitation(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                "owner",
-                Lower("email"),
+                fields=["owner", "email"],
                 condition=models.Q(state="pending"),
-                name="invitation_one_pending_per_email",
+                name="invitation_one_pending_per_address",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.email} to {self.owner}'s account ({self.state})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Every save stores the address canonical (accounts.addresses), whoever wrote it.
+        Raises UnusableEmailAddress for an address without a canonical form."""
+        fields = kwargs.get("update_fields")
+        if fields is None or "email" in fields:
+            self.email = email_canonical(self.email)
+        super().save(*args, **kwargs)

@@ -166,7 +166,7 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
         context["status"] = "own"
         return render(request, "teams/invitation.html", context)
     if not user_address_is_verified(user=request.user, email=invitation.email):
-        same = request.user.email.lower() == invitation.email.lower()
+        same = request.user.email == invitation.email  # both stored canonical
         context["status"] = "unverified" if same else "email_mismatch"
         return render(request, "teams/invitation.html", context, status=403)
     if request.method == "POST":

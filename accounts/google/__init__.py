@@ -23,6 +23,8 @@ from allauth.socialaccount.providers.google import views as google_views
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 
+from accounts.addresses import email_canonical_or_none
+
 # The only algorithm Google signs id_tokens with; a token claiming another one is refused
 # before any key is looked up (no "none", no HS256-with-the-public-key confusion).
 GOOGLE_SIGNING_ALGORITHM = "RS256"
@@ -75,6 +77,24 @@ class GoogleOAuth2Adapter(google_views.GoogleOAuth2Adapter):
 class GoogleProvider(google_provider.GoogleProvider):
     oauth2_adapter_class = GoogleOAuth2Adapter
     package = "accounts.google"  # allauth includes `accounts.google.urls`
+
+    # The address Google vouches for becomes its canonical form (accounts.addresses) here,
+    # before allauth sees it: allauth lowercases with str.lower(), which would turn a Kelvin
+    # sign K into the ASCII k. An address without a canonical form is dropped, so the
+    # sign-in has no verified address and accounts.adapters refuses it.
+
+    def extract_common_fields(self, data):
+        fields = super().extract_common_fields(data)
+        fields["email"] = email_canonical_or_none(fields.get("email"))
+        return fields
+
+    def extract_email_addresses(self, data):
+        addresses = []
+        for address in super().extract_email_addresses(data):
+            address.email = email_canonical_or_none(address.email)
+            if address.email is not None:
+                addresses.append(address)
+        return addresses
 
     def verify_token(self, request, token):
         """Sign-in with a Google-issued id_token posted by the browser (One Tap): the

@@ -157,8 +157,9 @@ def _check_upgraded(rows: dict) -> None:
     )
     pk, access = rows["invitation"]
     invitation = Invitation.objects.get(pk=pk)
+    # teams 0004: the address in its canonical form (accounts.addresses).
     assert (invitation.email, invitation.state, invitation.sent_count) == (
-        "New@Example.com",
+        "new@example.com",
         "pending",
         1,
     )

@@ -132,3 +132,37 @@ def test_a_client_prefix_or_report_batch_out_of_range_refuses_to_start_naming_it
     result = run_check(**{variable: value})
     assert result.returncode != 0
     assert variable in result.stderr
+
+
+def test_a_sign_up_domain_idna_cannot_encode_stops_the_start_naming_the_variable():
+    result = run_check(KEYSERVICE_SIGNUP_DOMAINS="example.com,exa_mple.com")
+    assert result.returncode == 2
+    assert "KEYSERVICE_SIGNUP_DOMAINS" in result.stderr and "exa_mple.com" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_sign_up_domains_are_read_in_their_canonical_form():
+    """Compared with the domain of a canonical address (accounts.addresses): A-labels."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KEYSERVICE_"))}
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.KEYSERVICE_SIGNUP_DOMAINS)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={
+            **env,
+            "KEYSERVICE_ENV_FILE": "",
+            "DJANGO_DEBUG": "true",
+            "DJANGO_SETTINGS_MODULE": "keyservice.settings",
+            "DATABASE_URL": UNUSED_DATABASE,
+            "KEYSERVICE_SIGNUP_DOMAINS": "Example.COM, @münchen.de,gmaıl.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "['example.com', 'xn--mnchen-3ya.de', 'xn--gmal-nza.com']", (
+        result.stderr
+    )

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from allauth.account.models import EmailAddress
 
+from accounts.addresses import email_canonical
 from accounts.models import User
 
 
 def verify(user: User, email: str | None = None) -> User:
-    """Record `email` (default: user.email) as a verified address of `user`."""
+    """Record `email` (default: user.email) as a verified address of `user`, stored canonical
+    as every address row is (accounts.addresses)."""
     EmailAddress.objects.update_or_create(
         user=user,
-        email=(email or user.email).lower(),
+        email=email_canonical(email or user.email),
         defaults={"verified": True, "primary": email is None or email == user.email},
     )
     return user
