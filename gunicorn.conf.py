@@ -14,6 +14,26 @@ if _env_file and Path(_env_file).is_file():
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "3"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+
+# The worker model (docs/deployment.md, "A slow client holds no worker"): gevent. A worker
+# serves each connection in a greenlet of its own, and a greenlet waiting for a client's next
+# bytes (an unfinished header block, a body sent slowly) yields the process to the others,
+# so a client's pace never holds a worker. gunicorn's own parser, header policy and access
+# log are the same as the sync worker's. `sync` (one connection per process at a time: three
+# slow clients stop the service) remains for comparison only (bench/worker_models.py).
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+# Connections one worker holds open at once (gevent); past it, new ones wait in the backlog.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
+# Seconds a kept-alive connection may stay idle. The gevent worker also reads each request
+# line and header block under this timeout: a client that has not sent them in full by then
+# is disconnected. Longer than the proxy's upstream keepalive (deploy/Caddyfile), so the
+# proxy always closes an idle connection first and never sends on one gunicorn just closed.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+if worker_class == "gevent":
+    # A greenlet would otherwise hold a PostgreSQL connection of its own, as many as there
+    # are concurrent requests: each worker shares a pool instead (KEYSERVICE_DB_POOL_SIZE,
+    # keyservice/settings.py; read by Django in the worker, after the fork).
+    os.environ.setdefault("KEYSERVICE_DB_POOL_SIZE", "4")
 accesslog = "-"
 # %(U)s is the path without the query string: GET requests of the public API carry
 # `apikey` in the query, which must never reach a log line.

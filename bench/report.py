@@ -258,6 +258,21 @@ def ceiling_section(r: dict) -> str:
     return "\n".join(lines)
 
 
+WORKER_MODEL_TABLE = "\n".join(
+    [
+        "| target | sync req/s | gevent req/s | gevent ÷ sync per rou"
+        "nd | median | CPU µs/request sync → gevent | p99 ms sync → gevent |",
+        "| --- | ---: | ---: | --- | ---: | --- | --- |",
+        "| verify (kept-alive connections, as the proxy keeps them) |"
+        " 1192 | 1252 | 0.54, 1.02, 1.17, 1.03, 1.28 | **1.03** | 648 → 648 | 34.9 → 159.6 |",
+        "| verify, `Connection: close` (a new connection per request)"
+        " | 1079 | 755 | 0.68, 0.58, 0.76, 0.75, 0.51 | **0.68** | 641 → 928 | 36.6 → 54.5 |",
+        "| verify, `KEYSERVICE_VERIFY_CACHE=false` (a query per reque"
+        "st) | 296 | 293 | 0.99, 1.58, 0.65, 1.31, 0.38 | **0.99** | 1239 → 1627 | 143.4 → 448.9 |",
+    ]
+)  # python -m bench.worker_models, 2026-12-07 (docs/performance.md, "Worker model")
+
+
 def render(r: dict) -> str:
     m = r["machine"]
     s = r["small_summary"]
@@ -297,7 +312,7 @@ def render(r: dict) -> str:
     w("## Method\n")
     w(
         f"- The service: `gunicorn -c gunicorn.conf.py keyservice.wsgi` (the repository's file: "
-        f"sync workers, `GUNICORN_WORKERS` default 3, access log on) with `bench.settings` = "
+        f"gevent workers, `GUNICORN_WORKERS` default 3, access log on) with `bench.settings` = "
         "`keyservice.settings` with DEBUG off, PostgreSQL, `CONN_MAX_AGE=60`, Redis as cache "
         "and broker, the full middleware stack; plus the bench-only app (plain, DRF and peer "
         "views under `/bench/`) and the upload throttle raised so a load run measures the "
@@ -551,9 +566,41 @@ Reading them:
   owner/member); {r["large"] // r["small"]}× more keys gave
   {_f(r.get("scale_ratio", {}).get("verify_read", 0))}× the verify throughput in the same
   rounds.
-- **gunicorn**: sync workers close the connection after each response (no keep-alive); the
-  bare projects run under the same gunicorn.conf.py, so the ratios compare Django stacks,
-  not servers.
+- **gunicorn**: gevent workers keep a connection alive between requests (wrk reuses its
+  eight); the bare projects run under the same gunicorn.conf.py, so the ratios compare
+  Django stacks, not servers.
+
+## Worker model
+
+gunicorn runs gevent workers since issue 22 (a slow client holds a greenlet, never a worker:
+[deployment.md](deployment.md#a-slow-client-holds-no-worker)). Measured apart from `make
+bench` by `python -m bench.worker_models` (bench/worker_models.py): a `sync` and a `gevent`
+server side by side, each `gunicorn -c gunicorn.conf.py` with 2 workers on a loopback port,
+production settings and one seeded key, `wrk -t1 -c8`, 5 rounds of 4 s, targets and servers
+shuffled in each round. CPU is the gunicorn processes' own (user + system, from /proc) per
+request: on this shared machine it moves far less than req/s. Run of 2026-12-07:
+
+{WORKER_MODEL_TABLE}
+
+- **Verify, the hot path**: the same CPU per request and the same throughput (1.03×). The
+  sync worker closes every connection after its answer; gevent keeps it, which pays for its
+  greenlet switches and Python-level socket calls.
+- **A new connection per request** costs gevent about 280 µs more CPU (0.68× the req/s):
+  accepting and ending a connection goes through gevent's hub. Behind Caddy the connections
+  to gunicorn are kept alive (2 s), so this is what clients talking to gunicorn directly
+  without keep-alive pay.
+- **A query per request**: the same req/s, about 30% more CPU per request: the pool checks
+  out a connection and runs its health check (an empty query, one round trip) per request,
+  where the sync worker's persistent connection is checked once by the query itself
+  (`core/onerow.py`).
+- **p99**: higher under gevent; a worker takes whichever connections it accepts first and
+  serves them in turn, where the sync worker takes one at a time.
+- Exploration before the choice (same method, 3-5 rounds, this machine): gunicorn's own
+  `asgi` worker with Django's ASGI handler served verify at 0.27× the sync worker (a thread
+  per request, sync-to-async hops); the same worker running the WSGI app through asgiref's
+  `WsgiToAsgi` (one thread per worker, the body read before the app runs) 0.74-0.99× with
+  1.35× the CPU per request; `gthread` reads each request in a thread of its own (a slow
+  client holds the thread), so it was not an answer.
 
 ## Changes made for the hot path
 

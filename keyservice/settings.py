@@ -133,6 +133,19 @@ if DATABASES["default"].get("ENGINE") != "django.db.backends.postgresql":
     )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# gunicorn's gevent workers run many requests at once in one process, each in a greenlet
+# with a connection of its own: there (gunicorn.conf.py sets it) a process shares at most
+# this many connections through psycopg's pool, checked out for a request and given back at
+# its end; a request that finds all in use waits up to KEYSERVICE_DB_POOL_TIMEOUT seconds.
+# 0 (Celery, manage.py): one persistent connection per thread, as DJANGO_CONN_MAX_AGE says.
+KEYSERVICE_DB_POOL_SIZE = env.int("KEYSERVICE_DB_POOL_SIZE", default=0)
+if KEYSERVICE_DB_POOL_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections (Django's rule)
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": KEYSERVICE_DB_POOL_SIZE,
+        "timeout": env.float("KEYSERVICE_DB_POOL_TIMEOUT", default=10.0),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
