@@ -409,6 +409,12 @@ KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS = env.float(
 KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = env.bool("KEYSERVICE_WEBHOOK_ALLOW_PRIVATE", default=False)
 # Pending deliveries overdue by this much are re-enqueued by webhooks.tasks.webhook_sweep.
 KEYSERVICE_WEBHOOK_STALE_SECONDS = env.int("KEYSERVICE_WEBHOOK_STALE_SECONDS", default=120)
+# After a secret rotation, deliveries are signed with the new and the previous secret (two
+# `v1=`) for this many seconds, then with the new one only (the previous one is dropped by the
+# sweep). 0: the new one only, at once.
+KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS = env.int(
+    "KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS", default=24 * 3600
+)
 
 # --- Lifecycle events for internal subscribers (lifecycle/, on the webhooks queue) ---------
 # One attempt's wall-clock limit, the attempts in all, and the backoff's base (doubling).
