@@ -1,3 +1,5 @@
+from typing import cast
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -5,9 +7,11 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 from django.shortcuts import render
 
+from accounts.access import user_password_set
 from accounts.hooks import address_invited
 from accounts.models import User
 from accounts.selectors import user_get_by_email
@@ -39,6 +43,18 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def clean_email(self, email: str) -> str:
         return super().clean_email(email).lower()
+
+    def set_password(self, user: AbstractBaseUser, password: str) -> None:
+        """allauth's password change, set and reset pages: through user_password_set (audited;
+        every other session of the account ends, the page's own stays signed in)."""
+        holder = cast(User, user)  # AUTH_USER_MODEL
+        user_password_set(
+            user=holder,
+            password=password,
+            actor=holder,
+            reason="by its holder (password change or reset)",
+            request=self.request,
+        )
 
     def add_message(self, request: HttpRequest, level: int, message_template=None, *a, **kw):
         # During a sign-up, accounts.signup_form adds "Confirmation email sent" exactly once,

@@ -196,6 +196,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+# Disconnecting a sign-in identity is audited and ends the other sessions (accounts.access).
+SOCIALACCOUNT_FORMS = {"disconnect": "accounts.disconnect_form.IdentityDisconnectForm"}
 # Without password sign-in, allauth offers only third-party (Google) sign-in.
 SOCIALACCOUNT_ONLY = not KEYSERVICE_PASSWORD_LOGIN
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
