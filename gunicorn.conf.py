@@ -96,8 +96,10 @@ logconfig_dict = {
 # Prometheus (core.metrics): every worker counts into files under PROMETHEUS_MULTIPROC_DIR,
 # which /metrics adds up. Set here, in the master, before any worker imports
 # prometheus_client; unset, a private directory is made for this server and removed when it
-# exits. Either way it is emptied of older runs' files at start, and a dead worker's live
-# gauges are dropped (child_exit), so a scrape never counts a worker twice or a stale one.
+# exits. Either way it is emptied of older runs' files at start. A worker that exits (killed,
+# timed out, recycled) has its counts folded into archive files and its files removed
+# (child_exit, core.metrics_archive): totals never go backwards, and the directory holds the
+# live workers' files and one archive per kind, however many workers came and went.
 _metrics_dir_made = False
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     import tempfile
@@ -111,16 +113,17 @@ def _metrics_dir() -> Path:
 
 
 def on_starting(server) -> None:
+    from core.metrics_archive import metrics_dir_clear
+
     directory = _metrics_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in directory.glob("*.db"):  # only prometheus_client's files, nothing else
-        stale.unlink(missing_ok=True)
+    metrics_dir_clear(str(directory))  # only prometheus_client's files and ours, nothing else
 
 
 def child_exit(server, worker) -> None:
-    from prometheus_client import multiprocess
+    from core.metrics_archive import metrics_process_archive
 
-    multiprocess.mark_process_dead(worker.pid, str(_metrics_dir()))
+    metrics_process_archive(directory=str(_metrics_dir()), pid=worker.pid)
 
 
 def on_exit(server) -> None:

@@ -1,3 +1,5 @@
+from typing import cast
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.models import EmailAddress
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -5,10 +7,12 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.shortcuts import render
 
+from accounts.access import user_password_set
 from accounts.addresses import (
     UnusableEmailAddress,
     email_canonical,
@@ -67,6 +71,18 @@ class AccountAdapter(DefaultAccountAdapter):
         if not identity:
             raise PermissionDenied("Unable to determine client IP address")
         return identity
+
+    def set_password(self, user: AbstractBaseUser, password: str) -> None:
+        """allauth's password change, set and reset pages: through user_password_set (audited;
+        every other session of the account ends, the page's own stays signed in)."""
+        holder = cast(User, user)  # AUTH_USER_MODEL
+        user_password_set(
+            user=holder,
+            password=password,
+            actor=holder,
+            reason="by its holder (password change or reset)",
+            request=self.request,
+        )
 
     def add_message(self, request: HttpRequest, level: int, message_template=None, *a, **kw):
         # During a sign-up, accounts.signup_form adds "Confirmation email sent" exactly once,

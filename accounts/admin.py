@@ -1,3 +1,4 @@
+from contextvars import ContextVar
 from typing import cast
 
 from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
@@ -9,10 +10,15 @@ from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AdminUserCreationForm,
+    UserChangeForm,
+)
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
+from accounts.access import user_identity_disconnect, user_password_set
 from accounts.addresses import UnusableEmailAddress, email_canonical
 from accounts.models import User
 from accounts.selectors import user_email_held_elsewhere
@@ -60,10 +66,38 @@ class UserAdminCreationForm(AdminUserCreationForm):
         return admin_email_clean(self.cleaned_data.get("email"), user_pk=None)
 
 
+# The request of the admin's "change password" view being served (UserAdmin
+# .user_change_password sets it; OperatorPasswordChangeForm, which Django's view builds, reads
+# its operator). A context variable: one admin instance serves every thread.
+_password_change_request: ContextVar[HttpRequest | None] = ContextVar(
+    "password_change_request", default=None
+)
+
+
+class OperatorPasswordChangeForm(AdminPasswordChangeForm):
+    """An operator sets a user's password, or disables password sign-in, through
+    user_password_set: audited with the operator as actor, and every session of the user ends
+    (the operator's own stays when they change their own)."""
+
+    def set_password_and_save(self, user: User, commit: bool = True, **kwargs) -> User:
+        request = _password_change_request.get()
+        operator = getattr(request, "user", None)
+        usable = self.cleaned_data["set_usable_password"]
+        user_password_set(
+            user=user,
+            password=self.cleaned_data["password1"] if usable else None,
+            actor=operator if isinstance(operator, User) else None,
+            reason="by an operator in the admin",
+            request=request,
+        )
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     form = UserAdminChangeForm
     add_form = UserAdminCreationForm
+    change_password_form = OperatorPasswordChangeForm
     ordering = ["email"]
     list_display = ["email", "name", "public_id", "is_active", "is_staff", "date_joined"]
     search_fields = ["email", "name", "public_id"]
@@ -97,6 +131,16 @@ class UserAdmin(BaseUserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        token = _password_change_request.set(request)
+        try:
+            with transaction.atomic():
+                return super().user_change_password(request, id, form_url)
+        finally:
+            _password_change_request.reset(token)
+
     def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
         if not change:
             super().save_model(request, obj, form, change)
@@ -111,7 +155,7 @@ class UserAdmin(BaseUserAdmin):
         obj.email, obj.is_active = User.objects.values_list("email", "is_active").get(pk=obj.pk)
         super().save_model(request, obj, form, change)
         if "is_active" in form.changed_data:
-            user_active_set(user=obj, active=new_active, actor=actor)
+            user_active_set(user=obj, active=new_active, actor=actor, reason="in the admin")
         if "email" in form.changed_data:
             user_email_change(user=obj, email=new_email, actor=actor, request=request)
 
@@ -178,7 +222,18 @@ class EmailAddressAdmin(SuperuserWritesAdmin, AllauthEmailAddressAdmin):
 
 
 class SocialAccountAdmin(SuperuserWritesAdmin, AllauthSocialAccountAdmin):
-    pass
+    """Deleting a sign-in identity disconnects it through user_identity_disconnect: audited
+    with the operator as actor, and the user's other sessions end."""
+
+    def delete_model(self, request: HttpRequest, obj: SocialAccount) -> None:
+        user_identity_disconnect(account=obj, actor=cast(User, request.user), request=request)
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
+        with transaction.atomic():
+            for account in queryset.select_related("user"):
+                user_identity_disconnect(
+                    account=account, actor=cast(User, request.user), request=request
+                )
 
 
 class SocialTokenAdmin(SuperuserWritesAdmin, AllauthSocialTokenAdmin):

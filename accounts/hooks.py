@@ -32,13 +32,18 @@ if TYPE_CHECKING:
 
 
 class IdentityEvent(StrEnum):
-    """The identity changes accounts records (their values are apikeys' KeyEvent kinds)."""
+    """The identity changes accounts records (their values are apikeys' KeyEvent kinds):
+    every change of who can sign in to an account, or how."""
 
     EMAIL_CHANGED = "email_changed"
     IDENTITY_MERGED = "identity_merged"
     SOCIAL_DETACHED = "social_detached"
+    IDENTITY_DISCONNECTED = "identity_disconnected"
     SESSIONS_ENDED = "sessions_ended"
     UNPROVEN_REMOVED = "unproven_removed"
+    DEACTIVATED = "user_deactivated"
+    REACTIVATED = "user_reactivated"
+    PASSWORD_SET = "password_set"  # noqa: S105  (an event kind, not a password)
 
 
 class AddressInvited(Protocol):

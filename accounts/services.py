@@ -5,17 +5,19 @@ from __future__ import annotations
 from enum import StrEnum
 
 from allauth.account.models import EmailAddress
-from allauth.socialaccount.models import SocialAccount
-from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 
+from accounts.access import (
+    user_access_end,
+    user_password_set,
+    user_password_wipe,
+    user_sessions_end,
+)
 from accounts.addresses import UnusableEmailAddress, email_canonical
 from accounts.hooks import (
     IdentityEvent,
     identity_event_record,
-    user_access_ended,
     user_deactivated,
     user_holds_anything,
 )
@@ -47,9 +49,9 @@ def user_create_or_update(
 ) -> tuple[User, bool, bool]:
     """Create a user (keeping a given userId) or update `user`'s email, name, password.
 
-    Returns (user, created, changed). A password is re-hashed only when it differs. A new
-    address (another canonical form: accounts.addresses) goes through user_email_change (the
-    old holder's access ends).
+    Returns (user, created, changed). A password is re-hashed only when it differs, through
+    user_password_set (audited; the account's sessions end). A new address (another canonical
+    form: accounts.addresses) goes through user_email_change (the old holder's access ends).
     """
     if user is None:
         extra = {"public_id": public_id} if public_id else {}
@@ -58,6 +60,12 @@ def user_create_or_update(
         # that, so a later Google sign-in as the same address joins this account (and keeps
         # its password) instead of being treated as an unproven claim.
         user_vouched_address_record(user=user)
+        if password is not None:
+            identity_event_record(
+                kind=IdentityEvent.PASSWORD_SET,
+                user=user,
+                detail="password set by the directory import (new account)",
+            )
         return user, True, True
     changed = []
     if user.email != email_canonical(email):
@@ -65,16 +73,15 @@ def user_create_or_update(
         # file gives is then the new holder's.
         user_email_change(user=user, email=email, actor=None, reason="directory import")
         changed.append("email")
-    fields = []
     if name is not None and user.name != name:
         user.name = name
-        fields.append("name")
+        user.save(update_fields=["name"])
+        changed.append("name")
     if password is not None and not user.check_password(password):
-        user.set_password(password)
-        fields.append("password")
-    if fields:
-        user.save(update_fields=fields)
-    return user, False, bool(changed or fields)
+        # An operator's new password: audited, and every session of the account ends.
+        user_password_set(user=user, password=password, actor=None, reason="directory import")
+        changed.append("password")
+    return user, False, bool(changed)
 
 
 def user_vouched_address_record(*, user: User) -> EmailAddress:
@@ -155,69 +162,6 @@ def user_email_change(
     return user
 
 
-def user_password_wipe(*, user: User) -> bool:
-    """Make the password of `user` unusable (the rightful holder sets one through password
-    reset). Returns False when it already was. Callers record it in their audit event."""
-    if not user.has_usable_password():
-        return False
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
-    return True
-
-
-def user_sessions_end(*, user: User, request: HttpRequest | None = None) -> None:
-    """End every session of `user` at once (their session auth hash changes); the session of
-    `request`, when it is this user's, stays signed in."""
-    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-    epoch, password = User.objects.values_list("session_epoch", "password").get(pk=user.pk)
-    user.session_epoch, user.password = epoch, password
-    current = getattr(request, "user", None) if request is not None else None
-    if (
-        request is not None
-        and current is not None
-        and current.is_authenticated
-        and current.pk == user.pk
-    ):
-        current.session_epoch, current.password = epoch, password
-        update_session_auth_hash(request, current)
-
-
-def user_access_end(
-    *,
-    user: User,
-    because: str,
-    actor: User | None = None,
-    keep_identity: tuple[str, str] | None = None,
-    request: HttpRequest | None = None,
-) -> None:
-    """Everything a previous holder of `user`'s access may have kept stops working: the
-    active API key is revoked, every session ends (but `request`'s own, when it is this
-    user's), every sign-in identity but `keep_identity` (provider, uid) is detached. Each
-    step is audited, with `because` as the reason. The caller wipes the password first
-    (user_password_wipe) and runs this inside its transaction. The key is revoked first, by
-    the apps' ACCESS_END hooks (accounts.hooks)."""
-    user_access_ended(user=user, actor=actor, because=because)
-    user_sessions_end(user=user, request=request)
-    kept = request is not None and getattr(request.user, "pk", None) == user.pk
-    identity_event_record(
-        kind=IdentityEvent.SESSIONS_ENDED,
-        user=user,
-        actor=actor,
-        detail=f"all {'other ' if kept else ''}sessions: {because}",
-    )
-    others = SocialAccount.objects.filter(user=user)
-    if keep_identity is not None:
-        others = others.exclude(provider=keep_identity[0], uid=keep_identity[1])
-    for other in others:
-        identity_event_record(
-            kind=IdentityEvent.SOCIAL_DETACHED,
-            user=user,
-            actor=actor,
-            detail=f"{other.provider} identity {other.uid} detached: {because}",
-        )
-    others.delete()
-
-
 @transaction.atomic
 def user_identity_merge(
     *, user: User, provider: str, uid: str, request: HttpRequest | None = None
@@ -246,18 +190,31 @@ def user_identity_merge(
 
 
 @transaction.atomic
-def user_active_set(*, user: User, active: bool, actor: User | None = None) -> bool:
+def user_active_set(
+    *, user: User, active: bool, actor: User | None = None, reason: str = "by an operator"
+) -> bool:
     """Activate or deactivate `user` (User.is_active); returns False when it already was.
 
     A deactivated account cannot sign in, and its key is an unknown key on the next request
-    (docs/keys.md; the key row is kept, so reactivating brings it back). Deactivating tells the
-    apps (accounts.hooks.USER_DEACTIVATED: lifecycle's `user.deactivated`) in this
-    transaction."""
+    (docs/keys.md; the key row is kept, so reactivating brings it back). Deactivating ends
+    every session of the account (user_sessions_end: they stay ended after a reactivation,
+    which needs a new sign-in) and tells the apps (accounts.hooks.USER_DEACTIVATED:
+    lifecycle's `user.deactivated`). Either change is recorded (`user_deactivated`,
+    `user_reactivated`, by `actor`, `reason` saying how), all in this transaction."""
     updated = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
     user.is_active = active
-    if updated and not active:
+    if not updated:
+        return False
+    identity_event_record(
+        kind=IdentityEvent.REACTIVATED if active else IdentityEvent.DEACTIVATED,
+        user=user,
+        actor=actor,
+        detail=f"account {'reactivated' if active else 'deactivated'} {reason}",
+    )
+    if not active:
+        user_sessions_end(user=user, because="account deactivated", actor=actor)
         user_deactivated(user=user, actor=actor, deleted=False)
-    return bool(updated)
+    return True
 
 
 @transaction.atomic

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 # Shown, and read-only. A tuple: the stubs type `fields` and `readonly_fields` as different
 # lists, which only a tuple (covariant) satisfies both.
 API_KEY_FIELDS = ("hint", "user", "kek_id", "created_at", "expires_at", "revoked_at")
+VIA_ADMIN = "admin"  # how the admin's writes name themselves in the audit trail
 
 
 @admin.register(ApiKey)
@@ -67,10 +68,19 @@ class ApiKeyAdmin(RevokePermissionMixin, ReadOnlyAdmin):
 
 @admin.register(KeyEvent)
 class KeyEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "user_email", "user_public_id", "key", "actor", "detail"]
+    list_display = [
+        "created_at",
+        "kind",
+        "user_email",
+        "user_public_id",
+        "key",
+        "service_token",
+        "actor",
+        "detail",
+    ]
     list_filter = ["kind"]
     search_fields = ["user_email", "user_public_id", "user__email", "detail"]
-    list_select_related = ["user", "key", "actor"]
+    list_select_related = ["user", "key", "service_token", "actor"]
     date_hierarchy = "created_at"
 
 
@@ -145,10 +155,15 @@ class ServiceTokenAdmin(RevokePermissionMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ServiceToken, form, change: bool) -> None:
         scopes = form.cleaned_data.get("scope_choices") or None
+        operator = cast(User, request.user)  # the admin serves signed-in staff only
         if change:
-            service_token_set_scopes(service_token=obj, scopes=scopes or DEFAULT_SCOPES)
+            service_token_set_scopes(
+                service_token=obj, scopes=scopes or DEFAULT_SCOPES, actor=operator, via=VIA_ADMIN
+            )
             return
-        issued = service_token_create(name=form.cleaned_data["name"], scopes=scopes)
+        issued = service_token_create(
+            name=form.cleaned_data["name"], scopes=scopes, actor=operator, via=VIA_ADMIN
+        )
         obj.pk, obj.hint = issued.service_token.pk, issued.service_token.hint
         # Handed to response_add on the same request; HttpRequest does not declare it.
         request._issued_service_token = issued.plaintext  # type: ignore[attr-defined]
@@ -173,5 +188,8 @@ class ServiceTokenAdmin(RevokePermissionMixin, admin.ModelAdmin):
     @admin.action(description="Revoke selected tokens", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset) -> None:
         self.revoke_allowed(request)  # apikeys.revoke_servicetoken, not just viewing
-        count = sum(service_token_revoke(service_token=t) for t in queryset)
+        operator = cast(User, request.user)
+        count = sum(
+            service_token_revoke(service_token=t, actor=operator, via=VIA_ADMIN) for t in queryset
+        )
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

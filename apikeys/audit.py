@@ -1,13 +1,14 @@
 """The one way audit events are made: each carries a snapshot of whom it is about.
 
 KeyEvent.user empties when the user is deleted; `user_email` and `user_public_id` keep who
-it was. Every writer of KeyEvent rows goes through `keyevent_new` / `keyevent_create`.
+it was. Every writer of KeyEvent rows goes through `keyevent_new` / `keyevent_create`, or
+`keyevent_token_create` for a service token's (the token's name and hint in `detail`).
 """
 
 from __future__ import annotations
 
 from accounts.models import User
-from apikeys.models import ApiKey, KeyEvent
+from apikeys.models import ApiKey, KeyEvent, ServiceToken
 
 
 def keyevent_new(
@@ -43,3 +44,16 @@ def keyevent_create(
     event = keyevent_new(kind=kind, user=user, key=key, actor=actor, detail=detail)
     event.save()
     return event
+
+
+def keyevent_token_create(
+    *, kind: str, service_token: ServiceToken, actor: User | None, detail: str
+) -> KeyEvent:
+    """Record `kind` about `service_token` (no user: a token belongs to no account), by `actor`
+    (an operator; None: the system, e.g. a management command)."""
+    return KeyEvent.objects.create(
+        kind=kind,
+        service_token=service_token,
+        actor=actor,
+        detail=f"{service_token.name} ({service_token.hint}): {detail}"[:255],
+    )

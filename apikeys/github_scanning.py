@@ -7,10 +7,12 @@ the DER signature in base64. GitHub publishes its keys as JSON (`{"public_keys":
 
 No network call per request: the keys are kept in this process and, shared by every process,
 in the cache (Redis) for KEYSERVICE_GITHUB_KEYS_CACHE_SECONDS. A key id that is not among them
-(GitHub rotated its key) fetches the list again, at most once per
-KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS across all processes (core.ratelimit) and in each
-process (so a down cache, where the limit fails open, still cannot turn random key ids into a
-fetch per request). A fetch that fails keeps the keys already known.
+(GitHub rotated its key) fetches the list again. Every fetch — the first, one when the copy
+expired, one for an unknown key id, one after a failed or empty answer — passes one gate
+(`_fetch_allowed`): at most once per KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS across all
+processes (core.ratelimit) and in each process (so a down cache, where the limit fails open,
+still cannot turn requests into a fetch each). A fetch that fails, or answers no usable key,
+keeps the keys already known and is never cached.
 
 The URL is an operator's setting, not user input, so the webhooks' SSRF guard
 (webhooks/ssrf.py, for customers' URLs) does not apply; it is fetched with `requests`, a
@@ -57,7 +59,7 @@ class KeysUnavailable(Exception):
 class _KeySet:
     pems: dict[str, str] = field(default_factory=dict)  # key id → PEM
     loaded_at: float = 0.0  # monotonic; 0: never
-    # monotonic time of this process's last refresh for an unknown key id or failed fetch
+    # monotonic time of this process's last fetch (of any kind, whatever it answered)
     refreshed_at: float = 0.0
     keys: dict[str, ec.EllipticCurvePublicKey] = field(default_factory=dict)
 
@@ -93,14 +95,14 @@ def _public_key(key_id: str) -> ec.EllipticCurvePublicKey | None:
         age = time.monotonic() - keyset.loaded_at
         if not keyset.loaded_at or age > settings.KEYSERVICE_GITHUB_KEYS_CACHE_SECONDS:
             # This process's copy expired (or there is none): another process may have
-            # fetched them meanwhile; else fetch (after a failed fetch, once per interval).
+            # fetched them meanwhile; else fetch, within the limit (the expired keys, if any,
+            # stay in use until a fetch brings others).
             shared = cache.get(_CACHE_KEY + url)
             if isinstance(shared, dict) and shared:
                 _install(keyset, shared)
-            elif not _recently(keyset.refreshed_at):
+            elif _fetch_allowed(url, keyset):
                 _fetch_into(url, keyset)
-        if key_id not in keyset.keys and _may_refresh(url, keyset):
-            keyset.refreshed_at = time.monotonic()
+        if key_id not in keyset.keys and _fetch_allowed(url, keyset):
             _fetch_into(url, keyset)  # GitHub may have rotated its key
         if not keyset.keys:
             raise KeysUnavailable(f"no GitHub public keys from {url}")
@@ -112,14 +114,18 @@ def _recently(moment: float) -> bool:
     return bool(moment) and time.monotonic() - moment < interval
 
 
-def _may_refresh(url: str, keyset: _KeySet) -> bool:
-    """A key id not among the keys may fetch them again: once per refresh interval, in this
-    process and (core.ratelimit) across processes."""
+def _fetch_allowed(url: str, keyset: _KeySet) -> bool:
+    """Whether this process may fetch GitHub's keys now: once per refresh interval, in this
+    process and (core.ratelimit) across processes, whatever the fetch is for and whatever
+    the previous one answered. An allowed fetch takes the interval at once."""
     if _recently(keyset.refreshed_at):
         return False
     interval = max(1, int(settings.KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS))
     rate = Rate(count=1, seconds=interval)
-    return ratelimit_hit(scope="github_keys_refresh", ident=url, rate=rate).allowed
+    if not ratelimit_hit(scope="github_keys_refresh", ident=url, rate=rate).allowed:
+        return False
+    keyset.refreshed_at = time.monotonic()
+    return True
 
 
 def _fetch_into(url: str, keyset: _KeySet) -> None:
@@ -127,13 +133,15 @@ def _fetch_into(url: str, keyset: _KeySet) -> None:
         pems = github_keys_fetch(url=url)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
         logger.warning("GitHub public keys not fetched from %s: %s", url, exc)
-        keyset.refreshed_at = time.monotonic()
         return
-    _install(keyset, pems)
-    cache.set(_CACHE_KEY + url, pems, timeout=settings.KEYSERVICE_GITHUB_KEYS_CACHE_SECONDS)
+    if not _install(keyset, pems):
+        logger.warning("GitHub published no usable public key at %s: the known ones kept", url)
+        return
+    cache.set(_CACHE_KEY + url, keyset.pems, timeout=settings.KEYSERVICE_GITHUB_KEYS_CACHE_SECONDS)
 
 
-def _install(keyset: _KeySet, pems: dict[str, str]) -> None:
+def _install(keyset: _KeySet, pems: dict[str, str]) -> bool:
+    """Use the usable keys of `pems`; False (the known keys kept) when there is none."""
     keys: dict[str, ec.EllipticCurvePublicKey] = {}
     for key_id, pem in pems.items():
         try:
@@ -145,10 +153,12 @@ def _install(keyset: _KeySet, pems: dict[str, str]) -> None:
             logger.warning("GitHub public key %s is not an ECDSA P-256 key: ignored", key_id)
             continue
         keys[key_id] = key
-    if keys:
-        keyset.pems = {k: pems[k] for k in keys}
-        keyset.keys = keys
-        keyset.loaded_at = time.monotonic()
+    if not keys:
+        return False
+    keyset.pems = {k: pems[k] for k in keys}
+    keyset.keys = keys
+    keyset.loaded_at = time.monotonic()
+    return True
 
 
 def github_keys_fetch(*, url: str) -> dict[str, str]:

@@ -93,11 +93,18 @@ class ApiKey(models.Model):
 
 
 class KeyEvent(models.Model):
-    """Audit trail of key and identity events. Never holds a key, only references and hints.
+    """Audit trail of key, identity and service token events. Never holds a key or a token,
+    only references and hints.
+
+    Key and identity events are about a person (`user`): every change of who can sign in to
+    an account or use its key. The owner's trail shows the owner's and their members' (for
+    the time they were members, dashboard.selectors). Service token events are about a token
+    (`service_token`) that belongs to no account: operators see them in the admin.
 
     Rows outlive what they describe: deleting a user empties `user` but keeps the snapshot of
     who it was (`user_email`, `user_public_id`, filled when the event is recorded, see
-    apikeys.audit). Create events only through apikeys.audit.
+    apikeys.audit); a token's name and hint are in `detail`. Create events only through
+    apikeys.audit.
     """
 
     class Kind(models.TextChoices):
@@ -108,12 +115,20 @@ class KeyEvent(models.Model):
         EMAIL_SKIPPED = "email_skipped", "Email skipped (key rotated before sending)"
         LEAK_REVOKED = "leak_revoked", "Revoked: reported leaked"
         EXPIRED = "expired", "Expired"
-        # Identity changes (accounts.services)
+        # Identity changes (accounts.services, accounts.access: accounts.hooks.IdentityEvent)
         EMAIL_CHANGED = "email_changed", "Email address changed"
         IDENTITY_MERGED = "identity_merged", "Sign-in identity joined an existing account"
         SOCIAL_DETACHED = "social_detached", "Other sign-in identity detached"
-        SESSIONS_ENDED = "sessions_ended", "Other sessions ended"
+        IDENTITY_DISCONNECTED = "identity_disconnected", "Sign-in identity disconnected"
+        SESSIONS_ENDED = "sessions_ended", "Sessions ended"
         UNPROVEN_REMOVED = "unproven_removed", "Unverified account removed: address proven"
+        USER_DEACTIVATED = "user_deactivated", "Account deactivated"
+        USER_REACTIVATED = "user_reactivated", "Account reactivated"
+        PASSWORD_SET = "password_set", "Password set"
+        # Service tokens (apikeys.services)
+        TOKEN_CREATED = "token_created", "Service token created"
+        TOKEN_SCOPES_CHANGED = "token_scopes_changed", "Service token scopes changed"
+        TOKEN_REVOKED = "token_revoked", "Service token revoked"
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     key = models.ForeignKey(
@@ -137,6 +152,14 @@ class KeyEvent(models.Model):
         related_name="+",
         help_text="Who caused it; empty for the system (worker, command).",
     )
+    service_token = models.ForeignKey(
+        "ServiceToken",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        help_text="The service token a token event is about.",
+    )
     detail = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
@@ -144,7 +167,19 @@ class KeyEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
+        if self.service_token_id is not None:
+            return f"{self.kind} {self.service_token}"
         return f"{self.kind} {self.key.hint if self.key else ''} for {self.user or self.user_email}"
+
+
+# The kinds about a service token (no account's: never in an owner's trail).
+TOKEN_EVENT_KINDS = frozenset(
+    {
+        KeyEvent.Kind.TOKEN_CREATED,
+        KeyEvent.Kind.TOKEN_SCOPES_CHANGED,
+        KeyEvent.Kind.TOKEN_REVOKED,
+    }
+)
 
 
 # A scope name: lowercase words joined by hyphens (never a LIKE wildcard, never a space).

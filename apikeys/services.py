@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from apikeys import crypto
-from apikeys.audit import keyevent_create, keyevent_new
+from apikeys.audit import keyevent_create, keyevent_new, keyevent_token_create
 from apikeys.lifetime import expiry_for, lifetime_allowed, lifetime_cap, lifetime_default
 from apikeys.models import ApiKey, KeyEvent, KeyUse, ServiceToken
 from apikeys.selectors import apikey_active_for
@@ -226,11 +226,18 @@ class IssuedToken:
 
 
 @transaction.atomic
-def service_token_create(*, name: str, scopes: Iterable[str] | None = None) -> IssuedToken:
+def service_token_create(
+    *,
+    name: str,
+    scopes: Iterable[str] | None = None,
+    actor: User | None = None,
+    via: str = "",
+) -> IssuedToken:
     """Create a token for an internal service; the plaintext exists only in the return value.
 
     `scopes`: what it may call (apikeys.models.Scope); only `verify` when none is given.
-    Raises ValueError for an unknown scope."""
+    Recorded (`token_created`, by `actor`: an operator, None for the system; `via` says
+    through what), in this transaction. Raises ValueError for an unknown scope."""
     token = token_generate()
     row = ServiceToken.objects.create(
         name=name,
@@ -238,24 +245,66 @@ def service_token_create(*, name: str, scopes: Iterable[str] | None = None) -> I
         hint=token_hint(token),
         scopes=scopes_normalize(scopes),
     )
+    keyevent_token_create(
+        kind=KeyEvent.Kind.TOKEN_CREATED,
+        service_token=row,
+        actor=actor,
+        detail=_via(f"scopes {row.scopes}", via),
+    )
     return IssuedToken(service_token=row, plaintext=token)
 
 
-def service_token_set_scopes(*, service_token: ServiceToken, scopes: Iterable[str]) -> str:
+@transaction.atomic
+def service_token_set_scopes(
+    *,
+    service_token: ServiceToken,
+    scopes: Iterable[str],
+    actor: User | None = None,
+    via: str = "",
+) -> str:
     """Replace a token's scopes (e.g. grant `revoke-leaked` to an existing scanner's token);
-    effective on its next call. Returns the stored value."""
+    effective on its next call. A change is recorded (`token_scopes_changed`, from and to, by
+    `actor`). Returns the stored value."""
     value = scopes_normalize(scopes)
-    ServiceToken.objects.filter(pk=service_token.pk).update(scopes=value)
+    before = (
+        ServiceToken.objects.select_for_update()
+        .values_list("scopes", flat=True)
+        .get(pk=service_token.pk)
+    )
     service_token.scopes = value
+    if before == value:
+        return value
+    ServiceToken.objects.filter(pk=service_token.pk).update(scopes=value)
+    keyevent_token_create(
+        kind=KeyEvent.Kind.TOKEN_SCOPES_CHANGED,
+        service_token=service_token,
+        actor=actor,
+        detail=_via(f"scopes {before} -> {value}", via),
+    )
     return value
 
 
-def service_token_revoke(*, service_token: ServiceToken) -> bool:
-    return bool(
-        ServiceToken.objects.filter(pk=service_token.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+@transaction.atomic
+def service_token_revoke(
+    *, service_token: ServiceToken, actor: User | None = None, via: str = ""
+) -> bool:
+    """Revoke a token: refused from its next call. Recorded (`token_revoked`, by `actor`).
+    Returns False when it was revoked already."""
+    revoked = ServiceToken.objects.filter(pk=service_token.pk, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
     )
+    if revoked:
+        keyevent_token_create(
+            kind=KeyEvent.Kind.TOKEN_REVOKED,
+            service_token=service_token,
+            actor=actor,
+            detail=_via("revoked", via),
+        )
+    return bool(revoked)
+
+
+def _via(what: str, via: str) -> str:
+    return f"{what} ({via})" if via else what
 
 
 def apikey_decrypt(*, api_key: ApiKey, keyring: dict[str, bytes] | None = None) -> str:

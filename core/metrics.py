@@ -8,8 +8,10 @@ constant scope names of `core.ratelimit`.
 
 Several processes: under gunicorn (and Celery's prefork pool) each worker counts in files
 under PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode, set up and cleaned by
-gunicorn.conf.py and keyservice.celery); a scrape adds up every process's files. Without it
-(tests, `runserver`) the process's own registry is exported.
+gunicorn.conf.py and keyservice.celery); a scrape adds up every process's files. An exited
+process's counts are folded into archive files (core.metrics_archive), so totals never go
+backwards and the directory stays bounded. Without it (tests, `runserver`) the process's own
+registry is exported.
 
 Gauges that describe the database (the outbox's pending and failed emails) are computed at
 scrape time by the gauges apps register with `gauge_register`: one query each, per scrape,
@@ -34,8 +36,9 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.metrics import MetricWrapperBase
-from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+
+from core.metrics_archive import ArchivingCollector
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +201,7 @@ def metrics_render(*, scrape_gauges: bool = True) -> bytes:
         registry.register(_ProcessRegistry())
     else:
         registry = CollectorRegistry(auto_describe=False)
-        MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
+        registry.register(ArchivingCollector(path))  # live processes' files and the archives
     if scrape_gauges:
         registry.register(ScrapeGauges())
     return generate_latest(registry)

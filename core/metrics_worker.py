@@ -14,7 +14,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -22,6 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from django.conf import settings
 
 from core.metrics import CONTENT_TYPE, metrics_render, multiprocess_dir
+from core.metrics_archive import metrics_dir_clear, metrics_process_archive
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +77,7 @@ def worker_metrics_start() -> WSGIServer | None:
     else:
         # Before the pool forks only this process counts: any other pid's file is a leftover
         # of an earlier run (this process's own files, open since import, stay).
-        mine = f"_{os.getpid()}.db"
-        for stale in Path(directory).glob("*.db"):
-            if not stale.name.endswith(mine):
-                stale.unlink(missing_ok=True)
+        metrics_dir_clear(directory, keep_pid=os.getpid())
     server = make_server(
         settings.KEYSERVICE_WORKER_METRICS_ADDR,
         port,
@@ -94,9 +91,9 @@ def worker_metrics_start() -> WSGIServer | None:
 
 
 def worker_metrics_process_dead(*, pid: int) -> None:
-    """A pool process exited: drop its live gauges' files (its counters stay counted)."""
+    """A pool process exits (Celery's worker_process_shutdown, in that process, once it runs no
+    more task): its counts are folded into the archives and its files removed, so they stay
+    counted and do not pile up (core.metrics_archive)."""
     directory = multiprocess_dir()
     if directory is not None:
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]  # unannotated upstream
+        metrics_process_archive(directory=directory, pid=pid)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -20,7 +22,7 @@ from projects.services import project_rename, project_settings_update
 from teams.selectors import Access, project_access_for, project_list_visible
 from webhooks.configure import webhook_get_or_create, webhook_secret_rotate, webhook_settings_update
 from webhooks.refusals import WebhookRefusal
-from webhooks.selectors import webhook_delivery_list, webhook_get
+from webhooks.selectors import webhook_delivery_list, webhook_get, webhook_signing_secrets
 from webhooks.services import webhook_test_send
 
 
@@ -61,6 +63,15 @@ def _settings_initial(project: Project) -> dict[str, str]:
     return {"region": project.region, "custom_domain": project.custom_domain}
 
 
+def _overlap_text(seconds: int) -> str:
+    """KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS as the page says it: "24 hours", "90 minutes"."""
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{max(0, seconds)} seconds"
+
+
 def _detail(request, project, access, *, rename=None, webhook=None, settings=None, status=200):
     # Writers see the signing secret: their page gives the project its webhook settings.
     hook = (
@@ -71,9 +82,15 @@ def _detail(request, project, access, *, rename=None, webhook=None, settings=Non
         if hook
         else {}
     )
+    overlapping = (
+        hook is not None and len(webhook_signing_secrets(webhook=hook, now=timezone.now())) > 1
+    )
     context = {
         "project": project,
         "webhook": hook,
+        # Until when deliveries also carry a signature under the replaced secret (None: not).
+        "overlap_until": hook.previous_secret_until if hook and overlapping else None,
+        "secret_overlap": _overlap_text(django_settings.KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS),
         "access": access,
         "rename_form": rename or ProjectRenameForm(initial={"name": project.name}),
         "webhook_form": webhook or WebhookForm(initial=initial),
@@ -170,5 +187,14 @@ def project_webhook_test(request: AuthenticatedHttpRequest, project_id: str) -> 
 def project_webhook_secret(request: AuthenticatedHttpRequest, project_id: str) -> HttpResponse:
     project, _ = _writable(request, project_id)
     webhook_secret_rotate(project=project, actor=Actor.of(request.user))
-    messages.success(request, "New signing secret: update your receiver; old signatures fail.")
+    until = webhook_get_or_create(project=project).previous_secret_until
+    if until is None:
+        messages.success(request, "New signing secret: update your receiver; old signatures fail.")
+    else:
+        when = timezone.localtime(until).strftime("%Y-%m-%d %H:%M %Z")
+        messages.success(
+            request,
+            f"New signing secret. Until {when} deliveries are also signed with the previous "
+            "one: update your receiver before then.",
+        )
     return redirect("project_detail", project_id=project.public_id)

@@ -4,7 +4,7 @@ Who reaches a project is teams.selectors.account_reach_list (the one access rule
 their last use and webhook settings are asked of apikeys and webhooks. The trail combines
 two tables: the team events of audit.models.AuditEvent (recorded with the account) and the
 key and identity events of apikeys.models.KeyEvent of the owner and of the account's
-members (while they are members).
+members (of the time they were members, also after they left).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from django.db.models.fields import CharField
 from django.utils import timezone
 
 from accounts.models import User
-from apikeys.models import ApiKey, KeyEvent
+from apikeys.models import TOKEN_EVENT_KINDS, ApiKey, KeyEvent
 from apikeys.selectors import apikey_active_by_user, apikey_last_used_map
 from audit.models import ActorKind, AuditEvent
 from projects.models import Project
 from projects.selectors import project_list_owned
-from teams.models import Invitation, Membership
+from teams.models import FormerMembership, Invitation, Membership
 from teams.selectors import Access, account_reach_list, invitation_list_pending
 from webhooks.models import Webhook
 from webhooks.selectors import webhook_map_for
@@ -96,8 +96,10 @@ TEAM, KEY = "team", "key"
 
 
 def trail_kind_choices() -> list[tuple[str, str]]:
-    """Every kind of event the trail holds, team events first."""
-    return [*AuditEvent.Kind.choices, *KeyEvent.Kind.choices]
+    """Every kind of event the trail holds, team events first (service token events are no
+    account's)."""
+    keys = [(k, label) for k, label in KeyEvent.Kind.choices if k not in TOKEN_EVENT_KINDS]
+    return [*AuditEvent.Kind.choices, *keys]
 
 
 @dataclass(frozen=True)
@@ -144,11 +146,20 @@ def _team_events(
 def _key_events(
     owner: User, person: str, kind: str, until: datetime | None = None
 ) -> QuerySet[KeyEvent]:
-    """Key events of the owner, and of each member since they joined the account."""
-    member_then = Membership.objects.filter(
+    """Key and identity events of the owner, and of each member for the time they were a
+    member: since they joined, for a current one; from joining to leaving, for a former one
+    (teams.models.FormerMembership: kept after they leave, even after their account is
+    deleted, matched by the userId the event keeps)."""
+    member_now = Membership.objects.filter(
         owner=owner, member=OuterRef("user_id"), created_at__lte=OuterRef("created_at")
     )
-    events = KeyEvent.objects.filter(Q(user=owner) | Q(Exists(member_then)))
+    member_then = FormerMembership.objects.filter(
+        owner=owner,
+        member_public_id=OuterRef("user_public_id"),
+        started_at__lte=OuterRef("created_at"),
+        ended_at__gte=OuterRef("created_at"),
+    )
+    events = KeyEvent.objects.filter(Q(user=owner) | Q(Exists(member_now)) | Q(Exists(member_then)))
     if until is not None:
         events = events.filter(created_at__lte=until)
     if person:

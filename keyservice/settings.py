@@ -214,6 +214,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+# Disconnecting a sign-in identity is audited and ends the other sessions (accounts.access).
+SOCIALACCOUNT_FORMS = {"disconnect": "accounts.disconnect_form.IdentityDisconnectForm"}
 # Without password sign-in, allauth offers only third-party (Google) sign-in.
 SOCIALACCOUNT_ONLY = not KEYSERVICE_PASSWORD_LOGIN
 SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
@@ -437,6 +439,12 @@ KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS = env.float(
 KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = env.bool("KEYSERVICE_WEBHOOK_ALLOW_PRIVATE", default=False)
 # Pending deliveries overdue by this much are re-enqueued by webhooks.tasks.webhook_sweep.
 KEYSERVICE_WEBHOOK_STALE_SECONDS = env.int("KEYSERVICE_WEBHOOK_STALE_SECONDS", default=120)
+# After a secret rotation, deliveries are signed with the new and the previous secret (two
+# `v1=`) for this many seconds, then with the new one only (the previous one is dropped by the
+# sweep). 0: the new one only, at once.
+KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS = env.int(
+    "KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS", default=24 * 3600
+)
 
 # --- Lifecycle events for internal subscribers (lifecycle/, on the webhooks queue) ---------
 # One attempt's wall-clock limit, the attempts in all, and the backoff's base (doubling).

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -8,6 +8,7 @@ from core.admin import ReadOnlyAdmin
 from core.errors import ApplicationError
 from lifecycle.events import LifecycleEvent
 from lifecycle.models import LifecycleDelivery, Subscriber
+from lifecycle.networks import loopback_warning, networks_loopback
 from lifecycle.services import subscriber_create, subscriber_validate
 
 
@@ -24,8 +25,9 @@ class SubscriberForm(forms.ModelForm):
         label="Allowed private networks",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One address or CIDR per line (10.0.0.0/8, fd00::/8, 127.0.0.1). Empty: "
-        "public addresses only. Link-local and metadata addresses are never allowed.",
+        help_text="One address or CIDR per line (10.0.0.0/8, fd00::/8). Empty: public "
+        "addresses only. Link-local and metadata addresses are never allowed; loopback "
+        "(127.0.0.0/8, ::1) is, with a warning: it reaches this service's own host.",
     )
 
     class Meta:
@@ -70,6 +72,8 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Subscriber, form, change: bool) -> None:
         data = form.cleaned_data
+        if warning := loopback_warning(networks_loopback(data["allowed_networks"])):
+            self.message_user(request, warning, messages.WARNING)
         if change:
             obj.events, obj.allowed_networks = data["events"], data["allowed_networks"]
             obj.save()

@@ -7,6 +7,11 @@ private-use IPv4 (RFC 1918), shared address space (RFC 6598), loopback, and IPv6
 and loopback. Link-local (the cloud metadata address 169.254.169.254 among them), multicast,
 reserved and "this network" addresses can never be reached, and the SSRF guard refuses them
 again at every send (webhooks.ssrf.address_is_allowed).
+
+Loopback is allowable (a subscriber on the same host, in development) but an operator is
+warned when saving one (`networks_loopback`, the admin and `subscriber_add`): it lets the
+subscriber's URL point at this service's own host, where every port of every local process
+is then in reach of its deliveries.
 """
 
 from __future__ import annotations
@@ -23,6 +28,10 @@ ALLOWABLE_BLOCKS: tuple[IPNetwork, ...] = tuple(
         "fc00::/7", "::1/128",
     )
 )  # fmt: skip
+LOOPBACK_BLOCKS: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
 MAX_NETWORKS = 32
 
 
@@ -63,3 +72,24 @@ def networks_parse(values: Iterable[str]) -> list[str]:
 def networks_load(stored: Iterable[str]) -> tuple[IPNetwork, ...]:
     """The stored allow-list, checked again (a row edited by hand cannot widen it)."""
     return tuple(network_parse(v) for v in stored)
+
+
+def networks_loopback(stored: Iterable[str]) -> list[str]:
+    """The entries of an allow-list (as stored) that reach loopback addresses."""
+    return [
+        str(network)
+        for network in networks_load(stored)
+        if any(network.overlaps(block) for block in LOOPBACK_BLOCKS)
+    ]
+
+
+def loopback_warning(entries: Iterable[str]) -> str:
+    """What the operator is told when an allow-list names loopback `entries` ("" if none)."""
+    listed = ", ".join(entries)
+    if not listed:
+        return ""
+    return (
+        f"Warning: the allowed networks include loopback ({listed}). The subscriber's URL may "
+        "then point at this service's own host, and its deliveries reach any port of any "
+        "process listening there. Allow loopback only for a subscriber on the same host."
+    )

@@ -43,6 +43,38 @@ class Membership(models.Model):
         return f"{self.member} in {self.owner}'s account ({self.role})"
 
 
+class FormerMembership(models.Model):
+    """A membership that ended (the member left, was removed, or their account was deleted):
+    in whose account, whom, and from when to when.
+
+    The owner's audit trail shows a member's key and identity events of the time they were a
+    member (dashboard.selectors): a current Membership says since when, this row keeps that
+    time after it ends. The member is matched by `member_public_id` (a snapshot, as the events
+    keep one), so a deleted member's events stay too. Written by teams.services; pruned with
+    the audit trail (KEYSERVICE_AUDIT_RETENTION_DAYS, by `ended_at`)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    member_public_id = models.CharField("member's userId (at the time)", max_length=24)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-ended_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "member_public_id"], name="formermembership_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_public_id} in {self.owner}'s account until {self.ended_at:%Y-%m-%d}"
+
+
 class Invitation(models.Model):
     """An owner's invitation of an email address, with a role and an access list.
 

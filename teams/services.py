@@ -1,21 +1,26 @@
-"""Writes for teams: add or change a member's role and access list, remove a member."""
+"""Writes for teams: add or change a member's role and access list, remove a member (and keep
+when they were one: FormerMembership)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.services import Actor, JsonValue, audit_record
+from core.batches import queryset_delete_in_batches
 from core.errors import ApplicationError
 from lifecycle.events import MembershipChange
 from lifecycle.services import lifecycle_membership_changed
 from projects.models import Project
-from teams.models import Membership, Role
+from teams.models import FormerMembership, Membership, Role
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,7 @@ def membership_remove(*, owner: User, member: User, actor: Actor) -> bool:
     if membership is None:
         return False
     role, projects = membership.role, list(membership.projects.values_list("public_id", flat=True))
+    membership_end_record(memberships=[membership])
     membership.delete()
     left = actor.user is not None and actor.user.pk == member.pk
     audit_record(
@@ -145,3 +151,39 @@ def membership_remove(*, owner: User, member: User, actor: Actor) -> bool:
         changes=[MembershipChange.REMOVED],
     )
     return True
+
+
+def membership_end_record(*, memberships: list[Membership] | QuerySet[Membership]) -> int:
+    """Keep when each of `memberships` (about to be deleted) was a membership: a
+    FormerMembership from its creation until now, so the owner's trail keeps showing the
+    member's events of that time. Returns how many were recorded."""
+    now = timezone.now()
+    rows = [
+        FormerMembership(
+            owner_id=m.owner_id,
+            member_id=m.member_id,
+            member_public_id=m.member.public_id,
+            started_at=m.created_at,
+            ended_at=now,
+        )
+        for m in memberships
+    ]
+    FormerMembership.objects.bulk_create(rows)
+    return len(rows)
+
+
+def membership_on_user_deleted(*, user: User, actor: User | None, deleted: bool) -> None:
+    """accounts.hooks.USER_DEACTIVATED: an account about to be deleted ends its memberships
+    (the database cascades them): each is kept as a FormerMembership first. A deactivation
+    ends none."""
+    if deleted:
+        membership_end_record(
+            memberships=Membership.objects.filter(member=user).select_related("member")
+        )
+
+
+def formermembership_prune(*, before: datetime, batch_size: int = 1000) -> int:
+    """Delete the memberships that ended before `before` (their events are pruned by then)."""
+    return queryset_delete_in_batches(
+        FormerMembership.objects.filter(ended_at__lt=before), batch_size=batch_size
+    )

@@ -41,7 +41,7 @@ class WebhookAdmin(admin.ModelAdmin):
     search_fields = ["project__public_id", "project__name", "url"]
     list_select_related = ["project"]
     autocomplete_fields = ["project"]
-    readonly_fields = ["secret_rotated_at"]
+    readonly_fields = ["secret_rotated_at", "previous_secret_until"]
 
     def save_model(self, request: HttpRequest, obj: Webhook, form: Any, change: bool) -> None:
         """Saved as the admin does, and a new URL recorded in the owner's audit trail."""

@@ -3,6 +3,7 @@ needed, URL and events (validated), retries, the signing secret."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
@@ -102,18 +103,40 @@ def webhook_url_audit(*, project: Project, before: str, after: str, actor: Actor
 
 @transaction.atomic
 def webhook_secret_rotate(*, project: Project, actor: Actor) -> str:
-    """Give the project a new signing secret; deliveries from now on are signed with it.
-    Stamps `secret_rotated_at` and records the rotation (never the secret) in the owner's
-    trail."""
+    """Give the project a new signing secret. Deliveries from now on are signed with it and,
+    for KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS, with the replaced one too (a second `v1`),
+    so an attempt in flight or retried verifies at a receiver holding either; then the replaced
+    one is dropped (webhook_previous_secrets_drop). A rotation within an overlap replaces the
+    previous secret by the one it replaces (two at most). Stamps `secret_rotated_at` and
+    records the rotation (never a secret) in the owner's trail."""
     hook = webhook_get_or_create(project=project)
+    now = timezone.now()
+    overlap = max(0, settings.KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS)
+    if overlap:
+        hook.previous_secret = hook.secret
+        hook.previous_secret_until = now + timedelta(seconds=overlap)
+    else:
+        hook.previous_secret, hook.previous_secret_until = "", None
     hook.secret = new_webhook_secret()
-    hook.secret_rotated_at = timezone.now()
-    hook.save(update_fields=["secret", "secret_rotated_at"])
+    hook.secret_rotated_at = now
+    hook.save(
+        update_fields=["secret", "secret_rotated_at", "previous_secret", "previous_secret_until"]
+    )
+    until = hook.previous_secret_until
     audit_record(
         kind=AuditEvent.Kind.WEBHOOK_SECRET_ROTATED,
         account=project.owner,
         actor=actor,
         projects=[project.public_id],
+        details={"previous_signs_until": until.isoformat() if until else None},
     )
     project_touch(project=project)
     return hook.secret
+
+
+def webhook_previous_secrets_drop(*, now: datetime | None = None) -> int:
+    """Forget every previous secret whose overlap has ended (webhooks.tasks.webhook_sweep,
+    every minute). Returns how many were dropped."""
+    return Webhook.objects.filter(previous_secret_until__lte=now or timezone.now()).update(
+        previous_secret="", previous_secret_until=None
+    )

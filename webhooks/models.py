@@ -28,6 +28,12 @@ class Webhook(models.Model):
     # When the secret was last replaced (webhooks.configure.webhook_secret_rotate); empty:
     # never since the settings were created.
     secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The secret replaced by the last rotation, still signing (beside `secret`) until
+    # `previous_secret_until` (KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS after the rotation),
+    # so an attempt in flight or retried verifies under either; then dropped
+    # (webhooks.configure.webhook_previous_secrets_drop). Empty: none.
+    previous_secret = models.CharField(max_length=64, blank=True, default="", editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Off: every delivery gets exactly one attempt, whatever the answer (the hosted platform's
     # "no retries"). On: retried only when the receiver cannot have processed an attempt
     # (webhooks.transport.AttemptResult.retryable).
@@ -40,6 +46,16 @@ class Webhook(models.Model):
 
     # core.stamped: the public project read caches its URL and events (webhooks.apps)
     objects = StampedManager["Webhook"]()
+
+    class Meta:
+        indexes = [
+            # The sweep's candidates: previous secrets whose overlap may have ended.
+            models.Index(
+                fields=["previous_secret_until"],
+                condition=models.Q(previous_secret_until__isnull=False),
+                name="webhook_previous_secret_until",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"webhook of {self.project}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from projects.models import Project
 from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
 
@@ -14,6 +16,17 @@ def webhook_get(*, project: Project) -> Webhook | None:
         return project.webhook
     except Webhook.DoesNotExist:
         return None
+
+
+def webhook_signing_secrets(*, webhook: Webhook, now: datetime) -> list[str]:
+    """The secrets an attempt at `now` is signed with: the current one, then the previous one
+    while its overlap after a rotation lasts (until `previous_secret_until`, excluded)."""
+    overlapping = (
+        webhook.previous_secret
+        and webhook.previous_secret_until is not None
+        and now < webhook.previous_secret_until
+    )
+    return [webhook.secret, webhook.previous_secret] if overlapping else [webhook.secret]
 
 
 def webhook_map_for(*, projects: list[Project]) -> dict[int, Webhook]:

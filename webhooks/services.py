@@ -32,7 +32,7 @@ from webhooks.configure import webhook_get_or_create
 from webhooks.events import WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT, webhook_body, webhook_payload
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.refusals import WebhookRefusal
-from webhooks.selectors import webhook_get, webhook_is_subscribed
+from webhooks.selectors import webhook_get, webhook_is_subscribed, webhook_signing_secrets
 from webhooks.signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature_header
 from webhooks.transport import AttemptKind, AttemptResult, webhook_post
 
@@ -195,16 +195,18 @@ def _delivery_create(
 
 
 def _attempt(delivery: WebhookDelivery) -> AttemptResult:
-    """One HTTP attempt, signed with the project's current secret, recorded as a row."""
+    """One HTTP attempt, signed with the project's current secret (and the previous one during
+    a rotation's overlap), recorded as a row."""
     body = webhook_body(payload=delivery.payload)
-    secret = webhook_get_or_create(project=delivery.project).secret
+    hook = webhook_get_or_create(project=delivery.project)
+    secret, *previous = webhook_signing_secrets(webhook=hook, now=timezone.now())
     headers = {
         "Content-Type": "application/json",
         EVENT_HEADER: delivery.event,
         DELIVERY_HEADER: delivery.public_id,
         # Signs this attempt's time with the body, so a retry is fresh for the receiver's
         # replay window while the body stays byte-identical.
-        SIGNATURE_HEADER: signature_header(secret=secret, body=body),
+        SIGNATURE_HEADER: signature_header(secret=secret, body=body, previous_secrets=previous),
     }
     result = webhook_post(
         url=delivery.url,

@@ -2,7 +2,9 @@
 
 The MAC covers `f"{t}.".encode() + body` with the project's webhook secret, so a receiver can
 check both origin and freshness. `t` is the time of each attempt, so a retry's signature
-header differs from the first attempt's while its body is the same bytes. `signature_verify`
+header differs from the first attempt's while its body is the same bytes. For
+KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS after a rotation the header carries a second `v1`,
+under the previous secret (webhooks.selectors.webhook_signing_secrets). `signature_verify`
 is the receiver-side check (documented for customers, used by the tests).
 """
 
@@ -12,6 +14,7 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Sequence
 
 SIGNATURE_HEADER = "X-Keyservice-Signature"
 EVENT_HEADER = "X-Keyservice-Event"
@@ -26,9 +29,20 @@ def signature_compute(*, secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signature_header(*, secret: str, body: bytes, timestamp: int | None = None) -> str:
+def signature_header(
+    *,
+    secret: str,
+    body: bytes,
+    timestamp: int | None = None,
+    previous_secrets: Sequence[str] = (),
+) -> str:
+    """`t=<t>,v1=<MAC under secret>`, then one more `v1=` per previous secret still signing
+    (a rotation's overlap: a receiver holding either secret verifies the attempt)."""
     t = int(time.time()) if timestamp is None else timestamp
-    return f"t={t},v1={signature_compute(secret=secret, timestamp=t, body=body)}"
+    macs = [
+        signature_compute(secret=s, timestamp=t, body=body) for s in (secret, *previous_secrets)
+    ]
+    return ",".join([f"t={t}", *(f"v1={mac}" for mac in macs)])
 
 
 def signature_verify(

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from webhooks import services
+from webhooks import configure, services
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -17,4 +17,7 @@ def webhook_send(self, delivery_id: int) -> str:
 
 @shared_task
 def webhook_sweep() -> int:
+    """Every minute: previous signing secrets past their overlap are dropped, and pending
+    deliveries whose message was lost are re-enqueued (their count is returned)."""
+    configure.webhook_previous_secrets_drop()
     return services.webhook_sweep()

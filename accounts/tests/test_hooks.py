@@ -9,11 +9,11 @@ import pytest
 from django.utils import timezone
 
 from accounts import hooks
+from accounts.access import user_access_end
 from accounts.adapters import signup_allowed
 from accounts.hooks import HookNotRegistered, HookPoint, IdentityEvent
 from accounts.models import User
 from accounts.services import (
-    user_access_end,
     user_email_change,
     user_identity_merge,
     user_is_inert,

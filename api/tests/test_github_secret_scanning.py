@@ -5,6 +5,7 @@ keys (real HTTP), and a locally generated key pair signs (real ECDSA)."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.core import mail
@@ -118,8 +119,12 @@ def test_keys_are_fetched_once_not_per_request(client, github, owner):
     assert github.fetches == 1
 
 
-def test_a_new_key_at_github_is_fetched_when_a_report_names_its_unknown_id(client, github, owner):
+def test_a_new_key_at_github_is_fetched_when_a_report_names_its_unknown_id(
+    client, github, owner, settings
+):
+    settings.KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS = 1
     assert signed(client, github, [match("warm-up")]).status_code == 200
+    time.sleep(1.1)  # the warm-up's fetch took the refresh interval
     issued = apikey_issue(user=owner)
     github.rotate()
 
@@ -130,8 +135,10 @@ def test_a_new_key_at_github_is_fetched_when_a_report_names_its_unknown_id(clien
     assert github.fetches == 2
 
 
-def test_random_key_ids_cannot_make_us_fetch_per_request(client, github, owner):
+def test_random_key_ids_cannot_make_us_fetch_per_request(client, github, owner, settings):
+    settings.KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS = 3
     assert signed(client, github, [match("warm-up")]).status_code == 200
+    time.sleep(3.1)  # the warm-up's fetch took the refresh interval
     body = json.dumps([match(apikey_issue(user=owner).plaintext)]).encode()
 
     answers = [post(client, body, key=SigningKey.generate()).status_code for _ in range(20)]

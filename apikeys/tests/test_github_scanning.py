@@ -59,8 +59,12 @@ def test_a_second_process_takes_the_keys_from_the_shared_cache_without_fetching(
     assert github.fetches == 1
 
 
-def test_one_refresh_for_an_unknown_key_id_across_processes_per_interval(github, shared_cache):
+def test_one_refresh_for_an_unknown_key_id_across_processes_per_interval(
+    github, shared_cache, settings
+):
+    settings.KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS = 1
     assert verify(github.current)
+    time.sleep(1.1)
     assert not verify(SigningKey.generate())  # refreshes once
     another_process()
 
@@ -68,9 +72,17 @@ def test_one_refresh_for_an_unknown_key_id_across_processes_per_interval(github,
     assert github.fetches == 2
 
 
+def test_an_unknown_key_id_right_after_a_fetch_does_not_fetch_again(github, db):
+    assert verify(github.current)
+
+    assert not verify(SigningKey.generate())  # the list is as fresh as a refetch would be
+    assert github.fetches == 1
+
+
 def test_a_refresh_interval_later_an_unknown_id_fetches_again(github, settings, db):
     settings.KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS = 1
     assert verify(github.current)
+    time.sleep(1.1)
     assert not verify(SigningKey.generate())  # refreshes
     assert not verify(SigningKey.generate())  # within the interval: does not
     time.sleep(1.1)
@@ -80,9 +92,11 @@ def test_a_refresh_interval_later_an_unknown_id_fetches_again(github, settings, 
     assert github.fetches == 3
 
 
-def test_known_keys_keep_working_when_github_is_down(github, db):
+def test_known_keys_keep_working_when_github_is_down(github, settings, db):
+    settings.KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS = 1
     assert verify(github.current)
     github.status = 503
+    time.sleep(1.1)
 
     assert not verify(SigningKey.generate())  # its refresh fails: the old keys are kept
     assert verify(github.current)
@@ -96,6 +110,41 @@ def test_no_keys_at_all_is_keys_unavailable_and_not_retried_per_request(github, 
         with pytest.raises(KeysUnavailable):
             verify(github.current)
     assert github.fetches == 1
+
+
+def test_an_empty_key_list_is_fetched_once_per_interval_across_processes(
+    github, shared_cache, settings
+):
+    settings.KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS = 1
+    key = github.current
+    github.published = []  # GitHub answers 200 with no key at all
+
+    for _ in range(3):
+        for _ in range(3):
+            with pytest.raises(KeysUnavailable):
+                verify(key)
+        another_process()
+    assert github.fetches == 1
+    time.sleep(1.1)
+
+    with pytest.raises(KeysUnavailable):
+        verify(key)
+    assert github.fetches == 2
+
+
+def test_expired_keys_refetched_empty_stay_in_use_and_fetch_once_per_interval(
+    github, shared_cache, settings
+):
+    settings.KEYSERVICE_GITHUB_KEYS_REFRESH_SECONDS = 1
+    settings.KEYSERVICE_GITHUB_KEYS_CACHE_SECONDS = 1
+    key = github.current
+    assert verify(key)
+    github.published = []
+    time.sleep(1.1)  # this process's copy and the shared one expire
+
+    for _ in range(5):
+        assert verify(key)  # the known keys are kept
+    assert github.fetches == 2
 
 
 def test_published_keys_that_are_not_ecdsa_p256_are_ignored(github, db):

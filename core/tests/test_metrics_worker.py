@@ -68,3 +68,38 @@ def test_the_worker_exports_what_its_pool_processes_delivered(
         assert showroom.public_id not in get(port, "/metrics")[1]
     finally:
         receiver.stop()
+
+
+def test_pool_processes_replaced_after_each_task_stay_counted_in_a_bounded_directory(
+    tmp_path, settings, showroom, celery_broker, broker_queue, start_worker
+):
+    hooks_queue = f"{broker_queue}-webhooks"
+    settings.KEYSERVICE_WEBHOOKS_QUEUE = hooks_queue
+    settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
+    receiver = WebhookReceiver()
+    receiver.start()
+    port = free_port()
+    try:
+        webhook_set(showroom, url=receiver.url(), events=["build.approved"])
+        start_worker(
+            celery_broker,
+            hooks_queue,
+            # every pool process exits after one task (worker_process_shutdown) and is replaced
+            pool=("--pool=prefork", "--concurrency=1", "--max-tasks-per-child=1"),
+            KEYSERVICE_WEBHOOKS_QUEUE=hooks_queue,
+            KEYSERVICE_WEBHOOK_ALLOW_PRIVATE="true",
+            KEYSERVICE_WORKER_METRICS_PORT=str(port),
+            KEYSERVICE_METRICS_TOKEN=TOKEN,
+            PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+        )
+        for _ in range(5):
+            webhook_fire(project=showroom, event="build.approved")
+        assert receiver.wait_for_requests(5, timeout=60)
+        assert wait_until(lambda: delivered(port) == 5, timeout=30)
+        # the five processes that delivered are gone: their counts are in the archive
+        assert wait_until(lambda: (tmp_path / "counter_archive.db").exists(), timeout=15)
+        pids = {p.name.rpartition("_")[2] for p in tmp_path.glob("*.db")} - {"archive.db"}
+        assert len(pids) <= 2, sorted(p.name for p in tmp_path.glob("*.db"))  # main + live one
+        assert delivered(port) == 5
+    finally:
+        receiver.stop()

@@ -131,6 +131,7 @@ def test_history_past_its_retention_is_deleted_and_recent_history_is_kept(histor
 
     assert pruned == {
         "audit_events": 1,
+        "former_memberships": 0,
         "key_events": 2,
         "key_usage": 1,
         "outbox_emails": 2,
@@ -168,6 +169,7 @@ def test_retention_periods_come_from_the_settings(settings, owner, showroom):
     team_event(owner, 8)
     assert retention_prune() == {
         "audit_events": 1,
+        "former_memberships": 0,
         "key_events": 1,
         "key_usage": 0,
         "outbox_emails": 1,
@@ -201,8 +203,9 @@ def test_the_prune_history_command_reports_what_it_deleted(history):
     out = io.StringIO()
     call_command("prune_history", stdout=out)
     assert out.getvalue().strip() == (
-        "Deleted 1 team event(s), 2 key event(s), 1 key usage day(s) and batch id(s), 2 outbox "
-        "email(s), 1 webhook delivery(ies) and 1 lifecycle delivery(ies)."
+        "Deleted 1 team event(s), 0 former membership(s), 2 key event(s), 1 key usage day(s) "
+        "and batch id(s), 2 outbox email(s), 1 webhook delivery(ies) and 1 lifecycle "
+        "delivery(ies)."
     )
 
 
@@ -214,6 +217,7 @@ def test_a_daily_beat_task_prunes_history(settings, history):
 
     assert result == {
         "audit_events": 1,
+        "former_memberships": 0,
         "key_events": 2,
         "key_usage": 1,
         "outbox_emails": 2,
@@ -226,6 +230,7 @@ def test_a_daily_beat_task_prunes_history(settings, history):
 def test_each_app_registers_its_own_pruner():
     assert [(p.name, p.setting_name, p.prune.__module__) for p in pruners()] == [
         ("audit_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "audit.services"),
+        ("former_memberships", "KEYSERVICE_AUDIT_RETENTION_DAYS", "teams.services"),
         ("key_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "apikeys.services"),
         ("key_usage", "KEYSERVICE_USAGE_RETENTION_DAYS", "apikeys.usage_collect"),
         ("outbox_emails", "KEYSERVICE_OUTBOX_RETENTION_DAYS", "outbox.services"),

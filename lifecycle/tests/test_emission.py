@@ -21,7 +21,7 @@ from lifecycle.tests.conftest import emitted, make_subscriber
 from projects.models import Project
 from projects.services import project_delete, project_on_owner_deactivated, project_status_set
 from teams.models import Membership, Role
-from teams.services import membership_remove, membership_upsert
+from teams.services import membership_on_user_deleted, membership_remove, membership_upsert
 
 pytestmark = pytest.mark.django_db
 
@@ -132,9 +132,10 @@ def test_deleting_an_owner_announces_the_account_and_each_of_its_projects(
     )
 
 
-def test_the_deactivation_hook_point_holds_projects_and_lifecycle():
+def test_the_deactivation_hook_point_holds_projects_teams_and_lifecycle():
     assert hooks.USER_DEACTIVATED.hooks == (
         project_on_owner_deactivated,
+        membership_on_user_deleted,
         lifecycle_on_user_deactivated,
     )
 

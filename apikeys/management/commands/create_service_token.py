@@ -27,7 +27,9 @@ class Command(BaseCommand):
         if not name or len(name) > 100:
             raise CommandError("NAME must be 1 to 100 characters.")
         try:
-            issued = service_token_create(name=name, scopes=scopes)
+            issued = service_token_create(
+                name=name, scopes=scopes, actor=None, via="manage.py create_service_token"
+            )
         except IntegrityError:
             raise CommandError(f'A service token named "{name}" exists already.') from None
         except ValueError as exc:

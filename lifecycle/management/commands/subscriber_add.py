@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.errors import ApplicationError
 from lifecycle.events import LifecycleEvent
+from lifecycle.networks import loopback_warning, networks_loopback
 from lifecycle.services import subscriber_create
 
 
@@ -43,6 +44,8 @@ class Command(BaseCommand):
         except ApplicationError as exc:
             raise CommandError(exc.message) from None
         subscriber = created.subscriber
+        if warning := loopback_warning(networks_loopback(subscriber.allowed_networks)):
+            self.stderr.write(self.style.WARNING(warning))
         self.stderr.write(
             f"Subscriber {subscriber.name} ({subscriber.public_id}) for "
             f"{', '.join(subscriber.events)}; allowed networks: "
