@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('teams', '0003_projects_in_projects'),
+        ('teams', '0004_invitation_email_canonical'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
