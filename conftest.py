@@ -271,3 +271,20 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     reason = _browser_missing()
     if reason and _browser_tests_requested(config):
         terminalreporter.write_line(f"SKIPPED the browser tests (tests/e2e, marker e2e): {reason}")
+
+
+# --- No secret in test output -------------------------------------------------------------
+# A failing test's report shows its arguments, locals and captured output, which may hold a
+# plaintext key or token (a fixture's value, a request body). Every report is redacted as the
+# logs are (core.logs.redact): a test failure never prints a secret.
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    from core.logs import redact
+
+    report = yield
+    if report.longrepr is not None and not report.skipped:
+        report.longrepr = redact(str(report.longrepr))
+    report.sections = [(title, redact(text)) for title, text in report.sections]
+    return report

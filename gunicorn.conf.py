@@ -120,6 +120,17 @@ def on_starting(server) -> None:
     metrics_dir_clear(str(directory))  # only prometheus_client's files and ours, nothing else
 
 
+def post_fork(server, worker) -> None:
+    """A new worker stops at once when told to before it has its own signal handlers: it
+    inherits the master's, which only queue the signal in the master's (now copied) memory,
+    and gevent's monkey-patching comes before the worker installs its own. A SIGTERM in that
+    window was lost, and the worker served on until graceful_timeout's SIGKILL (30 s)."""
+    import signal
+
+    for stop in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        signal.signal(stop, signal.SIG_DFL)
+
+
 def child_exit(server, worker) -> None:
     from core.metrics_archive import metrics_process_archive
 

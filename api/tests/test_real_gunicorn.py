@@ -65,3 +65,27 @@ def test_behind_one_proxy_a_flooding_client_is_limited_alone(postgres, owner):
         assert get(valid, "203.0.113.7") == 200  # valid credentials: never refused
         assert get(_list_path(crypto.generate_key(), owner.public_id), "198.51.100.20") == 401
         assert get(valid, "198.51.100.20") == 200
+
+
+def test_gunicorn_stops_at_once_even_when_told_to_while_a_new_worker_boots(postgres):
+    """A worker forked just before the stop (a replacement for a killed one) must not serve on
+    until graceful_timeout kills it (gevent patches before the worker's own handlers exist)."""
+    import os
+    import signal
+    import time
+
+    from core.tests.test_metrics_gunicorn import children_of
+    from tests.support.waiting import wait_until
+
+    for _ in range(3):
+        with Gunicorn(GUNICORN_WORKERS="2") as server:
+            master = server.proc.pid
+            assert wait_until(lambda master=master: len(children_of(master)) == 2, timeout=30)
+            os.kill(max(children_of(master)), signal.SIGKILL)
+            time.sleep(0.05)  # the master forks a replacement: stop the server while it boots
+            started = time.monotonic()
+            server.proc.terminate()
+            server.proc.wait(timeout=25)
+            elapsed = time.monotonic() - started
+            server.proc = None
+        assert elapsed < 10, server.output()[-2000:]
