@@ -31,7 +31,7 @@ install: $(VENV)/.installed ## Create .venv and install requirements-dev.txt
 run: install .env ## Serve on 127.0.0.1:8000 (PORT=8080 for another): web, workers, beat, demo data; Ctrl-C stops all
 	$(PY) -m devstack run --address $(ADDRESS)
 
-test: lint ## Lint, type-check, then the whole suite in parallel (~6.5 min on 2 cores)
+test: lint ## Lint, type-check, then the whole suite in parallel (~7 min on 2 cores)
 	$(VENV)/bin/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 lint: install ## ruff format --check, ruff check, mypy
