@@ -260,15 +260,15 @@ def ceiling_section(r: dict) -> str:
 
 WORKER_MODEL_TABLE = "\n".join(
     [
-        "| target | sync req/s | gevent req/s | gevent ÷ sync per rou"
-        "nd | median | CPU µs/request sync → gevent | p99 ms sync → gevent |",
+        "| target | sync req/s | gevent req/s | gevent ÷ sync per round | median"
+        " | CPU µs/request sync → gevent | p99 ms sync → gevent |",
         "| --- | ---: | ---: | --- | ---: | --- | --- |",
         "| verify (kept-alive connections, as the proxy keeps them) |"
-        " 1192 | 1252 | 0.54, 1.02, 1.17, 1.03, 1.28 | **1.03** | 648 → 648 | 34.9 → 159.6 |",
+        " 2586 | 2965 | 1.21, 0.97, 1.08, 1.07, 1.18 | **1.08** | 633 → 617 | 5.4 → 30.0 |",
         "| verify, `Connection: close` (a new connection per request)"
-        " | 1079 | 755 | 0.68, 0.58, 0.76, 0.75, 0.51 | **0.68** | 641 → 928 | 36.6 → 54.5 |",
-        "| verify, `KEYSERVICE_VERIFY_CACHE=false` (a query per reque"
-        "st) | 296 | 293 | 0.99, 1.58, 0.65, 1.31, 0.38 | **0.99** | 1239 → 1627 | 143.4 → 448.9 |",
+        " | 2609 | 2141 | 0.77, 0.91, 0.88, 0.81, 0.76 | **0.81** | 655 → 815 | 4.9 → 7.2 |",
+        "| verify, `KEYSERVICE_VERIFY_CACHE=false` (a query per request)"
+        " | 1105 | 1180 | 0.99, 0.50, 1.08, 1.11, 0.92 | **0.99** | 1117 → 1088 | 13.1 → 74.3 |",
     ]
 )  # python -m bench.worker_models, 2026-12-07 (docs/performance.md, "Worker model")
 
@@ -578,23 +578,25 @@ bench` by `python -m bench.worker_models` (bench/worker_models.py): a `sync` and
 server side by side, each `gunicorn -c gunicorn.conf.py` with 2 workers on a loopback port,
 production settings and one seeded key, `wrk -t1 -c8`, 5 rounds of 4 s, targets and servers
 shuffled in each round. CPU is the gunicorn processes' own (user + system, from /proc) per
-request: on this shared machine it moves far less than req/s. Run of 2026-12-07:
+request: it moves far less than req/s on a shared machine. Run of 2026-12-07, 05:40
+UTC, nothing else running:
 
 {WORKER_MODEL_TABLE}
 
-- **Verify, the hot path**: the same CPU per request and the same throughput (1.03×). The
-  sync worker closes every connection after its answer; gevent keeps it, which pays for its
-  greenlet switches and Python-level socket calls.
-- **A new connection per request** costs gevent about 280 µs more CPU (0.68× the req/s):
+- **Verify, the hot path**: the same CPU per request and a little more throughput (1.08×):
+  the sync worker closes every connection after its answer; gevent keeps it, which pays for
+  its greenlet switches and Python-level socket calls. (A first run, on a machine shared with
+  other test runs, gave 1.03×.)
+- **A new connection per request** costs gevent about 160 µs more CPU (0.81× the req/s):
   accepting and ending a connection goes through gevent's hub. Behind Caddy the connections
   to gunicorn are kept alive (2 s), so this is what clients talking to gunicorn directly
   without keep-alive pay.
-- **A query per request**: the same req/s, about 30% more CPU per request: the pool checks
-  out a connection and runs its health check (an empty query, one round trip) per request,
-  where the sync worker's persistent connection is checked once by the query itself
-  (`core/onerow.py`).
-- **p99**: higher under gevent; a worker takes whichever connections it accepts first and
-  serves them in turn, where the sync worker takes one at a time.
+- **A query per request**: the same req/s and CPU per request (the pool checks out a
+  connection per request, where the sync worker keeps one).
+- **p99**: higher under gevent (30 ms vs 5.4 ms on the hot path at 8 connections; the
+  main tables above show it too): a worker interleaves the requests of every connection it
+  accepted, where the sync worker takes one connection at a time and the others wait in the
+  kernel's queue. Throughput and p50 hold; the tail is what this worker model costs today.
 - Exploration before the choice (same method, 3-5 rounds, this machine): gunicorn's own
   `asgi` worker with Django's ASGI handler served verify at 0.27× the sync worker (a thread
   per request, sync-to-async hops); the same worker running the WSGI app through asgiref's

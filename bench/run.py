@@ -922,7 +922,7 @@ COMPONENTS = [  # (label, path prefixes of the innermost frame's file as py-spy 
     ("Django", ("django/",)),
 ]
 FUNCTIONS = [
-    ("gunicorn: handle one request (all of it)", "handle_request (gunicorn/workers/sync.py"),
+    ("gunicorn: handle one request (all of it)", "handle_request (gunicorn/workers/"),
     ("Django WSGIHandler.__call__ (middleware + view)", "__call__ (django/core/handlers/wsgi.py"),
     ("lean transport (api/lean.py)", "view (api/lean.py"),
     ("DRF APIView.dispatch", "dispatch (rest_framework/views.py"),

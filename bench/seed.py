@@ -82,7 +82,8 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
         projects.write(
             f"{i}\t{project_public[i]}\tProject {i}\tactive\tasia-pacific\t\t{now}\t{now}\t{i}\n"
         )
-        hooks.write(f"{i}\t{i}\t\t[]\t{secrets.token_hex(32)}\tt\n")  # no URL, its own secret
+        # no URL, its own secret, no previous one (an empty COPY field is '', not NULL)
+        hooks.write(f"{i}\t{i}\t\t[]\t{secrets.token_hex(32)}\tt\t\n")
         keys.write(
             f"{i}\t{crypto.encrypt(key, kek)}\t{kek_id}\t{crypto.digest(key)}\t"
             f"{crypto.hint(key)}\t{now}\t\\N\t{i}\t\\N\t0\n"
@@ -106,7 +107,11 @@ def _chunk(args: tuple[int, int, frozenset[int], str]) -> list[dict]:
                 "owner_id",
                 projects,
             ),
-            ("webhooks_webhook", "id, project_id, url, events, secret, retries", hooks),
+            (
+                "webhooks_webhook",
+                "id, project_id, url, events, secret, retries, previous_secret",
+                hooks,
+            ),
             (
                 "apikeys_apikey",
                 "id, ciphertext, kek_id, digest, hint, created_at, revoked_at, user_id, "
