@@ -39,6 +39,24 @@ def run_check(**overrides: str) -> subprocess.CompletedProcess:
     )
 
 
+def settings_print(expression: str, **overrides: str) -> subprocess.CompletedProcess:
+    """Print `expression` (of `s`, the settings) from development settings in a new process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KEYSERVICE_"))}
+    code = (
+        f"import django; django.setup(); from django.conf import settings as s; print({expression})"
+    )
+    env.update(
+        KEYSERVICE_ENV_FILE="",
+        DJANGO_DEBUG="true",
+        DJANGO_SETTINGS_MODULE="keyservice.settings",
+        DATABASE_URL=UNUSED_DATABASE,
+        **overrides,
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
 def test_production_settings_with_every_secret_start():
     result = run_check()
     assert result.returncode == 0, result.stderr
@@ -81,24 +99,9 @@ def test_debug_mode_starts_without_any_secret_for_a_first_try():
 
 def test_django_reads_every_body_the_apis_accept():
     """DRF's JSON parser reads request.body, which Django refuses past its memory limit."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KEYSERVICE_"))}
-    env.update({"KEYSERVICE_ENV_FILE": "", "DJANGO_DEBUG": "true"})
-    env["KEYSERVICE_API_MAX_BODY_BYTES"] = "5000000"
-    code = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.DATA_UPLOAD_MAX_MEMORY_SIZE >= s.KEYSERVICE_API_MAX_BODY_BYTES == 5000000)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={
-            **env,
-            "DJANGO_SETTINGS_MODULE": "keyservice.settings",
-            "DATABASE_URL": UNUSED_DATABASE,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = settings_print(
+        "s.DATA_UPLOAD_MAX_MEMORY_SIZE >= s.KEYSERVICE_API_MAX_BODY_BYTES == 5000000",
+        KEYSERVICE_API_MAX_BODY_BYTES="5000000",
     )
     assert result.stdout.strip() == "True", result.stderr
 
@@ -143,25 +146,9 @@ def test_a_sign_up_domain_idna_cannot_encode_stops_the_start_naming_the_variable
 
 def test_sign_up_domains_are_read_in_their_canonical_form():
     """Compared with the domain of a canonical address (accounts.addresses): A-labels."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "KEYSERVICE_"))}
-    code = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.KEYSERVICE_SIGNUP_DOMAINS)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={
-            **env,
-            "KEYSERVICE_ENV_FILE": "",
-            "DJANGO_DEBUG": "true",
-            "DJANGO_SETTINGS_MODULE": "keyservice.settings",
-            "DATABASE_URL": UNUSED_DATABASE,
-            "KEYSERVICE_SIGNUP_DOMAINS": "Example.COM, @münchen.de,gmaıl.com",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = settings_print(
+        "s.KEYSERVICE_SIGNUP_DOMAINS",
+        KEYSERVICE_SIGNUP_DOMAINS="Example.COM, @münchen.de,gmaıl.com",
     )
     assert result.stdout.strip() == "['example.com', 'xn--mnchen-3ya.de', 'xn--gmal-nza.com']", (
         result.stderr
