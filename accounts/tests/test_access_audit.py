@@ -19,21 +19,11 @@ from accounts.access import user_identity_disconnect, user_password_set
 from accounts.models import User
 from accounts.services import user_active_set
 from apikeys.models import KeyEvent
-from tests.support.accounts import verified_user
+from tests.support.accounts import ALICE_EMAIL, ALICE_PASSWORD
 
 pytestmark = pytest.mark.django_db
 Kind = KeyEvent.Kind
-EMAIL, PASSWORD = "alice@example.com", "Alice-pass-123"
-
-
-@pytest.fixture
-def alice() -> User:
-    return verified_user(EMAIL, PASSWORD, name="Alice")
-
-
-@pytest.fixture
-def root() -> User:
-    return verified_user("root@example.com", "Root-pass-123", is_staff=True, is_superuser=True)
+EMAIL, PASSWORD = ALICE_EMAIL, ALICE_PASSWORD
 
 
 def events(user: User, kind: str) -> list[KeyEvent]:

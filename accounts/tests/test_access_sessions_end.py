@@ -16,20 +16,10 @@ from accounts.models import User
 from accounts.services import user_active_set, user_email_change, user_identity_merge
 from apikeys.models import KeyEvent
 from teams.directory import directory_import
-from tests.support.accounts import verified_user
+from tests.support.accounts import ALICE_EMAIL, ALICE_PASSWORD
 
 pytestmark = pytest.mark.django_db
-EMAIL, PASSWORD = "alice@example.com", "Alice-pass-123"
-
-
-@pytest.fixture
-def alice() -> User:
-    return verified_user(EMAIL, PASSWORD, name="Alice")
-
-
-@pytest.fixture
-def root() -> User:
-    return verified_user("root@example.com", "Root-pass-123", is_staff=True, is_superuser=True)
+EMAIL, PASSWORD = ALICE_EMAIL, ALICE_PASSWORD
 
 
 def signed_in(email: str = EMAIL, password: str = PASSWORD) -> Client:

@@ -25,3 +25,7 @@ def verify(user: User, email: str | None = None) -> User:
 
 def verified_user(email: str, password: str | None = None, **extra) -> User:
     return verify(User.objects.create_user(email, password, **extra))
+
+
+# Alice, whose access an operator changes, and root, the operator (accounts/tests/conftest.py).
+ALICE_EMAIL, ALICE_PASSWORD = "alice@example.com", "Alice-pass-123"
