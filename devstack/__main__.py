@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.verb == "down":
             with stack.locked():
                 stack.pin(False)
-                stack.postgres.stop()
-                stack.redis.stop()
+                for server in stack.servers().values():
+                    server.stop()
         if args.verb == "env":
             for name, kind in (("DATABASE_URL", "postgres"), ("REDIS_URL", "redis")):
                 print(f"export {name}={shlex.quote(stack.url(kind))}")

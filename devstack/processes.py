@@ -36,8 +36,9 @@ def free_port() -> int:
         return port
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float = 0.05) -> bool:
-    """Call `condition` until it returns true or `timeout` seconds pass."""
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0, interval: float = 0.1) -> bool:
+    """Call `condition` until it returns true or `timeout` seconds pass (and once more then):
+    polling real processes and servers, never a fixed sleep. The tests use it too."""
     deadline = time.monotonic() + timeout
     while True:
         if condition():

@@ -46,6 +46,9 @@ class Stack:
     def pinned(self) -> bool:
         return (self._state / "pinned").exists()
 
+    def servers(self) -> dict[str, PrivatePostgres | PrivateRedis]:
+        return {"postgres": self.postgres, "redis": self.redis}
+
     def url(self, server: str) -> str:
         if server == "postgres":
             return self.postgres.url(DATABASE_NAME)
@@ -79,12 +82,12 @@ class Stack:
             (self._state / "users" / str(pid)).unlink()
         if self.pinned:
             return set()
-        needed = self._needed_by_live_users()
+        needed = set().union(*self.live_users().values())
         stopped = set()
-        for server in ("postgres", "redis"):
-            if server not in needed and getattr(self, server).running():
-                getattr(self, server).stop()
-                stopped.add(server)
+        for name, server in self.servers().items():
+            if name not in needed and server.running():
+                server.stop()
+                stopped.add(name)
         return stopped
 
     def pin(self, pinned: bool) -> None:
@@ -105,9 +108,6 @@ class Stack:
             else:
                 entry.unlink(missing_ok=True)  # its command was killed
         return users
-
-    def _needed_by_live_users(self) -> set[str]:
-        return set().union(*self.live_users().values())
 
 
 def stack_for_checkout() -> Stack:

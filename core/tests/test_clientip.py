@@ -40,18 +40,18 @@ def test_the_ipv6_prefix_is_the_settings(settings, prefix, client):
         (0, {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "198.51.100.1"}, "10.0.0.2"),
         (
             1,
-            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 198.51.100.1"},
+            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.4, 198.51.100.1"},
             "198.51.100.1",
         ),
         (
             2,
-            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 198.51.100.1"},
-            "1.2.3.4",
+            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.4, 198.51.100.1"},
+            "203.0.113.4",
         ),
         (
             3,
-            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 198.51.100.1"},
-            "1.2.3.4",
+            {"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.4, 198.51.100.1"},
+            "203.0.113.4",
         ),
         (1, {"REMOTE_ADDR": "10.0.0.2"}, "10.0.0.2"),
         (0, {}, ""),

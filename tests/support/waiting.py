@@ -1,12 +1,6 @@
-import time
-from collections.abc import Callable
+"""Polling real services in the tests: devstack's own helper (no fixed sleeps in assertions'
+place)."""
 
+from devstack.processes import wait_until
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, interval: float = 0.1) -> bool:
-    """Poll a condition on real services (no fixed sleeps in assertions' place)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+__all__ = ["wait_until"]
