@@ -32,7 +32,7 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 if worker_class == "gevent":
     # A greenlet would otherwise hold a PostgreSQL connection of its own, as many as there
     # are concurrent requests: each worker shares a pool instead (KEYSERVICE_DB_POOL_SIZE,
-    # keyservice/settings.py; read by Django in the worker, after the fork).
+    # keyservice/settings/database.py; read by Django in the worker, after the fork).
     os.environ.setdefault("KEYSERVICE_DB_POOL_SIZE", "4")
 accesslog = "-"
 # %(U)s is the path without the query string: GET requests of the public API carry

@@ -174,8 +174,10 @@ def main() -> int:
             "celery_workers": rig.celery_workers,
             "beat": rig.beat,
             "verify_cache_setting": env["KEYSERVICE_VERIFY_CACHE"],
-            "verify_cache_in_build": "KEYSERVICE_VERIFY_CACHE"
-            in (ROOT / "keyservice" / "settings.py").read_text(),
+            "verify_cache_in_build": any(
+                "KEYSERVICE_VERIFY_CACHE" in p.read_text()
+                for p in (ROOT / "keyservice" / "settings").glob("*.py")
+            ),
             "machine": f"{os.cpu_count()} cores, {platform.platform()}",
             "haproxy": subprocess.run(
                 ["haproxy", "-v"], capture_output=True, text=True

@@ -7,7 +7,7 @@ So when Redis is unreachable or times out, reads miss and writes are dropped, wi
 `add` answers True as if it had stored the value: the cache's users take `add` as "first hit"
 or "lock taken" (core.ratelimit, allauth's rate-limit lock), so a limit fails open instead of
 refusing everyone. `incr` still raises: core.ratelimit decides on its own (it fails open).
-keyservice/settings.py uses this backend whenever CACHE_URL is a Redis URL.
+keyservice/settings/__init__.py uses this backend whenever CACHE_URL is a Redis URL.
 """
 
 from __future__ import annotations

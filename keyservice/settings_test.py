@@ -9,6 +9,8 @@ Redis explicitly; the app itself runs tasks eagerly unless a test opts into the 
 import os
 from urllib.parse import urlsplit
 
+import environ
+
 from devstack import stack_attach
 
 os.environ["KEYSERVICE_ENV_FILE"] = ""  # a developer's .env never leaks into the tests
@@ -44,7 +46,7 @@ if os.environ.get("KEYSERVICE_TEST_WORKER_BROKER"):
     CELERY_BROKER_URL = os.environ["KEYSERVICE_TEST_WORKER_BROKER"]
     CELERY_TASK_ALWAYS_EAGER = False
     CELERY_TASK_DEFAULT_QUEUE = os.environ["KEYSERVICE_TEST_WORKER_QUEUE"]
-    vars().update(environ.Env.email_url_config(os.environ["KEYSERVICE_TEST_WORKER_EMAIL_URL"]))  # noqa: F405
+    vars().update(environ.Env.email_url_config(os.environ["KEYSERVICE_TEST_WORKER_EMAIL_URL"]))
 # No usage flush thread unless a test's server asks for one: tests flush explicitly.
 KEYSERVICE_USAGE_FLUSH_SECONDS = float(os.environ.get("KEYSERVICE_USAGE_FLUSH_SECONDS", "0"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

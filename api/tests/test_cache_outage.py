@@ -69,7 +69,7 @@ def test_with_redis_stopped_valid_requests_get_200_and_invalid_ones_401(
 
 
 def _production_cache_settings(url: str) -> dict:
-    """CACHES as keyservice/settings.py builds it from CACHE_URL (a fresh process)."""
+    """CACHES as keyservice/settings/__init__.py builds it from CACHE_URL (a fresh process)."""
     env = {
         **os.environ,
         "CACHE_URL": url,

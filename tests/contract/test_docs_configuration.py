@@ -1,7 +1,8 @@
 """Every environment variable the settings read is documented in docs/configuration.md.
 
-The settings are keyservice/settings.py, keyservice/secrets.py and gunicorn.conf.py; a
-variable counts as documented when the configuration reference names it in backticks.
+The settings are every module of keyservice/settings/, keyservice/secrets.py and
+gunicorn.conf.py; a variable counts as documented when the configuration reference names it in
+backticks.
 """
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = ["keyservice/settings.py", "keyservice/secrets.py", "gunicorn.conf.py"]
+SOURCES = [
+    *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "keyservice/settings").glob("*.py")),
+    "keyservice/secrets.py",
+    "gunicorn.conf.py",
+]
 READS = [
     re.compile(r"\benv\.\w+\(\s*\"([A-Z][A-Z0-9_]+)\""),  # env.str("NAME", …), env.db(…), …
     re.compile(r"\bos\.environ(?:\.get\(|\[)\s*\"([A-Z][A-Z0-9_]+)\""),
