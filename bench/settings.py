@@ -1,7 +1,7 @@
 """Benchmark settings: the production settings (keyservice.settings, DEBUG off, PostgreSQL,
 Redis cache and broker, persistent connections) plus the bench-only app and the two peers.
 
-Everything comes from the environment that bench/run.py sets: DATABASE_URL, CACHE_URL,
+Everything comes from the environment that bench/config.py sets: DATABASE_URL, CACHE_URL,
 REDIS_URL, EMAIL_URL, the secrets and DJANGO_TRUST_X_FORWARDED_PROTO (the load generator
 says `X-Forwarded-Proto: https`, as a TLS-terminating proxy would). The only departures from
 production are listed here: extra apps and URLs, the upload throttle (so a load run measures

@@ -3,7 +3,7 @@
 -- FILE lines: "H<TAB>Name: value" (a header sent with every request) or
 --             "R<TAB>METHOD<TAB>PATH<TAB>BODY[<TAB>Name: value]" (BODY empty for none, JSON
 --             on one line; the optional last field is a header of this request only).
--- done() prints one line "BENCHJSON {...}" that bench/run.py reads.
+-- done() prints one line "BENCHJSON {...}" that bench/load.py reads.
 
 local prepared = {}
 local counter = 1
