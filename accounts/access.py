@@ -1,7 +1,8 @@
 """The one way access ends: sessions (`user_sessions_end`, the one step every change that
 ends access takes), a previous holder's access as a whole (`user_access_end`), passwords set
 by an operator or changed by their holder, and a sign-in identity disconnected. Each writes in
-its caller's transaction and is audited (accounts.hooks.IDENTITY_EVENT: apikeys' KeyEvent)."""
+its caller's transaction and is audited (accounts.hooks.IDENTITY_EVENT: apikeys' KeyEvent).
+Who answers each hook point: docs/architecture.md, "The wiring" (from keyservice/wiring.py)."""
 
 from __future__ import annotations
 
@@ -70,8 +71,12 @@ def user_access_end(
     active API key is revoked, every session ends (but `request`'s own, when it is this
     user's), every sign-in identity but `keep_identity` (provider, uid) is detached. Each
     step is audited, with `because` as the reason. The caller wipes the password first
-    (user_password_wipe) and runs this inside its transaction. The key is revoked first, by
-    the apps' ACCESS_END hooks (accounts.hooks)."""
+    (user_password_wipe) and runs this inside its transaction.
+
+    Hook points it calls, in this order: accounts.hooks.ACCESS_END first (apikeys revokes the
+    active key: apikeys.account_hooks.apikey_revoke_on_access_end), then IDENTITY_EVENT for
+    the sessions ended and for each identity detached (apikeys records KeyEvents). Who
+    answers each point: docs/architecture.md, "The wiring" (from keyservice/wiring.py)."""
     user_access_ended(user=user, actor=actor, because=because)
     user_sessions_end(user=user, because=because, actor=actor, request=request)
     others = SocialAccount.objects.filter(user=user)

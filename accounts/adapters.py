@@ -35,7 +35,8 @@ def signup_allowed(email: str) -> bool:
     and (if a domain list is set) the address is in one of those domains. Addresses and
     domains are compared exactly in their canonical form (accounts.addresses): a look-alike
     of an invited address is not invited, `gmaıl.com` is not `gmail.com`. An address without
-    a canonical form may not sign up."""
+    a canonical form may not sign up. Whether an address is invited is asked of the apps
+    (accounts.hooks.ADDRESS_INVITED: teams; docs/architecture.md, "The wiring")."""
     canonical = email_canonical_or_none(email)
     if canonical is None:
         return False

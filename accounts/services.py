@@ -1,4 +1,7 @@
-"""Writes for users, including every identity change (each one audited)."""
+"""Writes for users, including every identity change (each one audited).
+
+The apps above accounts take part through accounts.hooks: each service says which points it
+calls; who answers each point is on docs/architecture.md, "The wiring" (keyservice/wiring.py)."""
 
 from __future__ import annotations
 
@@ -171,7 +174,8 @@ def user_identity_merge(
     access may have kept stops working. The password is made unusable (whoever set it may be
     a squatter whose sign-up the owner confirmed, or an operator who created the account;
     the owner sets a new one through password reset), the active API key is revoked, every
-    other session ends, every other sign-in identity is detached; each step is audited.
+    other session ends, every other sign-in identity is detached; each step is audited
+    (accounts.hooks: IDENTITY_EVENT, then user_access_end's ACCESS_END and IDENTITY_EVENT).
 
     Called from the social account adapter's pre_social_login, before the identity is saved.
     `user` is the very object allauth then signs in, so its new password hash and session
@@ -198,9 +202,10 @@ def user_active_set(
     A deactivated account cannot sign in, and its key is an unknown key on the next request
     (docs/keys.md; the key row is kept, so reactivating brings it back). Deactivating ends
     every session of the account (user_sessions_end: they stay ended after a reactivation,
-    which needs a new sign-in) and tells the apps (accounts.hooks.USER_DEACTIVATED:
-    lifecycle's `user.deactivated`). Either change is recorded (`user_deactivated`,
-    `user_reactivated`, by `actor`, `reason` saying how), all in this transaction."""
+    which needs a new sign-in) and tells the apps (accounts.hooks.USER_DEACTIVATED: projects,
+    teams, then lifecycle's `user.deactivated`). Either change is recorded (IDENTITY_EVENT:
+    `user_deactivated`, `user_reactivated`, by `actor`, `reason` saying how), all in this
+    transaction. Who answers each point: docs/architecture.md, "The wiring"."""
     updated = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
     user.is_active = active
     if not updated:
@@ -220,14 +225,17 @@ def user_active_set(
 @transaction.atomic
 def user_delete(*, user: User, actor: User | None = None) -> None:
     """Delete `user` with everything the account holds (keys, projects, memberships: the
-    database cascades), telling the apps first (accounts.hooks.USER_DEACTIVATED, `deleted`)."""
+    database cascades), telling the apps first (accounts.hooks.USER_DEACTIVATED, `deleted`:
+    projects announce the owner's projects, teams keep FormerMembership rows, lifecycle sends
+    `user.deactivated`; docs/architecture.md, "The wiring")."""
     user_deactivated(user=user, actor=actor, deleted=True)
     user.delete()
 
 
 def user_is_inert(*, user: User) -> bool:
     """Whether the account holds nothing: no key ever, no project, no membership, no staff.
-    Keys, projects and memberships are asked of the apps (accounts.hooks.USER_HOLDINGS)."""
+    Keys, projects and memberships are asked of the apps (accounts.hooks.USER_HOLDINGS: who
+    answers is on docs/architecture.md, "The wiring")."""
     return not (user.is_staff or user.is_superuser or user_holds_anything(user=user))
 
 
@@ -238,6 +246,7 @@ def user_unproven_remove(*, user: User, proven_by: str) -> bool:
 
     This is how a pre-registered (squatted) address returns to its owner: the squatter's
     account could never sign in or request a key (accounts.backends), and now it is gone.
+    Asks accounts.hooks.USER_HOLDINGS (user_is_inert), records IDENTITY_EVENT.
     Returns False (nothing done) for an account that is verified or holds anything.
     """
     user = User.objects.select_for_update().get(pk=user.pk)

@@ -1,5 +1,5 @@
-"""What apikeys does at the points of an account's life (accounts.hooks), registered in
-ApikeysConfig.ready(): a key is a holding, an ended access revokes the active key, and the
+"""What apikeys does at the points of an account's life (accounts.hooks), registered by
+keyservice.wiring: a key is a holding, an ended access revokes the active key, and the
 identity changes of accounts are recorded as KeyEvent rows."""
 
 from __future__ import annotations

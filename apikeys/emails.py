@@ -6,7 +6,7 @@ Queued by apikeys.services (apikey_email_enqueue, apikey_revoke_own),
 apikeys.leaks.apikey_leak_notice_enqueue and apikeys.expiry (the row names the key by id
 only); composed here at send time, in the worker: the key is decrypted only here, only for
 the new-key email, and only when KEYSERVICE_EMAIL_INCLUDES_KEY is on. The others name the
-key by its hint.
+key by its hint. Each kind's composer is registered with the outbox by keyservice.wiring.
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ from apikeys.models import ApiKey, KeyEvent, KeyUse
 from apikeys.services import apikey_decrypt
 from outbox.composers import (
     ComposeFailed,
-    Composer,
     Outcome,
-    composer_register,
     composer_subject,
 )
 from outbox.models import OutboxEmail
@@ -201,17 +199,3 @@ class RetiredKeyInUseEmail(_KeyEmail):
         _key_event(
             row, outcome, f"still-in-use notice: {detail}" if detail else "still-in-use notice"
         )
-
-
-def apikey_composers_register() -> None:
-    """Register the key emails' composers with the outbox (from ApikeysConfig.ready)."""
-    composers: tuple[tuple[ApiKey.EmailKind, Composer], ...] = (
-        (ApiKey.EmailKind.NEW_KEY, ApiKeyEmail()),
-        (ApiKey.EmailKind.LEAK_NOTICE, LeakNoticeEmail()),
-        (ApiKey.EmailKind.EXPIRY_WEEK, ExpiryReminderEmail(days=7)),
-        (ApiKey.EmailKind.EXPIRY_DAY, ExpiryReminderEmail(days=1)),
-        (ApiKey.EmailKind.REVOKE_NOTICE, RevokeNoticeEmail()),
-        (ApiKey.EmailKind.RETIRED_IN_USE, RetiredKeyInUseEmail()),
-    )
-    for kind, composer in composers:
-        composer_register(kind=kind.value, label=kind.label, composer=composer)

@@ -14,8 +14,8 @@ backwards and the directory stays bounded. Without it (tests, `runserver`) the p
 registry is exported.
 
 Gauges that describe the database (the outbox's pending and failed emails) are computed at
-scrape time by the gauges apps register with `gauge_register`: one query each, per scrape,
-never on a request's path.
+scrape time by the gauges registered with `gauge_register` (by the wiring, at start-up): one
+query each, per scrape, never on a request's path.
 """
 
 from __future__ import annotations

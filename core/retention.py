@@ -1,9 +1,10 @@
 """Retention: each app prunes its own history; this registry runs every app's pruner.
 
-An app registers a pruner in its AppConfig.ready() with `pruner_register`: a name (the key of
-the result), the setting holding its retention in days, how the prune_history command names
-its rows, and `prune(before=..., batch_size=...) -> int` (rows deleted). `retention_prune`
-runs them all, in registration order (INSTALLED_APPS order): the daily Celery task
+Each app's pruner is registered with `pruner_register` (by the wiring, keyservice/wiring.py,
+at start-up; core knows no app): a name (the key of the result), the setting holding its
+retention in days, how the prune_history command names its rows, and
+`prune(before=..., batch_size=...) -> int` (rows deleted). `retention_prune` runs them all, in
+registration order (the wiring's table order): the daily Celery task
 (core.tasks.retention_prune) and `manage.py prune_history`.
 """
 

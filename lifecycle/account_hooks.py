@@ -1,5 +1,5 @@
-"""What lifecycle does at accounts' USER_DEACTIVATED point (accounts.hooks), registered in
-LifecycleConfig.ready(): the account's deactivation or deletion becomes `user.deactivated`."""
+"""What lifecycle does at accounts' USER_DEACTIVATED point (accounts.hooks), registered by
+keyservice.wiring: the account's deactivation or deletion becomes `user.deactivated`."""
 
 from __future__ import annotations
 

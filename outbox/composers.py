@@ -2,9 +2,10 @@
 
 The outbox knows rows, states, dispatch, retries and sweeps, nothing about what an email is
 about. A row names its subject by `kind` and `subject_id` only; the app that enqueues a kind
-registers its composer for it in its AppConfig.ready() (apikeys.emails, teams.emails). The
-composer loads the subject at send time (a key is decrypted only there, in the worker), so
-nothing secret is ever stored on the row or in the task message.
+writes its composer (apikeys.emails, teams.emails), and the wiring (keyservice/wiring.py,
+EMAILS) registers it for that kind at start-up. The composer loads the subject at send time
+(a key is decrypted only there, in the worker), so nothing secret is ever stored on the row or
+in the task message.
 """
 
 from __future__ import annotations

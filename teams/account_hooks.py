@@ -1,5 +1,5 @@
-"""What teams does at the points of an account's life (accounts.hooks), registered in
-TeamsConfig.ready(): a membership is a holding (teams.invitations.invitation_pending_for
+"""What teams does at the points of an account's life (accounts.hooks), registered by
+keyservice.wiring: a membership is a holding (teams.invitations.invitation_pending_for
 answers whether an address was invited)."""
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 Queued by teams.invitations.invitation_email_enqueue (the row names the invitation by id
 only); composed here at send time, with a freshly signed link to the invitation page.
+Registered with the outbox by keyservice.wiring.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from outbox.composers import ComposeFailed, Outcome, composer_register, composer_subject
+from outbox.composers import ComposeFailed, Outcome, composer_subject
 from outbox.models import OutboxEmail
 from teams.invitations import invitation_token
 from teams.models import Invitation
@@ -59,9 +60,3 @@ class InvitationEmail:
     def subject_label(self, row: OutboxEmail) -> str:
         invitation = _invitation(row)
         return str(invitation) if invitation is not None else "(deleted invitation)"
-
-
-def invitation_composer_register() -> None:
-    """Register the invitation email's composer with the outbox (from TeamsConfig.ready)."""
-    kind = Invitation.EmailKind.INVITATION
-    composer_register(kind=kind.value, label=kind.label, composer=InvitationEmail())

@@ -1,6 +1,5 @@
 from django.apps import AppConfig
 
-from core.retention import pruner_register
 from core.stamped import stamps_track
 from core.stamps import StampKind
 from lifecycle.senders import sender_register
@@ -14,7 +13,6 @@ class WebhooksConfig(AppConfig):
         # The app's own services import models: loadable only once the registry is ready.
         from webhooks.lifecycle_sender import lifecycle_send, lifecycle_url_check
         from webhooks.models import Webhook
-        from webhooks.services import webhook_delivery_prune
 
         # The public project read caches the URL and events under the project's stamp
         # (api.project_extras); the secret and the retry setting are not in that answer.
@@ -25,10 +23,3 @@ class WebhooksConfig(AppConfig):
         )
 
         sender_register(send=lifecycle_send, check=lifecycle_url_check)
-
-        pruner_register(
-            name="webhook_deliveries",
-            setting_name="KEYSERVICE_WEBHOOK_RETENTION_DAYS",
-            noun="webhook delivery(ies)",
-            prune=webhook_delivery_prune,
-        )

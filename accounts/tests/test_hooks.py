@@ -1,5 +1,5 @@
-"""The hook points of accounts.hooks are filled by the apps above accounts (in their
-AppConfig.ready()), and accounts' services reach those apps through them."""
+"""The hook points of accounts.hooks are filled with the functions of the apps above accounts
+(by keyservice.wiring), and accounts' services reach those apps through them."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def root(db) -> User:
 
 def test_each_hook_point_holds_the_hooks_of_the_installed_apps():
     assert hooks.ADDRESS_INVITED.hooks == (invitation_pending_for,)
-    # accounts, teams, apikeys: the order of INSTALLED_APPS, whose ready() registered them
+    # projects, teams, apikeys: the order of keyservice.wiring.HOOKS
     assert hooks.USER_HOLDINGS.hooks == (project_held_by, membership_held_by, apikey_held_by)
     assert hooks.ACCESS_END.hooks == (apikey_revoke_on_access_end,)
     assert hooks.IDENTITY_EVENT.hooks == (keyevent_identity_create,)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "lifecycle",
     "api",
     "dashboard",
+    "keyservice",  # last: fills every app's registries from keyservice/wiring.py
 ]
 
 # The dashboard's chain. Its first entry sends the APIs' paths (core.chains.is_api_path) down

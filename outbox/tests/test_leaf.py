@@ -47,8 +47,7 @@ def test_the_outbox_imports_no_app():
 
 
 def test_function_local_imports_in_the_outbox_stay_inside_it():
-    """The one left is the services ⇄ tasks pair inside the outbox (tasks imports services);
-    apps.py's ready() loads the app's own services once the app registry is ready."""
+    """The one left is the services ⇄ tasks pair inside the outbox (tasks imports services)."""
     found = []
     for path in _sources():
         if path.name == "apps.py":

@@ -66,7 +66,9 @@ DEVSTACK = "devstack"
 
 
 def _app_dirs() -> set[str]:
-    return {p.parent.name for p in ROOT.glob("*/apps.py")} - TOOLS
+    # The project package has an apps.py too (the wiring fills the registries from its ready()),
+    # but it is the wiring, not one of the layers: it may import any app.
+    return {p.parent.name for p in ROOT.glob("*/apps.py")} - TOOLS - {PROJECT_PACKAGE}
 
 
 def _modules(app: str) -> Iterator[Path]:

@@ -1,0 +1,133 @@
+"""The wiring's tables (keyservice/wiring.py) as docs/architecture.md's section "The wiring".
+
+`wiring_markdown()` renders the section; `architecture_rewrite()` puts it between the page's
+markers. `python manage.py wiring --markdown` prints it, `--write` rewrites the page, and
+tests/architecture/test_wiring.py fails while the page differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from accounts import hooks
+from keyservice.wiring import EMAILS, GAUGES, HOOKS, PRUNERS
+
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+REGENERATE = "python manage.py wiring --write"
+BEGIN = (
+    f"<!-- wiring: begin. Generated from keyservice/wiring.py by `{REGENERATE}`; "
+    "do not edit by hand. -->"
+)
+END = "<!-- wiring: end -->"
+
+POINTS = (
+    hooks.ADDRESS_INVITED,
+    hooks.USER_HOLDINGS,
+    hooks.ACCESS_END,
+    hooks.IDENTITY_EVENT,
+    hooks.USER_DEACTIVATED,
+)
+
+INTRO = """\
+## The wiring
+
+How a lower app reaches a higher one without importing it: it defines a typed registry, and
+the apps above fill it. They fill it in one place only: `keyservice/wiring.py` holds one table
+per registry (which app's function answers which point) and fills every registry from them at
+start-up (`keyservice/apps.py`, the `keyservice` app, last in `INSTALLED_APPS`); no app's own
+`ready()` registers there. Each registry keeps its typed registration function, and a point
+nothing filled raises when called. These are explicit calls in the caller's transaction, not
+signals. This section is those tables."""
+
+ELSEWHERE = """\
+### Registered elsewhere, for now
+
+- tracked models (`core.stamped.stamps_track`, whose writes bump the verify cache's stamps):
+  `apikeys/verifysources.py` (`verify_sources_track`, called by `apikeys/apps.py`),
+  `builds/apps.py` (`Upload`) and `webhooks/apps.py` (`Webhook`);
+- the lifecycle sender (`lifecycle.senders.sender_register`: how a lifecycle delivery is
+  checked and sent): `webhooks/apps.py`, with `webhooks/lifecycle_sender.py`;
+- core's own `ready()` (`core/apps.py`): its system checks and the stamps' bump after
+  `migrate`."""
+
+
+def _name(obj: Callable[..., Any] | type) -> str:
+    return f"`{obj.__module__}.{obj.__qualname__}`"
+
+
+def _hooks() -> list[str]:
+    lines = [
+        "### `accounts.hooks`: the points of an account's life",
+        "",
+        "Each point's hooks run in this order, in the caller's transaction.",
+        "",
+    ]
+    for point in POINTS:
+        lines.append(f"- `{point.name}`: {point.asked}")
+        for entry in HOOKS:
+            if entry.point is point:
+                lines.append(f"  - {_name(entry.hook)}: {entry.does}")
+    return lines
+
+
+def _emails() -> list[str]:
+    lines = [
+        "### `outbox.composers`: what each kind of email says",
+        "",
+        "| kind | label | composer |",
+        "| --- | --- | --- |",
+    ]
+    for email in EMAILS:
+        lines.append(
+            f"| `{email.kind.value}` | {email.kind.label} | {_name(type(email.composer))} |"
+        )
+    return lines
+
+
+def _pruners() -> list[str]:
+    lines = [
+        "### `core.retention`: each app's pruner of its own history",
+        "",
+        "Run in this order by the daily task and `manage.py prune_history`.",
+        "",
+        "| name | rows | retention (days) | prune |",
+        "| --- | --- | --- | --- |",
+    ]
+    for pruner in PRUNERS:
+        lines.append(
+            f"| `{pruner.name}` | {pruner.noun} | `{pruner.setting_name}` | {_name(pruner.prune)} |"
+        )
+    return lines
+
+
+def _gauges() -> list[str]:
+    lines = [
+        "### `core.metrics`: gauges computed at each scrape",
+        "",
+        "| gauge | label | values | what it says |",
+        "| --- | --- | --- | --- |",
+    ]
+    for gauge in GAUGES:
+        lines.append(
+            f"| `{gauge.name}` | `{gauge.label}` | {_name(gauge.values)} | {gauge.documentation} |"
+        )
+    return lines
+
+
+def wiring_markdown() -> str:
+    """The section "The wiring", markers excluded, ending with a newline."""
+    parts = [INTRO, *map("\n".join, (_hooks(), _emails(), _pruners(), _gauges())), ELSEWHERE]
+    return "\n\n".join(parts) + "\n"
+
+
+def architecture_rewrite(text: str) -> str:
+    """`text` (docs/architecture.md) with the section between its markers made current."""
+    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
+    return text[:start] + "\n" + wiring_markdown() + text[end:]
+
+
+def architecture_section(text: str) -> str:
+    """What `text` holds between its markers now."""
+    return text[text.index(BEGIN) + len(BEGIN) : text.index(END)].removeprefix("\n")
