@@ -19,17 +19,14 @@ from apikeys.audit import keyevent_create
 from apikeys.crypto import DecryptionError
 from apikeys.models import ApiKey, KeyEvent, KeyUse
 from apikeys.services import apikey_decrypt
-from outbox.composers import (
-    ComposeFailed,
-    Outcome,
-    composer_subject,
-)
+from core.delivery import DeliveryOutcome
+from outbox.composers import ComposeFailed, composer_subject
 from outbox.models import OutboxEmail
 
 _EVENT_KIND = {
-    Outcome.SENT: KeyEvent.Kind.EMAILED,
-    Outcome.FAILED: KeyEvent.Kind.EMAIL_FAILED,
-    Outcome.SKIPPED: KeyEvent.Kind.EMAIL_SKIPPED,
+    DeliveryOutcome.SENT: KeyEvent.Kind.EMAILED,
+    DeliveryOutcome.FAILED: KeyEvent.Kind.EMAIL_FAILED,
+    DeliveryOutcome.SKIPPED: KeyEvent.Kind.EMAIL_SKIPPED,
 }
 
 
@@ -40,7 +37,7 @@ def _key(row: OutboxEmail) -> ApiKey | None:
     )
 
 
-def _key_event(row: OutboxEmail, outcome: Outcome, detail: str) -> None:
+def _key_event(row: OutboxEmail, outcome: DeliveryOutcome, detail: str) -> None:
     """Record a key email's outcome in the key's audit trail."""
     key = _key(row)
     if key is not None:
@@ -82,7 +79,7 @@ class ApiKeyEmail(_KeyEmail):
         body = render_to_string("apikeys/email/new_key.txt", context)
         return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
 
-    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+    def record(self, row: OutboxEmail, outcome: DeliveryOutcome, detail: str = "") -> None:
         _key_event(row, outcome, detail)
 
 
@@ -109,7 +106,7 @@ class LeakNoticeEmail(_KeyEmail):
         body = render_to_string("apikeys/email/leak_notice.txt", context)
         return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
 
-    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+    def record(self, row: OutboxEmail, outcome: DeliveryOutcome, detail: str = "") -> None:
         _key_event(row, outcome, f"leak notice: {detail}" if detail else "leak notice")
 
 
@@ -141,7 +138,7 @@ class ExpiryReminderEmail(_KeyEmail):
         body = render_to_string("apikeys/email/expiry_reminder.txt", context)
         return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
 
-    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+    def record(self, row: OutboxEmail, outcome: DeliveryOutcome, detail: str = "") -> None:
         label = f"{self.days}-day expiry reminder"
         _key_event(row, outcome, f"{label}: {detail}" if detail else label)
 
@@ -162,7 +159,7 @@ class RevokeNoticeEmail(_KeyEmail):
         body = render_to_string("apikeys/email/revoke_notice.txt", context)
         return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
 
-    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+    def record(self, row: OutboxEmail, outcome: DeliveryOutcome, detail: str = "") -> None:
         _key_event(row, outcome, f"revoke notice: {detail}" if detail else "revoke notice")
 
 
@@ -195,7 +192,7 @@ class RetiredKeyInUseEmail(_KeyEmail):
         body = render_to_string("apikeys/email/retired_in_use.txt", context)
         return EmailMessage(subject=self.subject, body=body, to=[row.recipient])
 
-    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+    def record(self, row: OutboxEmail, outcome: DeliveryOutcome, detail: str = "") -> None:
         _key_event(
             row, outcome, f"still-in-use notice: {detail}" if detail else "still-in-use notice"
         )

@@ -15,8 +15,9 @@ still cannot turn requests into a fetch each). A fetch that fails, or answers no
 keeps the keys already known and is never cached.
 
 The URL is an operator's setting, not user input, so the webhooks' SSRF guard
-(webhooks/ssrf.py, for customers' URLs) does not apply; it is fetched with `requests`, a
-timeout, no redirects and a size limit, like Google's signing certs (accounts/google).
+(core/outbound/address_guard.py, for customers' URLs) does not apply; it is fetched with
+`requests`, a timeout, no redirects and a size limit, like Google's signing certs
+(accounts/google).
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ VERIFY_CACHE = Counter(
 )
 WEBHOOK_DELIVERIES = Counter(
     "keyservice_webhook_deliveries",
-    "Webhook delivery attempts settled, by outcome (webhooks.services.DeliveryOutcome).",
+    "Webhook delivery attempts settled, by outcome (core.delivery.DeliveryOutcome).",
     ["outcome"],
 )
 RATELIMIT_REFUSALS = Counter(

@@ -47,8 +47,6 @@ ELSEWHERE = """\
 - tracked models (`core.stamped.stamps_track`, whose writes bump the verify cache's stamps):
   `apikeys/verifysources.py` (`verify_sources_track`, called by `apikeys/apps.py`),
   `builds/apps.py` (`Upload`) and `webhooks/apps.py` (`Webhook`);
-- the lifecycle sender (`lifecycle.senders.sender_register`: how a lifecycle delivery is
-  checked and sent): `webhooks/apps.py`, with `webhooks/lifecycle_sender.py`;
 - core's own `ready()` (`core/apps.py`): its system checks and the stamps' bump after
   `migrate`."""
 

@@ -1,12 +1,12 @@
 """A subscriber's allow-list: the private networks its URL may resolve to.
 
-Customer webhooks reach public addresses only (webhooks/ssrf.py). An internal subscriber
-usually lives on a private network, so the operator names, per subscriber, the networks it
-may reach. Only these blocks can be allow-listed (each entry must lie wholly inside one):
-private-use IPv4 (RFC 1918), shared address space (RFC 6598), loopback, and IPv6 unique-local
-and loopback. Link-local (the cloud metadata address 169.254.169.254 among them), multicast,
-reserved and "this network" addresses can never be reached, and the SSRF guard refuses them
-again at every send (webhooks.ssrf.address_is_allowed).
+Customer webhooks reach public addresses only (core/outbound/address_guard.py). An internal
+subscriber usually lives on a private network, so the operator names, per subscriber, the
+networks it may reach. Only these blocks can be allow-listed (each entry must lie wholly
+inside one): private-use IPv4 (RFC 1918), shared address space (RFC 6598), loopback, and
+IPv6 unique-local and loopback. Link-local (the cloud metadata address 169.254.169.254 among
+them), multicast, reserved and "this network" addresses can never be reached, and the SSRF
+guard refuses them again at every send (core.outbound.address_is_allowed).
 
 Loopback is allowable (a subscriber on the same host, in development) but an operator is
 warned when saving one (`networks_loopback`, the admin and `subscriber_add`): it lets the
@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from core.outbound import IPNetwork
 
 ALLOWABLE_BLOCKS: tuple[IPNetwork, ...] = tuple(
     ipaddress.ip_network(net)

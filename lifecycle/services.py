@@ -19,6 +19,7 @@ from django.db import transaction
 
 from core.errors import ApplicationError
 from core.ids import new_public_id
+from core.outbound import AddressPolicy, AddressRefused, UrlRefused, url_check
 from lifecycle.events import (
     DataValue,
     EndReason,
@@ -29,7 +30,6 @@ from lifecycle.events import (
 )
 from lifecycle.models import LifecycleDelivery, Subscriber
 from lifecycle.networks import NetworkRefused, networks_load, networks_parse
-from lifecycle.senders import url_check
 
 logger = logging.getLogger(__name__)
 
@@ -67,12 +67,25 @@ def subscriber_validate(
     except NetworkRefused as exc:
         errors["allowedNetworks"] = str(exc)
     if "allowedNetworks" not in errors:
-        refusal = url_check()(url=url, allowed_networks=networks_load(networks))
+        refusal = subscriber_url_refusal(url=url, networks=networks)
         if refusal:
             errors["url"] = refusal
     if errors:
         raise ApplicationError(SubscriberRefusal.INVALID, " ".join(errors.values()), fields=errors)
     return [str(LifecycleEvent(e)) for e in wanted], networks
+
+
+def subscriber_url_refusal(*, url: str, networks: list[str]) -> str | None:
+    """The check when a subscriber is registered: the URL's syntax, and a literal IP must be
+    public or in the allow-list (a name is resolved and checked at every send). None when
+    the URL may be registered, else why not."""
+    try:
+        url_check(url=url, policy=AddressPolicy(allowed_networks=networks_load(networks)))
+    except AddressRefused as exc:
+        return f"{exc} (or add its network to the subscriber's allow-list)"
+    except UrlRefused as exc:
+        return str(exc)
+    return None
 
 
 @transaction.atomic

@@ -3,17 +3,15 @@ on the webhooks queue (webhooks.routing): outbound HTTP never waits before a key
 
 from celery import shared_task
 
+from core.delivery import TASK_OPTIONS, task_retry
 from lifecycle import delivery
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@shared_task(**TASK_OPTIONS)
 def lifecycle_send(self, delivery_id: int) -> str:
-    retry_in = delivery.lifecycle_deliver(delivery_id=delivery_id)
-    # In-process (eager) mode has no broker to wait on: the row stays pending with its due
-    # time, and the lifecycle_sweep task retries it.
-    if retry_in is not None and not self.request.is_eager:
-        raise self.retry(countdown=retry_in)
-    return "retry" if retry_in is not None else "settled"
+    # In eager mode a retry is left to the lifecycle_sweep task (core.delivery.task_retry).
+    settled = task_retry(self, delivery.SUBSCRIBER_DELIVERIES.deliver(pk=delivery_id))
+    return "retry" if settled.retry_in is not None else "settled"
 
 
 @shared_task

@@ -12,23 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
+
+from core.delivery import DeliveryOutcome
 
 if TYPE_CHECKING:
     from django.core.mail import EmailMessage
 
     from outbox.models import OutboxEmail
-
-
-class Outcome(StrEnum):
-    """How a row left `pending` (its final OutboxEmail.State), as a composer records it."""
-
-    SENT = "sent"
-    FAILED = "failed"
-    SKIPPED = "skipped"
 
 
 class ComposeFailed(Exception):
@@ -43,8 +36,9 @@ class Composer(Protocol):
     def message(self, row: OutboxEmail) -> EmailMessage:
         """The email to send; raises ComposeFailed when it cannot be composed."""
 
-    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
-        """Record the row's outcome where the app keeps its history (or nowhere)."""
+    def record(self, row: OutboxEmail, outcome: DeliveryOutcome, detail: str = "") -> None:
+        """Record how the row left `pending` (SENT, FAILED or SKIPPED: its final state)
+        where the app keeps its history (or nowhere)."""
 
     def subject_label(self, row: OutboxEmail) -> str:
         """What the row is about, for admin: never a secret."""

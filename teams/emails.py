@@ -12,7 +12,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from outbox.composers import ComposeFailed, Outcome, composer_subject
+from core.delivery import DeliveryOutcome
+from outbox.composers import ComposeFailed, composer_subject
 from outbox.models import OutboxEmail
 from teams.invitations import invitation_token
 from teams.models import Invitation
@@ -54,7 +55,7 @@ class InvitationEmail:
         subject = f"{owner.get_short_name()} invited you to their keyservice team"
         return EmailMessage(subject=subject, body=body, to=[row.recipient])
 
-    def record(self, row: OutboxEmail, outcome: Outcome, detail: str = "") -> None:
+    def record(self, row: OutboxEmail, outcome: DeliveryOutcome, detail: str = "") -> None:
         """Invitations keep their own state; the outbox row is the record."""
 
     def subject_label(self, row: OutboxEmail) -> str:

@@ -1,17 +1,15 @@
 from typing import Any, cast
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
 from accounts.models import User
 from audit.services import Actor
 from core.admin import ReadOnlyAdmin
-from webhooks.configure import webhook_url_audit
+from core.outbound import UrlRefused, url_check
+from webhooks.configure import webhook_address_policy, webhook_url_audit
 from webhooks.models import Webhook, WebhookAttempt, WebhookDelivery
-from webhooks.ssrf import WebhookUrlRefused
-from webhooks.urls import webhook_url_check
 
 
 class WebhookAdminForm(forms.ModelForm):
@@ -27,8 +25,8 @@ class WebhookAdminForm(forms.ModelForm):
         url = self.cleaned_data.get("url") or ""
         if url:
             try:
-                webhook_url_check(url=url, allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE)
-            except WebhookUrlRefused as exc:
+                url_check(url=url, policy=webhook_address_policy())
+            except UrlRefused as exc:
                 raise forms.ValidationError(str(exc)) from None
         return url
 

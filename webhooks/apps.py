@@ -2,7 +2,6 @@ from django.apps import AppConfig
 
 from core.stamped import stamps_track
 from core.stamps import StampKind
-from lifecycle.senders import sender_register
 
 
 class WebhooksConfig(AppConfig):
@@ -11,7 +10,6 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         # The app's own services import models: loadable only once the registry is ready.
-        from webhooks.lifecycle_sender import lifecycle_send, lifecycle_url_check
         from webhooks.models import Webhook
 
         # The public project read caches the URL and events under the project's stamp
@@ -21,5 +19,3 @@ class WebhooksConfig(AppConfig):
             sources=[(StampKind.PROJECT, "project_id")],
             watched=["id", "project", "url", "events"],
         )
-
-        sender_register(send=lifecycle_send, check=lifecycle_url_check)

@@ -13,14 +13,19 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record
 from core.errors import ApplicationError
+from core.outbound import AddressPolicy, UrlRefused, url_check
 from projects.models import Project
 from projects.services import project_touch
 from webhooks.events import WEBHOOK_EVENTS
 from webhooks.models import Webhook, new_webhook_secret
 from webhooks.refusals import WebhookRefusal
 from webhooks.selectors import webhook_get
-from webhooks.ssrf import WebhookUrlRefused
-from webhooks.urls import webhook_url_check
+
+
+def webhook_address_policy() -> AddressPolicy:
+    """Where webhooks may go: public addresses only, unless the operator allows private
+    targets (KEYSERVICE_WEBHOOK_ALLOW_PRIVATE, for development)."""
+    return AddressPolicy(allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE)
 
 
 def webhook_get_or_create(*, project: Project) -> Webhook:
@@ -40,7 +45,7 @@ def webhook_settings_update(
     """Set the project's webhook URL ("" for none) and subscribed events, validated, and
     whether its deliveries are retried (`retries`; None leaves it as it is).
 
-    The URL gets the check every send repeats (webhooks/urls.py): exactly the string saved
+    The URL gets the check every send repeats (core.outbound.url_check): exactly the string saved
     is the one checked, nothing is trimmed or normalised. A literal IP must be public.
     A new URL is recorded in the project owner's audit trail (webhook_url_audit).
     """
@@ -48,8 +53,8 @@ def webhook_settings_update(
     errors: dict[str, str] = {}
     if url:
         try:
-            webhook_url_check(url=url, allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE)
-        except WebhookUrlRefused as exc:
+            url_check(url=url, policy=webhook_address_policy())
+        except UrlRefused as exc:
             errors["webhookUrl"] = str(exc)
     if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
         errors["webhookEvents"] = "Events must be a list of event names."

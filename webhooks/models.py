@@ -36,7 +36,7 @@ class Webhook(models.Model):
     previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Off: every delivery gets exactly one attempt, whatever the answer (the hosted platform's
     # "no retries"). On: retried only when the receiver cannot have processed an attempt
-    # (webhooks.transport.AttemptResult.retryable).
+    # (core.outbound.AttemptResult.retryable).
     retries = models.BooleanField(
         "retry deliveries",
         default=True,

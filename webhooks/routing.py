@@ -1,6 +1,6 @@
 """Celery routing (settings.CELERY_TASK_ROUTES): webhook deliveries, and the lifecycle
-events for internal subscribers (lifecycle.tasks, sent through webhook_post), get their own
-queue.
+events for internal subscribers (lifecycle.tasks), both sent through core.outbound, get their
+own queue.
 
 A delivery can take a whole KEYSERVICE_WEBHOOK_TIMEOUT per attempt; on its own queue, served
 by its own worker, it never waits in line before (or holds up) a key email.

@@ -6,8 +6,10 @@ duplicated task never delivers a settled row again. Each attempt is recorded.
 Retries never surprise a receiver: every attempt of a delivery carries the same
 X-Keyservice-Delivery id and the same body (serialised from the stored payload); only the
 signature header is new (it signs the time of sending). A delivery is retried only when the
-receiver cannot have processed the attempt (AttemptResult.retryable), after its Retry-After
-when it sent one (capped), and never when the project turned retries off (Webhook.retries).
+receiver cannot have processed the attempt (core.outbound.AttemptResult.retryable), after its
+Retry-After when it sent one (capped), and never when the project turned retries off
+(Webhook.retries). Dispatch, sweep, lock, settle and backoff are core.delivery's skeleton;
+WebhookDeliveries says what is webhooks' own.
 """
 
 from __future__ import annotations
@@ -15,47 +17,45 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from core.batches import queryset_delete_in_batches
+from core.delivery import (
+    MAX_BACKOFF_SECONDS,
+    Attempt,
+    DeliveryOutcome,
+    Enqueueable,
+    QueuedDelivery,
+    Settled,
+)
 from core.errors import ApplicationError
 from core.metrics import webhook_delivery_count, webhook_outcomes_declare
-from core.queued import MAX_BACKOFF_SECONDS, retry_backoff, row_dispatch, rows_to_sweep
+from core.outbound import AttemptKind, post, signed_headers
 from core.ratelimit import concurrency_slot, rate_parse, ratelimit_hit
 from projects.models import Project
-from webhooks.configure import webhook_get_or_create
+from webhooks.configure import webhook_address_policy, webhook_get_or_create
 from webhooks.events import WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT, webhook_body, webhook_payload
 from webhooks.models import WebhookAttempt, WebhookDelivery
 from webhooks.refusals import WebhookRefusal
 from webhooks.selectors import webhook_get, webhook_is_subscribed, webhook_signing_secrets
-from webhooks.signing import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signature_header
-from webhooks.transport import AttemptKind, AttemptResult, webhook_post
 
 logger = logging.getLogger(__name__)
 
 # A receiver's Retry-After is honoured up to this many seconds (the backoff's own cap).
 RETRY_AFTER_MAX_SECONDS: float = MAX_BACKOFF_SECONDS
 
-
-class DeliveryOutcome(StrEnum):
-    DELIVERED = "delivered"
-    RETRY = "retry"
-    FAILED = "failed"
-    NOOP = "noop"  # nothing to do: the delivery is no longer pending
-
-
-webhook_outcomes_declare(outcomes=[outcome.value for outcome in DeliveryOutcome])
-
-
-@dataclass(frozen=True)
-class WebhookOutcome:
-    outcome: DeliveryOutcome
-    retry_in: float | None = None
+# The outcomes a webhook delivery can come to (keyservice_webhook_deliveries_total's labels).
+WEBHOOK_OUTCOMES = (
+    DeliveryOutcome.DELIVERED,
+    DeliveryOutcome.RETRY,
+    DeliveryOutcome.FAILED,
+    DeliveryOutcome.NOOP,
+)
+webhook_outcomes_declare(outcomes=[outcome.value for outcome in WEBHOOK_OUTCOMES])
 
 
 @dataclass(frozen=True)
@@ -97,36 +97,17 @@ def webhook_fire(
 
 def webhook_dispatch(*, delivery_id: int) -> bool:
     """Hand one delivery to the broker. A broker outage is logged, not raised: the sweep retries."""
-    from webhooks.tasks import webhook_send
-
-    return row_dispatch(
-        model=WebhookDelivery, pk=delivery_id, task=webhook_send, label="webhook delivery"
-    )
+    return WEBHOOK_DELIVERIES.dispatch(pk=delivery_id)
 
 
 def webhook_sweep() -> int:
     """Re-enqueue pending deliveries that never reached the broker or whose message was lost."""
-    ids = rows_to_sweep(
-        pending=WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING),
-        stale_seconds=settings.KEYSERVICE_WEBHOOK_STALE_SECONDS,
-    )
-    return sum(webhook_dispatch(delivery_id=pk) for pk in ids)
+    return WEBHOOK_DELIVERIES.sweep()
 
 
-def webhook_deliver(*, delivery_id: int) -> WebhookOutcome:
+def webhook_deliver(*, delivery_id: int) -> Settled:
     """Make one attempt if the delivery is still pending. Never raises for network trouble."""
-    with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(of=("self",))
-            .select_related("project")
-            .filter(pk=delivery_id)
-            .first()
-        )
-        if delivery is None or delivery.state != WebhookDelivery.State.PENDING:
-            webhook_delivery_count(outcome=DeliveryOutcome.NOOP.value)
-            return WebhookOutcome(DeliveryOutcome.NOOP)
-        result = _attempt(delivery)
-        return _settle(delivery, result, may_retry=True)
+    return WEBHOOK_DELIVERIES.deliver(pk=delivery_id)
 
 
 def webhook_test_send(*, project: Project) -> WebhookTestResult:
@@ -174,16 +155,16 @@ def _test_send(project: Project) -> WebhookTestResult:
         event=WEBHOOK_TEST_EVENT,
         payload=webhook_payload(project_id=project.public_id, event=WEBHOOK_TEST_EVENT),
     )
-    result = _attempt(delivery)
-    _settle(delivery, result, may_retry=False)
-    if result.kind is AttemptKind.OK:
+    attempt = WEBHOOK_DELIVERIES.run(delivery, may_retry=False).attempt
+    assert attempt is not None  # a test delivery is never moot
+    if attempt.delivered:
         message = "Test webhook delivered"  # the hosted platform's exact wording (docs/api.md)
-    elif result.kind is AttemptKind.HTTP:
+    elif attempt.status_code is not None:
         message = "Webhook endpoint returned non-2xx status"  # its status is `statusCode`
     else:
-        message = result.error
+        message = attempt.error
     return WebhookTestResult(
-        success=result.kind is AttemptKind.OK, message=message, status_code=result.status_code or 0
+        success=attempt.delivered, message=message, status_code=attempt.status_code or 0
     )
 
 
@@ -194,85 +175,83 @@ def _delivery_create(
     return WebhookDelivery.objects.create(project=project, event=event, url=url, payload=payload)
 
 
-def _attempt(delivery: WebhookDelivery) -> AttemptResult:
-    """One HTTP attempt, signed with the project's current secret (and the previous one during
-    a rotation's overlap), recorded as a row."""
-    body = webhook_body(payload=delivery.payload)
-    hook = webhook_get_or_create(project=delivery.project)
-    secret, *previous = webhook_signing_secrets(webhook=hook, now=timezone.now())
-    headers = {
-        "Content-Type": "application/json",
-        EVENT_HEADER: delivery.event,
-        DELIVERY_HEADER: delivery.public_id,
-        # Signs this attempt's time with the body, so a retry is fresh for the receiver's
-        # replay window while the body stays byte-identical.
-        SIGNATURE_HEADER: signature_header(secret=secret, body=body, previous_secrets=previous),
-    }
-    result = webhook_post(
-        url=delivery.url,
-        body=body,
-        headers=headers,
-        timeout=settings.KEYSERVICE_WEBHOOK_TIMEOUT,
-        allow_private=settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE,
-        ca_certs=settings.KEYSERVICE_WEBHOOK_CA_BUNDLE or None,
-    )
-    delivery.attempts += 1
-    delivery.status_code = result.status_code
-    delivery.duration_ms = result.duration_ms
-    delivery.last_error = result.error[:500]
-    WebhookAttempt.objects.create(
-        delivery=delivery,
-        number=delivery.attempts,
-        status_code=result.status_code,
-        duration_ms=result.duration_ms,
-        error=delivery.last_error,
-    )
-    return result
+class WebhookDeliveries(QueuedDelivery[WebhookDelivery]):
+    """Webhooks' pipeline (core.delivery): each attempt signed and kept as a WebhookAttempt,
+    retried only when the receiver cannot have processed it and the project allows retries."""
+
+    model = WebhookDelivery
+    label = "webhook delivery"
+    max_attempts_setting = "KEYSERVICE_WEBHOOK_MAX_ATTEMPTS"
+    retry_base_setting = "KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS"
+    stale_setting = "KEYSERVICE_WEBHOOK_STALE_SECONDS"
+    attempt_fields = ("status_code", "duration_ms")
+    lock_related = ("project",)
+
+    def task(self) -> Enqueueable:
+        from webhooks.tasks import webhook_send  # tasks imports this module
+
+        task: Enqueueable = webhook_send  # celery ships no type information
+        return task
+
+    def attempt(self, row: WebhookDelivery) -> Attempt:
+        """One HTTP attempt, signed with the project's current secret (and the previous one
+        during a rotation's overlap), recorded as a row."""
+        body = webhook_body(payload=row.payload)
+        hook = webhook_get_or_create(project=row.project)
+        secret, *previous = webhook_signing_secrets(webhook=hook, now=timezone.now())
+        headers = signed_headers(
+            secret=secret,
+            body=body,
+            event=row.event,
+            delivery_id=row.public_id,
+            previous_secrets=previous,
+        )
+        result = post(
+            url=row.url,
+            body=body,
+            headers=headers,
+            timeout=settings.KEYSERVICE_WEBHOOK_TIMEOUT,
+            policy=webhook_address_policy(),
+            ca_certs=settings.KEYSERVICE_WEBHOOK_CA_BUNDLE or None,
+        )
+        row.status_code = result.status_code
+        row.duration_ms = result.duration_ms
+        WebhookAttempt.objects.create(
+            delivery=row,
+            number=row.attempts,
+            status_code=result.status_code,
+            duration_ms=result.duration_ms,
+            error=result.error[:500],
+        )
+        return Attempt(
+            delivered=result.kind is AttemptKind.OK,
+            retryable=result.retryable,
+            error=result.error,
+            retry_after=result.retry_after,
+            status_code=result.status_code,
+        )
+
+    def retry_allowed(self, row: WebhookDelivery) -> bool:
+        return webhook_get_or_create(project=row.project).retries
+
+    def noop(self) -> None:
+        webhook_delivery_count(outcome=DeliveryOutcome.NOOP.value)
+
+    def settled(self, row: WebhookDelivery, result: Settled) -> None:
+        webhook_delivery_count(outcome=result.outcome.value)
+        log = logger.info if result.outcome is DeliveryOutcome.DELIVERED else logger.warning
+        log(
+            "webhook delivery %s %s (%s) attempt %s: %s%s",
+            row.pk,
+            row.public_id,
+            row.event,
+            row.attempts,
+            result.outcome,
+            f" ({row.last_error})" if row.last_error else "",
+        )
 
 
-def _settle(delivery: WebhookDelivery, result: AttemptResult, *, may_retry: bool) -> WebhookOutcome:
-    fields = ["attempts", "status_code", "duration_ms", "last_error", "state", "due_at"]
-    retry = (
-        may_retry
-        and webhook_get_or_create(project=delivery.project).retries
-        and result.retryable
-        and delivery.attempts < settings.KEYSERVICE_WEBHOOK_MAX_ATTEMPTS
-    )
-    if result.kind is AttemptKind.OK:
-        delivery.state = WebhookDelivery.State.DELIVERED
-        delivery.delivered_at = timezone.now()
-        delivery.due_at = None
-        fields.append("delivered_at")
-        outcome = WebhookOutcome(DeliveryOutcome.DELIVERED)
-    elif retry:
-        delay = _retry_delay(result, attempts=delivery.attempts)
-        delivery.due_at = timezone.now() + timedelta(seconds=delay)
-        outcome = WebhookOutcome(DeliveryOutcome.RETRY, retry_in=delay)
-    else:
-        delivery.state = WebhookDelivery.State.FAILED
-        delivery.due_at = None
-        outcome = WebhookOutcome(DeliveryOutcome.FAILED)
-    delivery.save(update_fields=fields)
-    webhook_delivery_count(outcome=outcome.outcome.value)
-    log = logger.info if outcome.outcome is DeliveryOutcome.DELIVERED else logger.warning
-    log(
-        "webhook delivery %s %s (%s) attempt %s: %s%s",
-        delivery.pk,
-        delivery.public_id,
-        delivery.event,
-        delivery.attempts,
-        outcome.outcome,
-        f" ({delivery.last_error})" if delivery.last_error else "",
-    )
-    return outcome
-
-
-def _retry_delay(result: AttemptResult, *, attempts: int) -> float:
-    """The receiver's Retry-After when it sent one (at most RETRY_AFTER_MAX_SECONDS), else
-    the backoff after `attempts` attempts."""
-    if result.retry_after is not None:
-        return min(result.retry_after, RETRY_AFTER_MAX_SECONDS)
-    return retry_backoff(base=settings.KEYSERVICE_WEBHOOK_RETRY_BASE_SECONDS, attempt=attempts)
+WEBHOOK_DELIVERIES = WebhookDeliveries()
 
 
 def webhook_delivery_prune(*, before: datetime, batch_size: int = 1000) -> int:

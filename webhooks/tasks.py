@@ -2,17 +2,14 @@
 
 from celery import shared_task
 
+from core.delivery import TASK_OPTIONS, task_retry
 from webhooks import configure, services
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+@shared_task(**TASK_OPTIONS)
 def webhook_send(self, delivery_id: int) -> str:
-    outcome = services.webhook_deliver(delivery_id=delivery_id)
-    # In-process (eager) mode has no broker to wait on: the row stays pending with its due
-    # time, and the webhook_sweep task (or a later call) retries it.
-    if outcome.retry_in is not None and not self.request.is_eager:
-        raise self.retry(countdown=outcome.retry_in)
-    return outcome.outcome
+    # In eager mode a retry is left to the webhook_sweep task (core.delivery.task_retry).
+    return task_retry(self, services.webhook_deliver(delivery_id=delivery_id)).outcome
 
 
 @shared_task

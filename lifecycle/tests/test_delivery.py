@@ -11,11 +11,11 @@ from django.core.management import CommandError, call_command
 
 from apikeys.services import apikey_issue
 from core.errors import ApplicationError
+from core.outbound import signature_verify
 from lifecycle.delivery import lifecycle_deliver, lifecycle_sweep
 from lifecycle.models import LifecycleDelivery, Subscriber
 from lifecycle.services import subscriber_create
 from lifecycle.tests.conftest import make_subscriber, received
-from webhooks.signing import signature_verify
 
 pytestmark = pytest.mark.django_db
 NOT_PUBLIC = "Refused: the host does not resolve to a public address"

@@ -108,7 +108,7 @@ def test_the_allow_list_is_deduplicated_and_bounded():
 def test_the_ssrf_guard_never_allows_link_local_or_multicast_whatever_the_list_says():
     import ipaddress
 
-    from webhooks.ssrf import address_is_allowed
+    from core.outbound.address_guard import address_is_allowed
 
     wide = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("224.0.0.0/4"))
     assert not address_is_allowed("169.254.169.254", networks=wide)

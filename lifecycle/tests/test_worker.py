@@ -12,10 +12,10 @@ import redis
 from django.db import transaction
 
 from apikeys.services import apikey_issue
+from core.outbound import signature_verify
 from lifecycle.models import LifecycleDelivery
 from lifecycle.tests.conftest import make_subscriber
 from tests.support.waiting import wait_until
-from webhooks.signing import signature_verify
 
 pytestmark = pytest.mark.services
 

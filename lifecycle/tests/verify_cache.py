@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-from webhooks.signing import signature_verify
+from core.outbound import signature_verify
 
 Candidate = tuple[str, str, str]  # (key, userId, projectId)
 

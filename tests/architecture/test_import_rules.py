@@ -204,6 +204,76 @@ def test_core_knows_no_app():
     assert _app_edges()["core"] == set()
 
 
+# The mechanisms that are libraries of their own in core/: each imports no app, and is used
+# through its package only (its __init__ is the public API; its modules are internals).
+LIBRARIES = ("core.outbound", "core.delivery")
+
+
+def _library_modules(library: str) -> Iterator[Path]:
+    for path in sorted((ROOT / library.replace(".", "/")).rglob("*.py")):
+        if "tests" not in path.relative_to(ROOT).parts:
+            yield path
+
+
+def _full_imports(paths: Iterator[Path]) -> Iterator[tuple[str, str, int]]:
+    """(imported module, file, line) for every absolute import in `paths`: `from a.b import c`
+    counts as a.b.c too (c may be a module)."""
+    for path in paths:
+        tree = ast.parse(path.read_text(), filename=str(path))
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    yield alias.name, rel, node.lineno
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                yield node.module, rel, node.lineno
+                for alias in node.names:
+                    yield f"{node.module}.{alias.name}", rel, node.lineno
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_a_library_imports_no_app(library):
+    apps = _app_dirs() | {PROJECT_PACKAGE, DEVSTACK}
+    wrong = [
+        f"{rel}:{line} imports {module}"
+        for module, rel, line in _full_imports(_library_modules(library))
+        if module.split(".")[0] in apps - {"core"}
+    ]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("library", LIBRARIES)
+def test_no_app_imports_a_librarys_internals(library):
+    """Only `from core.outbound import post`, never `from core.outbound.transport import …`
+    (the library's own modules and tests aside)."""
+    inside = ROOT / library.replace(".", "/")
+    paths = (
+        path
+        for app in sorted(_app_dirs() | {PROJECT_PACKAGE})
+        for path in _modules(app)
+        if inside not in path.parents
+    )
+    wrong = [
+        f"{rel}:{line} imports {module}"
+        for module, rel, line in _full_imports(paths)
+        if module.startswith(f"{library}.")
+        and module.removeprefix(f"{library}.") not in _public_names(library)
+    ]
+    assert wrong == []
+
+
+@cache
+def _public_names(library: str) -> frozenset[str]:
+    """The names a library's __init__ exports (its __all__)."""
+    init = ROOT / library.replace(".", "/") / "__init__.py"
+    for node in ast.parse(init.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            return frozenset(ast.literal_eval(node.value))
+    return frozenset()
+
+
 def test_accounts_holds_only_users_and_sign_in():
     assert _app_edges()["accounts"] <= {"core"}
     names = [p.name for p in _modules("accounts")]

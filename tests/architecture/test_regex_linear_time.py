@@ -129,8 +129,8 @@ def test_the_collection_holds_the_patterns_that_read_logs_requests_and_webhook_u
         "core.logs._SHAPED",
         "core.logs._secret_pattern('spx_',)",
         "apikeys.crypto._key_pattern('old-',)",
-        "webhooks.urls._PORT_TAIL",
-        "webhooks.urls._URI_RE",  # urllib3's, imported into our module
+        "core.outbound.url_policy._PORT_TAIL",
+        "core.outbound.url_policy._URI_RE",  # urllib3's, imported into our module
         "core.ids.PUBLIC_ID_RE",
         "apikeys.models.SCOPE_NAME",
         "url pixelStripeApi/projects/<str:projectId>",

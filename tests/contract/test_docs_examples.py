@@ -29,6 +29,7 @@ from accounts.models import User
 from apikeys.models import ApiKey
 from apikeys.services import apikey_issue, service_token_create
 from builds.models import Upload
+from core.outbound import SIGNATURE_HEADER
 from lifecycle.events import EVENT_FIELDS, LifecycleEvent
 from lifecycle.events import PAYLOAD_KEYS as LIFECYCLE_PAYLOAD_KEYS
 from projects.models import Project
@@ -37,7 +38,6 @@ from tests.support.services import require
 from tests.support.webhooks import webhook_set
 from webhooks.events import PAYLOAD_KEYS as WEBHOOK_PAYLOAD_KEYS
 from webhooks.events import WEBHOOK_EVENTS, WEBHOOK_TEST_EVENT
-from webhooks.signing import SIGNATURE_HEADER
 
 # builds.services publishes with send_task, which eager Celery does not run (as intended).
 pytestmark = pytest.mark.filterwarnings("ignore::celery.exceptions.AlwaysEagerIgnored")

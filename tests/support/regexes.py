@@ -7,7 +7,7 @@
   assignment is read from the imported module; one inside a function is built by calling
   that function (it must say it returns a `re.Pattern`) with each of SAMPLE_ARGUMENTS;
 - every compiled pattern or RegexValidator in those modules' namespaces and classes (also
-  the ones they import, e.g. webhooks.urls' urllib3 `_URI_RE`);
+  the ones they import, e.g. core.outbound.url_policy' urllib3 `_URI_RE`);
 - every URL pattern Django resolves a request path with (ours and the installed apps').
 
 `source_violations()` lists what would let a pattern escape that collection: `re.match`,

@@ -15,6 +15,9 @@ from django.utils import timezone
 
 from audit.services import SYSTEM
 from core.ids import is_public_id
+from core.outbound import PUBLIC_ONLY, AttemptKind, post, retry_after_parse, signature_verify
+from core.outbound.tests.conftest import PUBLIC_NAME
+from core.outbound.tests.servers import ResettingReceiver, TlsReceiver, tls_files
 from projects.models import Project
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
@@ -28,10 +31,6 @@ from webhooks.services import (
     webhook_fire,
     webhook_test_send,
 )
-from webhooks.signing import signature_verify
-from webhooks.tests.conftest import PUBLIC_NAME
-from webhooks.tests.servers import ResettingReceiver, TlsReceiver, tls_files
-from webhooks.transport import AttemptKind, retry_after_parse, webhook_post
 
 
 @pytest.fixture
@@ -121,12 +120,12 @@ def test_a_refused_connection_is_retried_and_reaches_the_receiver_once_it_listen
 
 def test_a_connection_reset_during_the_tls_handshake_is_retried(public_loopback):
     with ResettingReceiver(read_request=False) as server:
-        result = webhook_post(
+        result = post(
             url=f"https://{PUBLIC_NAME}:{server.port}/hook",
             body=b"{}",
             headers={},
             timeout=5,
-            allow_private=False,
+            policy=PUBLIC_ONLY,
         )
     assert result.kind is AttemptKind.CONNECTION, result.error
     assert result.error.startswith("Could not connect: ")
@@ -137,12 +136,12 @@ def test_a_connection_reset_during_the_tls_handshake_is_retried(public_loopback)
 def test_a_failed_certificate_check_is_retried_and_sends_nothing(tmp_path, public_loopback):
     ca, cert, key = tls_files(tmp_path, "other.example.test")
     with TlsReceiver(cert, key) as server:
-        result = webhook_post(
+        result = post(
             url=f"https://{PUBLIC_NAME}:{server.port}/hook",
             body=b"{}",
             headers={},
             timeout=5,
-            allow_private=False,
+            policy=PUBLIC_ONLY,
             ca_certs=str(ca),
         )
     assert (result.kind, result.retryable) == (AttemptKind.CONNECTION, True)

@@ -12,13 +12,13 @@ import pytest
 
 from audit.models import AuditEvent
 from audit.services import SYSTEM
+from core.outbound import signature_header, signature_verify
 from projects.models import Project
 from tests.support.webhooks import webhook_set
 from webhooks import WEBHOOK_EVENTS
 from webhooks.configure import webhook_secret_rotate
 from webhooks.models import Webhook, WebhookDelivery
 from webhooks.services import webhook_deliver, webhook_fire, webhook_test_send
-from webhooks.signing import signature_header, signature_verify
 from webhooks.tasks import webhook_sweep
 
 V1 = re.compile(r"v1=([0-9a-f]{64})")

@@ -10,6 +10,8 @@ import redis
 
 from audit.services import SYSTEM
 from core.errors import ApplicationError
+from core.outbound import signature_header, signature_verify
+from core.outbound.address_guard import address_is_forbidden
 from projects.models import Project
 from tests.support.services import free_port
 from tests.support.waiting import wait_until
@@ -20,8 +22,6 @@ from webhooks.events import PAYLOAD_KEYS, webhook_event_for_status
 from webhooks.models import WebhookDelivery
 from webhooks.refusals import WebhookRefusal
 from webhooks.services import webhook_deliver, webhook_fire, webhook_sweep, webhook_test_send
-from webhooks.signing import signature_header, signature_verify
-from webhooks.ssrf import address_is_forbidden
 
 UPLOAD = {
     "upload_id": "a" * 24,

@@ -11,12 +11,12 @@ from django.db import connection
 
 from apikeys.services import apikey_issue
 from core.errors import ApplicationError
+from core.outbound.tests.servers import TrickleReceiver
 from core.ratelimit import concurrency_slot
 from tests.support.api import TEST_WEBHOOK
 from tests.support.webhooks import webhook_set
 from webhooks.refusals import WebhookRefusal
 from webhooks.services import webhook_test_send
-from webhooks.tests.servers import TrickleReceiver
 
 
 def _hook(project, url: str) -> None:

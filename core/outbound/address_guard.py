@@ -1,11 +1,13 @@
-"""The SSRF guard: which addresses a webhook may reach.
+"""The address guard (against SSRF): which addresses an outbound request may reach.
 
-Only public unicast addresses: private, loopback, link-local (incl. the cloud metadata
-address 169.254.169.254), multicast, reserved, unspecified, IPv6 unique- or site-local and
-IPv4 embedded in IPv6 are refused, unless the operator allows private targets.
+By default (PUBLIC_ONLY, customers' webhooks) only public unicast addresses: private,
+loopback, link-local (incl. the cloud metadata address 169.254.169.254), multicast, reserved,
+unspecified, IPv6 unique- or site-local and IPv4 embedded in IPv6 are refused. The caller
+says otherwise with an AddressPolicy: the operator's switch for private targets
+(`allow_private`), or an allow-list of private networks (an internal subscriber's).
 
-The name is resolved once per attempt, here; every address must be public, and the
-connection goes to one of exactly these addresses (webhooks/transport.py connects to the IP,
+The name is resolved once per attempt, here; every address must be permitted, and the
+connection goes to one of exactly these addresses (core/outbound/transport.py connects to the IP,
 for https with SNI and certificate check on the name), so a second lookup can never swap in
 another address (DNS rebinding). A name that does not resolve and a name that resolves to a
 non-public address are refused with one message, so the refusal reveals nothing about
@@ -17,10 +19,11 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from webhooks.urls import WebhookUrl
+    from core.outbound.url_policy import OutboundUrl
 
 # IANA's special-purpose registries (IPv4 and IPv6), written out rather than left to the
 # `ipaddress` tables of whichever Python runs us (3.11's miss 192.0.0.0/24, 192.88.99.0/24 and
@@ -43,11 +46,15 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 NOT_PUBLIC = "Refused: the host does not resolve to a public address"
 
 
-class WebhookUrlRefused(Exception):
+class UrlRefused(Exception):
     """The URL may not be called. The message is safe to show to the project's users."""
 
 
-class WebhookHostRefused(WebhookUrlRefused):
+class AddressRefused(UrlRefused):
+    """The URL's literal IP is one the address policy does not permit (url_check)."""
+
+
+class HostRefused(UrlRefused):
     """The host did not resolve, or not only to public addresses (one message for both)."""
 
     def __init__(self) -> None:
@@ -86,31 +93,41 @@ def address_is_allowed(address: str, *, networks: tuple[IPNetwork, ...]) -> bool
     return any(ip.version == net.version and ip in net for net in networks)
 
 
-def webhook_addresses_resolve(
-    *,
-    url: WebhookUrl,
-    allow_private: bool,
-    timeout: float,
-    allowed_networks: tuple[IPNetwork, ...] = (),
-) -> tuple[str, ...]:
-    """The addresses to connect to, each checked; WebhookHostRefused when there are none.
+@dataclass(frozen=True)
+class AddressPolicy:
+    """Which addresses a target may resolve to: public ones, and besides them any address
+    with `allow_private` (the operator's switch, for development) or the non-public ones
+    inside `allowed_networks` (address_is_allowed: an internal subscriber's allow-list)."""
 
-    A non-public address passes only with `allow_private` (the operator's global switch) or
-    when it lies in `allowed_networks` (address_is_allowed). The lookup is bounded by
-    `timeout` (it runs in a daemon thread); a lookup still running then is refused like a
-    name that does not resolve.
+    allow_private: bool = False
+    allowed_networks: tuple[IPNetwork, ...] = ()
+
+    def permits(self, address: str) -> bool:
+        return (
+            self.allow_private
+            or not address_is_forbidden(address)
+            or address_is_allowed(address, networks=self.allowed_networks)
+        )
+
+
+PUBLIC_ONLY = AddressPolicy()
+
+
+def addresses_resolve(
+    *, url: OutboundUrl, policy: AddressPolicy, timeout: float
+) -> tuple[str, ...]:
+    """The addresses to connect to, each checked; HostRefused when there are none, or when
+    any is one `policy` does not permit. The lookup is bounded by `timeout` (it runs in a
+    daemon thread); a lookup still running then is refused like a name that does not resolve.
     """
     if url.address is not None:
         addresses: tuple[str, ...] = (url.address,)
     else:
         addresses = _lookup(url.host, url.port, timeout)
     if not addresses:
-        raise WebhookHostRefused()
-    if not allow_private and any(
-        address_is_forbidden(a) and not address_is_allowed(a, networks=allowed_networks)
-        for a in addresses
-    ):
-        raise WebhookHostRefused()
+        raise HostRefused()
+    if not all(policy.permits(a) for a in addresses):
+        raise HostRefused()
     return addresses
 
 
@@ -124,7 +141,7 @@ def _lookup(host: str, port: int, timeout: float) -> tuple[str, ...]:
             return
         found.append(tuple(dict.fromkeys(str(info[4][0]) for info in infos)))
 
-    thread = threading.Thread(target=resolve, name="webhook-dns", daemon=True)
+    thread = threading.Thread(target=resolve, name="outbound-dns", daemon=True)
     thread.start()
     thread.join(timeout)
     return found[0] if found else ()

@@ -1,6 +1,8 @@
-"""Webhook URLs: parsed once, by the parser of the client that connects (urllib3).
+"""The URL policy: an outbound URL parsed once, by the parser of the client that connects
+(urllib3).
 
-`webhook_url_parse` is the only place a webhook URL string is read. It refuses every form
+`url_parse` is the only place an outbound URL string (a webhook's, a lifecycle subscriber's)
+is read. It refuses every form
 that two URL parsers could read differently, and returns the parts the connecting code uses
 as they are (scheme, host, port, request target); nothing parses the string again. The same
 check runs when a URL is saved (with a message for the form field) and before every send.
@@ -26,7 +28,12 @@ from urllib3.util import parse_url
 from urllib3.util.url import _URI_RE  # the grammar parse_url itself splits with
 
 from core.hostnames import dns_name_is_valid
-from webhooks.ssrf import WebhookUrlRefused, address_is_forbidden
+from core.outbound.address_guard import (
+    PUBLIC_ONLY,
+    AddressPolicy,
+    AddressRefused,
+    UrlRefused,
+)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_LENGTH = 2048
@@ -63,8 +70,8 @@ MESSAGE_PRIVATE = "Webhooks can only be sent to public addresses."
 
 
 @dataclass(frozen=True)
-class WebhookUrl:
-    """A webhook URL as urllib3 parsed it. `host` is a lowercase name or a canonical IP."""
+class OutboundUrl:
+    """An outbound URL as urllib3 parsed it. `host` is a lowercase name or a canonical IP."""
 
     scheme: str
     host: str
@@ -80,45 +87,45 @@ class WebhookUrl:
         return f"{literal}:{self.port}"
 
 
-def webhook_url_parse(url: str) -> WebhookUrl:
-    """Parse `url` once; raise WebhookUrlRefused (with a message for the user) when refused."""
+def url_parse(url: str) -> OutboundUrl:
+    """Parse `url` once; raise UrlRefused (with a message for the user) when refused."""
     if not isinstance(url, str) or not url:
-        raise WebhookUrlRefused(MESSAGE_SCHEME)
+        raise UrlRefused(MESSAGE_SCHEME)
     if len(url) > MAX_LENGTH:
-        raise WebhookUrlRefused(MESSAGE_LENGTH)
+        raise UrlRefused(MESSAGE_LENGTH)
     if "\\" in url:
-        raise WebhookUrlRefused(MESSAGE_BACKSLASH)
+        raise UrlRefused(MESSAGE_BACKSLASH)
     if not _PRINTABLE_ASCII.fullmatch(url):
-        raise WebhookUrlRefused(MESSAGE_CHARACTERS)
+        raise UrlRefused(MESSAGE_CHARACTERS)
     if "#" in url:
-        raise WebhookUrlRefused(MESSAGE_FRAGMENT)
+        raise UrlRefused(MESSAGE_FRAGMENT)
     if _ENCODED_FORBIDDEN.search(url):
-        raise WebhookUrlRefused(MESSAGE_ENCODED)
+        raise UrlRefused(MESSAGE_ENCODED)
     match = _URI_RE.match(url)
     scheme, authority = (match.group(1), match.group(2)) if match else (None, None)
     if (scheme or "").lower() not in DEFAULT_PORTS or authority is None:
-        raise WebhookUrlRefused(MESSAGE_SCHEME)
+        raise UrlRefused(MESSAGE_SCHEME)
     if "@" in authority:
-        raise WebhookUrlRefused(MESSAGE_USERINFO)
+        raise UrlRefused(MESSAGE_USERINFO)
     if "%" in authority:
-        raise WebhookUrlRefused(MESSAGE_ENCODED)
+        raise UrlRefused(MESSAGE_ENCODED)
     shape = _AUTHORITY.fullmatch(authority.lower())
     if shape is None:
         port_meant = _PORT_TAIL.search(authority) and not authority.startswith(":")
-        raise WebhookUrlRefused(MESSAGE_PORT if port_meant else MESSAGE_HOST)
+        raise UrlRefused(MESSAGE_PORT if port_meant else MESSAGE_HOST)
     if shape["port"] and int(shape["port"]) > 65535:
-        raise WebhookUrlRefused(MESSAGE_PORT)
+        raise UrlRefused(MESSAGE_PORT)
     try:
         parsed = parse_url(url)
     except LocationParseError:
-        raise WebhookUrlRefused(MESSAGE_HOST) from None
+        raise UrlRefused(MESSAGE_HOST) from None
     if parsed.scheme not in DEFAULT_PORTS or parsed.auth is not None or parsed.fragment:
-        raise WebhookUrlRefused(MESSAGE_SCHEME)
+        raise UrlRefused(MESSAGE_SCHEME)
     port = parsed.port if parsed.port is not None else DEFAULT_PORTS[parsed.scheme]
     if not 1 <= port <= 65535:
-        raise WebhookUrlRefused(MESSAGE_PORT)
+        raise UrlRefused(MESSAGE_PORT)
     host, address = _host(parsed.host or "")
-    return WebhookUrl(
+    return OutboundUrl(
         scheme=parsed.scheme,
         host=host,
         port=port,
@@ -127,11 +134,13 @@ def webhook_url_parse(url: str) -> WebhookUrl:
     )
 
 
-def webhook_url_check(*, url: str, allow_private: bool) -> WebhookUrl:
-    """The check when a URL is saved: the syntax, and a literal IP must be public."""
-    parsed = webhook_url_parse(url)
-    if parsed.address is not None and not allow_private and address_is_forbidden(parsed.address):
-        raise WebhookUrlRefused(MESSAGE_PRIVATE)
+def url_check(*, url: str, policy: AddressPolicy = PUBLIC_ONLY) -> OutboundUrl:
+    """The check when a URL is saved: the syntax, and a literal IP must be one `policy`
+    permits (AddressRefused, a UrlRefused, when not). A name is resolved and checked at every
+    send, not here."""
+    parsed = url_parse(url)
+    if parsed.address is not None and not policy.permits(parsed.address):
+        raise AddressRefused(MESSAGE_PRIVATE)
     return parsed
 
 
@@ -142,27 +151,27 @@ def _host(host: str) -> tuple[str, str | None]:
         try:
             ip = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
-            raise WebhookUrlRefused(MESSAGE_HOST) from None
+            raise UrlRefused(MESSAGE_HOST) from None
         canonical = str(ip)
         if canonical != host[1:-1] or ip.ipv4_mapped is not None:
-            raise WebhookUrlRefused(MESSAGE_HOST)
+            raise UrlRefused(MESSAGE_HOST)
         if ip.is_unspecified:
-            raise WebhookUrlRefused(MESSAGE_PRIVATE)
+            raise UrlRefused(MESSAGE_PRIVATE)
         return canonical, canonical
     labels = host.split(".")
     if not host or len(host) > 253:
-        raise WebhookUrlRefused(MESSAGE_HOST)
+        raise UrlRefused(MESSAGE_HOST)
     if _NUMERIC_LABEL.fullmatch(labels[-1]) or (labels[-1] == "" and len(labels) > 1):
         # Looks like IPv4 to some parser (WHATWG, inet_aton): only the dotted quad is allowed.
         try:
             ip4 = ipaddress.IPv4Address(host)
         except ValueError:
-            raise WebhookUrlRefused(MESSAGE_HOST) from None
+            raise UrlRefused(MESSAGE_HOST) from None
         if str(ip4) != host:
-            raise WebhookUrlRefused(MESSAGE_HOST)
+            raise UrlRefused(MESSAGE_HOST)
         if ip4.is_unspecified:  # "this host" to some stacks: never, even with private allowed
-            raise WebhookUrlRefused(MESSAGE_PRIVATE)
+            raise UrlRefused(MESSAGE_PRIVATE)
         return host, host
     if not dns_name_is_valid(host):
-        raise WebhookUrlRefused(MESSAGE_HOST)
+        raise UrlRefused(MESSAGE_HOST)
     return host, None

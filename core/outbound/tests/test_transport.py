@@ -10,23 +10,24 @@ import time
 import pytest
 
 from apikeys.services import apikey_issue
+from core import outbound
+from core.outbound import PUBLIC_ONLY
+from core.outbound import address_guard as ssrf
+from core.outbound.tests.conftest import PUBLIC_NAME
+from core.outbound.tests.servers import TlsReceiver, TrickleReceiver, tls_files
 from tests.support.api import TEST_WEBHOOK
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
 from tests.support.webhooks import webhook_set
-from webhooks import ssrf
 from webhooks.models import WebhookDelivery
 from webhooks.services import webhook_fire, webhook_test_send
-from webhooks.tests.conftest import PUBLIC_NAME
-from webhooks.tests.servers import TlsReceiver, TrickleReceiver, tls_files
-from webhooks.transport import webhook_post
 
 NOT_PUBLIC = "Refused: the host does not resolve to a public address"
 
 
 def post(url: str, **options):
-    options = {"timeout": 5, "allow_private": False, **options}
-    return webhook_post(url=url, body=b'{"event":"webhook.test"}', headers={}, **options)
+    options = {"timeout": 5, "policy": PUBLIC_ONLY, **options}
+    return outbound.post(url=url, body=b'{"event":"webhook.test"}', headers={}, **options)
 
 
 # --- DNS rebinding ----------------------------------------------------------------------------

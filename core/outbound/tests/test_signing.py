@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webhooks.signing import signature_header, signature_verify
+from core.outbound import signature_header, signature_verify
 
 SECRET = "s3cret"
 BODY = b'{"event":"build.approved"}'

@@ -1,11 +1,11 @@
-"""Webhook signatures: `X-Keyservice-Signature: t=<unix time>,v1=<hex HMAC-SHA256>`.
+"""Signatures of outbound requests: `X-Keyservice-Signature: t=<unix time>,v1=<hex HMAC-SHA256>`.
 
-The MAC covers `f"{t}.".encode() + body` with the project's webhook secret, so a receiver can
-check both origin and freshness. `t` is the time of each attempt, so a retry's signature
-header differs from the first attempt's while its body is the same bytes. For
-KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS after a rotation the header carries a second `v1`,
-under the previous secret (webhooks.selectors.webhook_signing_secrets). `signature_verify`
-is the receiver-side check (documented for customers, used by the tests).
+The MAC covers `f"{t}.".encode() + body` with the receiver's secret (a project's webhook
+secret, a lifecycle subscriber's), so a receiver can check both origin and freshness. `t` is
+the time of each attempt, so a retry's signature header differs from the first attempt's
+while its body is the same bytes. While a rotated secret still signs (the caller passes it in
+`previous_secrets`), the header carries a second `v1` under it. `signature_verify` is the
+receiver-side check (documented for customers, used by the tests).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 SIGNATURE_HEADER = "X-Keyservice-Signature"
 EVENT_HEADER = "X-Keyservice-Event"
-# The delivery's id (WebhookDelivery.public_id): the same on every attempt of one delivery.
+# The delivery's id (its row's public id): the same on every attempt of one delivery.
 # Not signed: the body is (and is byte-identical on every attempt), so a receiver that must
 # resist replays within the signature's tolerance deduplicates on a hash of the body.
 DELIVERY_HEADER = "X-Keyservice-Delivery"
@@ -43,6 +43,23 @@ def signature_header(
         signature_compute(secret=s, timestamp=t, body=body) for s in (secret, *previous_secrets)
     ]
     return ",".join([f"t={t}", *(f"v1={mac}" for mac in macs)])
+
+
+def signed_headers(
+    *, secret: str, body: bytes, event: str, delivery_id: str, previous_secrets: Sequence[str] = ()
+) -> dict[str, str]:
+    """The headers of one attempt of a JSON delivery: its event, its delivery id (the same on
+    every attempt) and this attempt's signature."""
+    return {
+        "Content-Type": "application/json",
+        EVENT_HEADER: event,
+        DELIVERY_HEADER: delivery_id,
+        # Signs this attempt's time with the body, so a retry is fresh for the receiver's
+        # replay window while the body stays byte-identical.
+        SIGNATURE_HEADER: signature_header(
+            secret=secret, body=body, previous_secrets=previous_secrets
+        ),
+    }
 
 
 def signature_verify(

@@ -1,4 +1,5 @@
-"""Rows handed to Celery by id (outbox emails, webhook deliveries): the shared mechanism.
+"""Rows handed to Celery by id (outbox emails, webhook and lifecycle deliveries): dispatch,
+sweep and backoff, used by the pipeline skeleton (core/delivery/pipeline.py).
 
 A row records when its next attempt is due (`due_at`). Enqueuing sets it; a broker outage
 clears it and is logged, not raised; the periodic sweep re-enqueues pending rows that never

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from webhooks.ssrf import _SPECIAL_PURPOSE, WebhookUrlRefused, address_is_forbidden
-from webhooks.urls import webhook_url_check
+from core.outbound import PUBLIC_ONLY
+from core.outbound.address_guard import _SPECIAL_PURPOSE, UrlRefused, address_is_forbidden
+from core.outbound.url_policy import url_check
 
 
 @pytest.mark.parametrize("network", _SPECIAL_PURPOSE, ids=str)
@@ -21,8 +22,8 @@ def test_the_first_and_last_address_of_every_special_purpose_block_are_refused(n
 )
 def test_blocks_pythons_tables_call_global_are_refused_when_saved_too(address):
     literal = f"[{address}]" if ":" in address else address
-    with pytest.raises(WebhookUrlRefused):
-        webhook_url_check(url=f"https://{literal}/hook", allow_private=False)
+    with pytest.raises(UrlRefused):
+        url_check(url=f"https://{literal}/hook", policy=PUBLIC_ONLY)
 
 
 # The only public literals in the webhook tests: a pure predicate, nothing connects anywhere.

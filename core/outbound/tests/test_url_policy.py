@@ -14,6 +14,10 @@ from django.contrib import admin
 
 from audit.services import SYSTEM
 from core.errors import ApplicationError
+from core.outbound import PUBLIC_ONLY, AddressPolicy, post
+from core.outbound.address_guard import UrlRefused
+from core.outbound.tests.conftest import PUBLIC_NAME
+from core.outbound.url_policy import MESSAGE_HOST, url_parse
 from projects.models import Project
 from tests.support.receiver import WebhookReceiver
 from tests.support.services import free_port
@@ -21,10 +25,6 @@ from tests.support.webhooks import webhook_set
 from webhooks.configure import webhook_settings_update
 from webhooks.models import Webhook, WebhookDelivery
 from webhooks.services import webhook_test_send
-from webhooks.ssrf import WebhookUrlRefused
-from webhooks.tests.conftest import PUBLIC_NAME
-from webhooks.transport import webhook_post
-from webhooks.urls import MESSAGE_HOST, webhook_url_parse
 
 P = free_port()  # the receiver's port, known when the table is built
 LOOP = f"127.0.0.1:{P}"
@@ -180,7 +180,9 @@ def test_the_url_is_refused_by_the_dashboard_form_with_a_message_on_the_field(
 @pytest.mark.parametrize("url", REFUSED, ids=url_id)
 def test_the_url_is_refused_when_sent_with_private_targets_allowed(url, receiver):
     # Only the URL policy stands between these URLs and the receiver.
-    result = webhook_post(url=url, body=b"{}", headers={}, timeout=2, allow_private=True)
+    result = post(
+        url=url, body=b"{}", headers={}, timeout=2, policy=AddressPolicy(allow_private=True)
+    )
     assert (result.kind, result.status_code) == ("refused", None)
     assert result.error.startswith("Refused: ")
     assert receiver.requests == []
@@ -202,7 +204,7 @@ def test_a_stored_url_is_refused_by_the_test_webhook_and_recorded(url, project, 
 def test_the_url_is_refused_when_sent_even_with_a_public_looking_name(
     url, public_loopback, receiver
 ):
-    result = webhook_post(url=url, body=b"{}", headers={}, timeout=2, allow_private=False)
+    result = post(url=url, body=b"{}", headers={}, timeout=2, policy=PUBLIC_ONLY)
     assert (result.kind, result.status_code) == ("refused", None)
     assert receiver.requests == []
 
@@ -217,7 +219,7 @@ def test_a_plain_url_to_the_public_looking_name_is_saved_and_delivered(
     assert (result.success, result.status_code) == (True, 200), result.message
     [request] = receiver.requests
     assert request.headers["host"] == f"{PUBLIC_NAME}:{P}"
-    assert request.path == webhook_url_parse(url).target
+    assert request.path == url_parse(url).target
 
 
 def test_the_issue_example_never_reaches_the_internal_path(public_loopback, project, receiver):
@@ -272,6 +274,6 @@ def test_the_url_is_refused_by_the_admin_webhook_form(url, rf, project, owner):
     "url", ["http://[::ffff:127.0.0.1]:8080/", "http://[::ffff:198.51.100.4]/"]
 )
 def test_an_ipv4_mapped_literal_with_dots_is_refused_as_a_host_not_a_port(url):
-    with pytest.raises(WebhookUrlRefused) as refused:
-        webhook_url_parse(url)
+    with pytest.raises(UrlRefused) as refused:
+        url_parse(url)
     assert str(refused.value) == MESSAGE_HOST

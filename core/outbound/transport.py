@@ -1,7 +1,8 @@
-"""The one outbound HTTP primitive for webhooks (test sends and event deliveries).
+"""The one outbound HTTP primitive (webhooks' test sends and deliveries, lifecycle deliveries).
 
-`webhook_post` parses the URL once (webhooks/urls.py, urllib3's parser), resolves the name
-once and checks every address (webhooks/ssrf.py), then connects to exactly a checked IP with
+`post` parses the URL once (core/outbound/url_policy.py, urllib3's parser), resolves the name
+once and checks every address against the caller's policy (core/outbound/address_guard.py),
+then connects to exactly a checked IP with
 urllib3's connection classes, handing them the parsed parts: the IP and port to connect to,
 the request target (path and query) for the request line, and for https the name for SNI
 and the certificate check. The Host header carries the name (and a non-default port). No
@@ -30,13 +31,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from webhooks.ssrf import (
-    IPNetwork,
-    WebhookHostRefused,
-    WebhookUrlRefused,
-    webhook_addresses_resolve,
-)
-from webhooks.urls import WebhookUrl, webhook_url_parse
+from core.outbound.address_guard import AddressPolicy, HostRefused, UrlRefused, addresses_resolve
+from core.outbound.url_policy import OutboundUrl, url_parse
 
 USER_AGENT = "keyservice-webhooks/1"
 
@@ -132,7 +128,7 @@ class _Watched:
 
     def _new_conn(self) -> socket.socket:
         # A mixin for urllib3's connection classes (_HTTP, _HTTPS below): super() is theirs.
-        sock = super()._new_conn()  # type: ignore[misc]
+        sock: socket.socket = super()._new_conn()  # type: ignore[misc]
         self.deadline.watch(sock)
         return sock
 
@@ -145,40 +141,33 @@ class _HTTPS(_Watched, HTTPSConnection):
     pass
 
 
-def webhook_post(
+def post(
     *,
     url: str,
     body: bytes,
     headers: dict[str, str],
     timeout: float,
-    allow_private: bool,
+    policy: AddressPolicy,
     ca_certs: str | None = None,
-    allowed_networks: tuple[IPNetwork, ...] = (),
 ) -> AttemptResult:
-    """POST `body` to `url` once, within `timeout` seconds in total. Never raises for network
-    trouble or a refused URL: it reports it, saying whether the request had been sent
-    (AttemptKind). `ca_certs`: a CA bundle file (default: certifi's, else the system's).
-    `allowed_networks`: the non-public networks this target may reach (an internal
-    subscriber's allow-list, webhooks.ssrf.address_is_allowed)."""
+    """POST `body` to `url` once, within `timeout` seconds in total, to an address `policy`
+    permits. Never raises for network trouble or a refused URL: it reports it, saying
+    whether the request had been sent (AttemptKind). `ca_certs`: a CA bundle file (default:
+    certifi's, else the system's)."""
     started = time.monotonic()
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
 
     try:
-        target = webhook_url_parse(url)
-    except WebhookUrlRefused as exc:
+        target = url_parse(url)
+    except UrlRefused as exc:
         return AttemptResult(AttemptKind.REFUSED, None, elapsed(), f"Refused: {exc}")
     deadline = _Deadline(timeout)
     try:
-        addresses = webhook_addresses_resolve(
-            url=target,
-            allow_private=allow_private,
-            timeout=deadline.remaining(),
-            allowed_networks=allowed_networks,
-        )
+        addresses = addresses_resolve(url=target, policy=policy, timeout=deadline.remaining())
         answer = _post(target, addresses, body, headers, deadline, ca_certs)
-    except WebhookHostRefused as exc:
+    except HostRefused as exc:
         kind = AttemptKind.REFUSED if target.address is not None else AttemptKind.UNRESOLVED
         return AttemptResult(kind, None, elapsed(), str(exc))
     except _SentThenFailed as sent:
@@ -239,7 +228,7 @@ class _Answer:
 
 
 def _post(
-    target: WebhookUrl,
+    target: OutboundUrl,
     addresses: tuple[str, ...],
     body: bytes,
     headers: dict[str, str],
@@ -283,7 +272,7 @@ def _post(
 
 
 def _connection(
-    target: WebhookUrl, address: str, deadline: _Deadline, ca_certs: str | None
+    target: OutboundUrl, address: str, deadline: _Deadline, ca_certs: str | None
 ) -> HTTPConnection:
     timeout = deadline.remaining()
     if target.scheme == "https":
