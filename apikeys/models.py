@@ -103,8 +103,8 @@ class KeyEvent(models.Model):
 
     Rows outlive what they describe: deleting a user empties `user` but keeps the snapshot of
     who it was (`user_email`, `user_public_id`, filled when the event is recorded, see
-    apikeys.audit); a token's name and hint are in `detail`. Create events only through
-    apikeys.audit.
+    apikeys.key_events); a token's name and hint are in `detail`. Create events only through
+    apikeys.key_events.
     """
 
     class Kind(models.TextChoices):
@@ -238,7 +238,7 @@ class ServiceToken(models.Model):
 
 
 class Surface(models.TextChoices):
-    """Where a key was presented (apikeys.usage)."""
+    """Where a key was presented (apikeys.usage.counting)."""
 
     PUBLIC = "public", "public API"
     INTERNAL = "internal", "internal verify"
@@ -247,7 +247,7 @@ class Surface(models.TextChoices):
 class KeyUse(models.Model):
     """A key's last use, and its uses since it was retired (rotated or revoked).
 
-    Written only by apikeys.usage_collect from batches aggregated off the request path: the
+    Written only by apikeys.usage.collect from batches aggregated off the request path: the
     request path itself never writes (docs/performance.md counts it)."""
 
     key = models.OneToOneField(

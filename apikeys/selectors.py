@@ -36,7 +36,7 @@ def apikey_active_by_user(*, user_ids: Iterable[int]) -> dict[int, ApiKey]:
 
 def apikey_last_used_map(*, key_ids: Iterable[int]) -> dict[int, datetime]:
     """When each of these keys was last used, by key pk; a key never used is absent (one
-    query; usage lags by up to a minute, apikeys.usage)."""
+    query; usage lags by up to a minute, apikeys.usage.counting)."""
     return dict(KeyUse.objects.filter(key_id__in=list(key_ids)).values_list("key_id", "last_at"))
 
 

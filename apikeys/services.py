@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from apikeys import crypto
-from apikeys.audit import keyevent_create, keyevent_new, keyevent_token_create
+from apikeys.key_events import keyevent_create, keyevent_new, keyevent_token_create
 from apikeys.lifetime import expiry_for, lifetime_allowed, lifetime_cap, lifetime_default
 from apikeys.models import ApiKey, KeyEvent, KeyUse, ServiceToken
 from apikeys.selectors import apikey_active_for

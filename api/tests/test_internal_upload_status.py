@@ -1,7 +1,7 @@
 """The pipeline's status channel, POST /internal/v1/uploads/{uploadId}/status: its token
 scope, its answers and field errors, the event recorded with the move and sent on commit,
 and two concurrent reports under the row lock (the whole transitions table is in
-builds/tests/test_lifecycle_table.py)."""
+builds/tests/test_status_transitions.py)."""
 
 from __future__ import annotations
 

@@ -103,7 +103,7 @@ def test_the_owner_sees_who_reaches_each_project_with_role_access_list_and_key(
     KeyUse.objects.create(key=key, last_at=used, last_surface="public", last_accepted=True)
     show = section(page(client, owner).content.decode(), showroom)
     row = show[show.index(full_member.email) :].split("</tr>")[0]
-    assert row.rstrip().endswith("<td>2026-11-30 08:15</td>")  # apikeys.usage's last use
+    assert row.rstrip().endswith("<td>2026-11-30 08:15</td>")  # apikeys.usage.counting's last use
 
 
 def test_a_deactivated_member_reaches_nothing_and_is_listed_apart(

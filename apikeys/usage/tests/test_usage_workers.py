@@ -12,7 +12,7 @@ import redis
 from apikeys.models import KeyUse
 from apikeys.services import apikey_issue, service_token_create
 from apikeys.tasks import usage_collect_task
-from apikeys.usage import usage_buffer_take, usage_flush_local
+from apikeys.usage.counting import usage_buffer_take, usage_flush_local
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.services

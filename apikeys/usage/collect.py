@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apikeys.models import ApiKey, KeyUsageDay, KeyUse, UsageBatch
-from apikeys.usage import ACCEPTED, COUNTS, LAST, RETIRED, LastUse, usage_redis
+from apikeys.usage.counting import ACCEPTED, COUNTS, LAST, RETIRED, LastUse, usage_redis
 from core.batches import queryset_delete_in_batches
 from outbox.services import outbox_email_create
 
