@@ -15,12 +15,12 @@ from apikeys.models import (
     Scope,
     ServiceToken,
 )
-from apikeys.services import (
-    apikey_revoke,
+from apikeys.service_tokens import (
     service_token_create,
     service_token_revoke,
     service_token_set_scopes,
 )
+from apikeys.services import apikey_revoke
 from core.admin import ReadOnlyAdmin, RevokePermissionMixin
 from lifecycle.events import KeyRevokeReason
 

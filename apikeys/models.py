@@ -125,7 +125,7 @@ class KeyEvent(models.Model):
         USER_DEACTIVATED = "user_deactivated", "Account deactivated"
         USER_REACTIVATED = "user_reactivated", "Account reactivated"
         PASSWORD_SET = "password_set", "Password set"
-        # Service tokens (apikeys.services)
+        # Service tokens (apikeys.service_tokens)
         TOKEN_CREATED = "token_created", "Service token created"
         TOKEN_SCOPES_CHANGED = "token_scopes_changed", "Service token scopes changed"
         TOKEN_REVOKED = "token_revoked", "Service token revoked"

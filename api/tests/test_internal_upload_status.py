@@ -13,7 +13,8 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from apikeys.services import apikey_issue, service_token_create, service_token_revoke
+from apikeys.service_tokens import service_token_create, service_token_revoke
+from apikeys.services import apikey_issue
 from builds.models import Upload
 from tests.support.api import DETAIL, VALID_ZIP
 from tests.support.webhooks import webhook_set

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import pytest
 from django.utils import timezone
 
-from apikeys.services import service_token_create
+from apikeys.service_tokens import service_token_create
 from builds.models import Upload
 from builds.status_transitions import MoveKind, UploadState, upload_is_terminal, upload_move_decide
 from tests.support.api import VALID_ZIP

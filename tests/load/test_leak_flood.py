@@ -18,7 +18,8 @@ import requests
 
 from apikeys import crypto
 from apikeys.models import KeyEvent
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from tests.support.gunicorn import Gunicorn
 
 REPORT = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -11,7 +11,8 @@ import pytest
 import redis
 
 from apikeys.models import KeyUsageDay, KeyUse
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from apikeys.usage.collect import usage_collect
 from apikeys.usage.counting import COUNTS
 from tests.support.gunicorn import Gunicorn

@@ -11,7 +11,8 @@ import redis
 from django.utils import timezone
 
 from apikeys.models import ApiKey, KeyUsageDay, KeyUse, UsageBatch
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from apikeys.usage.collect import BATCHES, usage_collect
 from apikeys.usage.counting import COUNTS, usage_buffer_take, usage_flush_local
 from outbox.models import OutboxEmail
