@@ -34,10 +34,10 @@ from apikeys.credentials import (
     VerifyFailure,
     apikey_verify,
 )
-from apikeys.models import Surface
 from apikeys.selectors import service_token_identity
 from apikeys.tokens import token_digest, token_is_well_formed
 from apikeys.usage.counting import usage_record
+from apikeys.usage.models import Surface
 from core.clientip import client_address_normalize, client_address_raw, client_identity
 from core.ids import public_id_normalize
 from teams.selectors import Access

@@ -17,8 +17,9 @@ from django.template.loader import render_to_string
 
 from apikeys.crypto import DecryptionError
 from apikeys.key_events import keyevent_create
-from apikeys.models import ApiKey, KeyEvent, KeyUse
+from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_decrypt
+from apikeys.usage.models import KeyUse
 from core.delivery import DeliveryOutcome
 from outbox.composers import ComposeFailed, composer_subject
 from outbox.models import OutboxEmail

@@ -6,7 +6,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from apikeys.models import ApiKey, KeyUsageDay, KeyUse, ServiceToken
+from apikeys.models import ApiKey, ServiceToken
+from apikeys.usage.models import KeyUsageDay, KeyUse
 
 # A retired key's notice disappears after this long without a use.
 NOTICE_QUIET = timedelta(days=30)

@@ -19,8 +19,9 @@ from accounts.models import User
 from apikeys import crypto
 from apikeys.key_events import keyevent_create, keyevent_new
 from apikeys.lifetime import expiry_for, lifetime_allowed, lifetime_cap, lifetime_default
-from apikeys.models import ApiKey, KeyEvent, KeyUse
+from apikeys.models import ApiKey, KeyEvent
 from apikeys.selectors import apikey_active_for
+from apikeys.usage.models import KeyUse
 from core.batches import queryset_delete_in_batches
 from core.errors import ApplicationError
 from lifecycle.events import KeyRevokeReason

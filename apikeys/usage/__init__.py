@@ -7,6 +7,6 @@
   in use" email, and the daily counts' pruner (`usage_prune`).
 - `chart.py`: the home page's 30-day chart (bar geometry for a server-rendered SVG).
 
-Its tables (`KeyUse`, `KeyUsageDay`, `UsageBatch`) are in apikeys.models; its reads in
-apikeys.selectors.
+- `models.py`: its tables (`KeyUse`, `KeyUsageDay`, `UsageBatch`; registered through
+  apikeys.models). Its reads are in apikeys.selectors.
 """

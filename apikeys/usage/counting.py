@@ -11,7 +11,7 @@ database itself.
 What a crash can lose: the buffer of the process that crashed, at most one flush interval
 of its uses (10 s by default). A collector that crashes loses nothing: a batch taken from
 Redis stays there until the database transaction that applied it has committed, and a
-batch is applied at most once (apikeys.models.UsageBatch).
+batch is applied at most once (apikeys.usage.models.UsageBatch).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from functools import cache
 import redis
 from django.conf import settings
 
-from apikeys.models import Surface
+from apikeys.usage.models import Surface
 from core.clientip import client_address_normalize
 from core.quietlog import QuietWarning
 

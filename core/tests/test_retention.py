@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apikeys.models import ApiKey, KeyEvent, KeyUsageDay
+from apikeys.models import ApiKey, KeyEvent
+from apikeys.usage.models import KeyUsageDay
 from audit.models import AuditEvent
 from audit.services import SYSTEM, audit_record
 from core.retention import pruners, retention_prune

@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_email_change
-from apikeys.models import KeyEvent, KeyUse
+from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue
+from apikeys.usage.models import KeyUse
 from audit.models import AuditEvent
 from audit.services import SYSTEM, Actor, audit_record
 from dashboard.csv_export import csv_cell
