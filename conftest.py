@@ -202,7 +202,7 @@ def broker_queue():
 @pytest.fixture
 def celery_broker(transactional_db, redis_url, broker_queue, settings):
     """The real Redis broker, on this test's queue. Public leak reports wait in that Redis
-    under their queue's name (apikeys.leak_reports): this test's own, `<queue>-leaks`."""
+    under their queue's name (apikeys.leaks.reports): this test's own, `<queue>-leaks`."""
     settings.KEYSERVICE_LEAK_REPORTS_QUEUE = f"{broker_queue}-leaks"
     use_broker(redis_url, broker_queue)
     yield redis_url

@@ -34,10 +34,10 @@ from apikeys.credentials import (
     VerifyFailure,
     apikey_verify,
 )
-from apikeys.models import Surface
 from apikeys.selectors import service_token_identity
 from apikeys.tokens import token_digest, token_is_well_formed
-from apikeys.usage import usage_record
+from apikeys.usage.counting import usage_record
+from apikeys.usage.models import Surface
 from core.clientip import client_address_normalize, client_address_raw, client_identity
 from core.ids import public_id_normalize
 from teams.selectors import Access
@@ -130,7 +130,8 @@ def _refused(
 
 
 def _used(request: AnyRequest, result: Verification, *, accepted: bool, surface: Surface) -> None:
-    """Count a use of the key row the verifier matched (apikeys.usage: in memory, no I/O)."""
+    """Count a use of the key row the verifier matched (apikeys.usage.counting: in memory, no
+    I/O)."""
     if result.key_pk is not None:
         usage_record(
             key_pk=result.key_pk,

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from apikeys.leaks import LeakRefusal
+from apikeys.leaks.services import LeakRefusal
 from builds.services import BuildRefusal
 from core.chains import is_api_path
 from core.errors import ApplicationError

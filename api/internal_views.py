@@ -15,7 +15,7 @@ from api.auth import (
 )
 from api.base import CREDENTIALS_MESSAGE, ApiView, field_error
 from api.errors import ApiError
-from apikeys.leaks import MAX_REPORTED, apikey_revoke_leaked
+from apikeys.leaks.services import MAX_REPORTED, apikey_revoke_leaked
 from apikeys.models import Scope
 from builds.models import Upload
 from builds.services import upload_status_report
@@ -118,7 +118,7 @@ def _reported_status(data: dict) -> tuple[str, str | None]:
 
 
 class UploadStatus(ApiView):
-    """The build pipeline reports that an upload entered a lifecycle state (builds.lifecycle):
+    """The build pipeline reports that an upload entered a state (builds.status_transitions):
     the upload moves on and its webhook event is sent; an invalid move is 409."""
 
     @schema.internal_upload_status

@@ -1,5 +1,5 @@
 """Leak intake on the public API: GitHub secret scanning's partner endpoint and the public
-"I found a key" revocation endpoint (apikeys.leaks revokes, audits and notifies)."""
+"I found a key" revocation endpoint (apikeys.leaks.services revokes, audits and notifies)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from api.base import PublicApiView, field_error
 from api.errors import ApiError
 from api.inputs import http_url
 from api.throttles import GithubScanningGlobal, KeyReportByClient, KeyReportsGlobal, budgets_spend
-from apikeys.github_scanning import (
+from apikeys.leaks.github_scanning import (
     KEY_ID_HEADER,
     SIGNATURE_HEADER,
     KeysUnavailable,
     github_signature_verify,
 )
-from apikeys.leak_reports import leak_report_enqueue
-from apikeys.leaks import (
+from apikeys.leaks.reports import leak_report_enqueue
+from apikeys.leaks.services import (
     MAX_PUBLIC_REPORTED,
     MAX_REPORTED,
     MAX_REPORTED_LENGTH,

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers as s
 
 from api.schema import ERROR
-from apikeys.leaks import MAX_PUBLIC_REPORTED, MAX_REPORTED, MAX_REPORTED_LENGTH
+from apikeys.leaks.services import MAX_PUBLIC_REPORTED, MAX_REPORTED, MAX_REPORTED_LENGTH
 
 
 def _errors(*codes: int) -> dict:

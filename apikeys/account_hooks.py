@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from accounts.hooks import IdentityEvent
 from accounts.models import User
-from apikeys.audit import keyevent_create
+from apikeys.key_events import keyevent_create
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_revoke
 from lifecycle.events import KeyRevokeReason

@@ -67,7 +67,7 @@ class Verification:
     project_pk: int | None = None  # set when a project was asked about
     access: Access = Access.NONE  # the key owner's access to that project
     failure: VerifyFailure | None = None
-    # The key row the presented key matched, active or retired (apikeys.usage counts its
+    # The key row the presented key matched, active or retired (apikeys.usage.counting counts its
     # uses); None when no key row matched or the key was not looked up.
     key_pk: int | None = None
     key_retired: bool = False  # the matched row was rotated or revoked: refused
@@ -248,9 +248,9 @@ def _sql(with_token: bool) -> str:
                           WHEN (' ' || t.scopes || ' ') LIKE %(scope)s THEN 2 ELSE 1 END"""  # noqa: S105 (SQL)
         token_join = f"""LEFT JOIN {q(token)} t
                            ON t.digest = %(token)s AND t.revoked_at IS NULL"""
-    # The key row is found whatever its state (its uses are counted: apikeys.usage); only an
-    # active key of an active user finds a user row: a rotated, revoked or expired key, or a
-    # key of a deactivated user (is_active false), is an unknown key. "now" is a parameter
+    # The key row is found whatever its state (its uses are counted: apikeys.usage.counting);
+    # only an active key of an active user finds a user row: a rotated, revoked or expired key,
+    # or a key of a deactivated user (is_active false), is an unknown key. "now" is a parameter
     # (the caller's clock, not the database's).
     return f"""
         SELECT {token_cols}, k.digest, u.id, u.public_id, p.id, p.owner_id,

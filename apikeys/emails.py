@@ -15,10 +15,11 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 
-from apikeys.audit import keyevent_create
 from apikeys.crypto import DecryptionError
-from apikeys.models import ApiKey, KeyEvent, KeyUse
+from apikeys.key_events import keyevent_create
+from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_decrypt
+from apikeys.usage.models import KeyUse
 from core.delivery import DeliveryOutcome
 from outbox.composers import ComposeFailed, composer_subject
 from outbox.models import OutboxEmail
@@ -165,7 +166,7 @@ class RevokeNoticeEmail(_KeyEmail):
 
 class RetiredKeyInUseEmail(_KeyEmail):
     """ "Your previous key is still in use": the hint, when, from where and through which
-    surface it was last presented (apikeys.usage_collect queues it, at most once a day)."""
+    surface it was last presented (apikeys.usage.collect queues it, at most once a day)."""
 
     subject = "Your previous keyservice API key is still in use"
 

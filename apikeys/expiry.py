@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from apikeys.audit import keyevent_new
+from apikeys.key_events import keyevent_new
 from apikeys.models import ApiKey, KeyEvent
 from lifecycle.events import KeyRevokeReason
 from lifecycle.services import lifecycle_key_revoked

@@ -6,7 +6,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from apikeys.models import ApiKey, KeyUsageDay, KeyUse, ServiceToken
+from apikeys.models import ApiKey, ServiceToken
+from apikeys.usage.models import KeyUsageDay, KeyUse
 
 # A retired key's notice disappears after this long without a use.
 NOTICE_QUIET = timedelta(days=30)
@@ -36,7 +37,7 @@ def apikey_active_by_user(*, user_ids: Iterable[int]) -> dict[int, ApiKey]:
 
 def apikey_last_used_map(*, key_ids: Iterable[int]) -> dict[int, datetime]:
     """When each of these keys was last used, by key pk; a key never used is absent (one
-    query; usage lags by up to a minute, apikeys.usage)."""
+    query; usage lags by up to a minute, apikeys.usage.counting)."""
     return dict(KeyUse.objects.filter(key_id__in=list(key_ids)).values_list("key_id", "last_at"))
 
 

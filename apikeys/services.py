@@ -1,13 +1,12 @@
-"""Writes for API keys and service tokens: issue (rotate), revoke, decrypt, create tokens.
-Verification (a read) is apikeys.credentials.apikey_verify; expiry reminders and the
-`expired` event are apikeys.expiry's."""
+"""Writes for API keys: issue (rotate), revoke, decrypt. Service tokens' writes are
+apikeys.service_tokens'; verification (a read) is apikeys.credentials.apikey_verify; expiry
+reminders and the `expired` event are apikeys.expiry's."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -18,11 +17,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from apikeys import crypto
-from apikeys.audit import keyevent_create, keyevent_new, keyevent_token_create
+from apikeys.key_events import keyevent_create, keyevent_new
 from apikeys.lifetime import expiry_for, lifetime_allowed, lifetime_cap, lifetime_default
-from apikeys.models import ApiKey, KeyEvent, KeyUse, ServiceToken
+from apikeys.models import ApiKey, KeyEvent
 from apikeys.selectors import apikey_active_for
-from apikeys.tokens import scopes_normalize, token_digest, token_generate, token_hint
+from apikeys.usage.models import KeyUse
 from core.batches import queryset_delete_in_batches
 from core.errors import ApplicationError
 from lifecycle.events import KeyRevokeReason
@@ -217,94 +216,6 @@ def apikey_revoke_own(*, user: User, actor: User | None = None) -> ApiKey:
     )
     logger.info("api key %s (%s) revoked by its owner %s", api_key.pk, api_key.hint, user.public_id)
     return api_key
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    service_token: ServiceToken
-    plaintext: str = field(repr=False)
-
-
-@transaction.atomic
-def service_token_create(
-    *,
-    name: str,
-    scopes: Iterable[str] | None = None,
-    actor: User | None = None,
-    via: str = "",
-) -> IssuedToken:
-    """Create a token for an internal service; the plaintext exists only in the return value.
-
-    `scopes`: what it may call (apikeys.models.Scope); only `verify` when none is given.
-    Recorded (`token_created`, by `actor`: an operator, None for the system; `via` says
-    through what), in this transaction. Raises ValueError for an unknown scope."""
-    token = token_generate()
-    row = ServiceToken.objects.create(
-        name=name,
-        digest=token_digest(token),
-        hint=token_hint(token),
-        scopes=scopes_normalize(scopes),
-    )
-    keyevent_token_create(
-        kind=KeyEvent.Kind.TOKEN_CREATED,
-        service_token=row,
-        actor=actor,
-        detail=_via(f"scopes {row.scopes}", via),
-    )
-    return IssuedToken(service_token=row, plaintext=token)
-
-
-@transaction.atomic
-def service_token_set_scopes(
-    *,
-    service_token: ServiceToken,
-    scopes: Iterable[str],
-    actor: User | None = None,
-    via: str = "",
-) -> str:
-    """Replace a token's scopes (e.g. grant `revoke-leaked` to an existing scanner's token);
-    effective on its next call. A change is recorded (`token_scopes_changed`, from and to, by
-    `actor`). Returns the stored value."""
-    value = scopes_normalize(scopes)
-    before = (
-        ServiceToken.objects.select_for_update()
-        .values_list("scopes", flat=True)
-        .get(pk=service_token.pk)
-    )
-    service_token.scopes = value
-    if before == value:
-        return value
-    ServiceToken.objects.filter(pk=service_token.pk).update(scopes=value)
-    keyevent_token_create(
-        kind=KeyEvent.Kind.TOKEN_SCOPES_CHANGED,
-        service_token=service_token,
-        actor=actor,
-        detail=_via(f"scopes {before} -> {value}", via),
-    )
-    return value
-
-
-@transaction.atomic
-def service_token_revoke(
-    *, service_token: ServiceToken, actor: User | None = None, via: str = ""
-) -> bool:
-    """Revoke a token: refused from its next call. Recorded (`token_revoked`, by `actor`).
-    Returns False when it was revoked already."""
-    revoked = ServiceToken.objects.filter(pk=service_token.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    if revoked:
-        keyevent_token_create(
-            kind=KeyEvent.Kind.TOKEN_REVOKED,
-            service_token=service_token,
-            actor=actor,
-            detail=_via("revoked", via),
-        )
-    return bool(revoked)
-
-
-def _via(what: str, via: str) -> str:
-    return f"{what} ({via})" if via else what
 
 
 def apikey_decrypt(*, api_key: ApiKey, keyring: dict[str, bytes] | None = None) -> str:

@@ -5,9 +5,9 @@ from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from apikeys import expiry
-from apikeys.leak_reports import leak_reports_drain, leak_reports_sweep
-from apikeys.leaks import DigestReport, apikey_revoke_leaked_digests
-from apikeys.usage_collect import usage_collect
+from apikeys.leaks.reports import leak_reports_drain, leak_reports_sweep
+from apikeys.leaks.services import DigestReport, apikey_revoke_leaked_digests
+from apikeys.usage.collect import usage_collect
 
 
 @shared_task(
@@ -18,7 +18,7 @@ from apikeys.usage_collect import usage_collect
     max_retries=8,
 )
 def leak_report_process(digests: list[str], reported_by: str) -> int:
-    """Revoke the active keys among one public report's digests (apikeys.leaks). Sent only
+    """Revoke the active keys among one public report's digests (apikeys.leaks.services). Sent only
     without a broker (in-process); with one, reports wait for leak_reports_drain_task. Still
     consumed for messages queued by earlier versions."""
     report = DigestReport(digests=tuple(digests), reported_by=reported_by)
@@ -33,8 +33,8 @@ def leak_report_process(digests: list[str], reported_by: str) -> int:
     max_retries=8,
 )
 def leak_reports_drain_task() -> int:
-    """Revoke the keys of a batch of waiting public reports (apikeys.leak_reports), on the
-    leak reports queue (apikeys.routing); while more wait, the next drain is queued. At most
+    """Revoke the keys of a batch of waiting public reports (apikeys.leaks.reports), on the
+    leak reports queue (apikeys.leaks.routing); while more wait, the next drain is queued. At most
     one drain message exists at a time, however many reports arrive."""
     drained = leak_reports_drain()
     if drained.more:

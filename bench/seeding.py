@@ -15,7 +15,7 @@ from bench.request_files import read_projects
 
 
 def seed_small_and_peers() -> dict:
-    from apikeys.services import service_token_create
+    from apikeys.service_tokens import service_token_create
     from bench.seed import seed_peers, seed_service, seed_uploads
 
     small_sample = set(random.sample(range(1, SMALL + 1), min(SAMPLE, SMALL)))

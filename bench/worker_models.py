@@ -89,7 +89,8 @@ def prepare() -> tuple[dict[str, str], str, str]:
     from django.db import connection
 
     from accounts.models import User
-    from apikeys.services import apikey_issue, service_token_create
+    from apikeys.service_tokens import service_token_create
+    from apikeys.services import apikey_issue
     from projects.models import Project
 
     redis.Redis.from_url(redis_url).flushdb()

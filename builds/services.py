@@ -22,7 +22,7 @@ CI/CD recipe (upload with `autoRelease: false`, distribute-file on `build.approv
   once already). distribute-file on a build that is not Approved yet (or rejected) is refused
   (400 "File has no URL"); on one already distributing or live it is a no-op 200.
 - Reject from any state that is not terminal; Reject and live are terminal. Each event fires
-  at most once per upload, so nothing loops (builds.lifecycle has the rule).
+  at most once per upload, so nothing loops (builds.status_transitions has the rule).
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from builds.lifecycle import MoveKind, UploadState, upload_move_decide
 from builds.models import Upload
 from builds.selectors import upload_distribution_is_noop
+from builds.status_transitions import MoveKind, UploadState, upload_move_decide
 from core.errors import ApplicationError
 from core.ids import is_public_id
 from projects.models import Project
@@ -144,10 +144,10 @@ def upload_distribution_hand_over(*, upload_id: int) -> bool:
 def upload_status_report(*, upload_public_id: str, status: str, objection: str | None) -> Upload:
     """The pipeline reports that an upload entered `status` (an Upload.Status value).
 
-    Under the upload's row lock: the lifecycle rule (builds.lifecycle) decides; an accepted
-    move updates the upload and records its webhook event, enqueued when this commits. A
-    repeat of the current state changes and fires nothing. `objection` is kept for Reject
-    only. Refusals: NOT_FOUND, INVALID_TRANSITION (the message names both states).
+    Under the upload's row lock: the status transition rule (builds.status_transitions)
+    decides; an accepted move updates the upload and records its webhook event, enqueued when
+    this commits. A repeat of the current state changes and fires nothing. `objection` is kept
+    for Reject only. Refusals: NOT_FOUND, INVALID_TRANSITION (the message names both states).
     """
     if status not in Status.values:
         raise ValueError(f"not an upload status: {status!r}")

@@ -10,7 +10,7 @@ from apikeys.selectors import (
     keyuse_for,
     retired_key_notices,
 )
-from apikeys.usage_chart import usage_chart
+from apikeys.usage.chart import usage_chart
 from teams.selectors import project_list_visible
 
 

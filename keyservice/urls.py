@@ -10,7 +10,7 @@ from api.errors import not_found
 from core import health
 from core.metrics_http import metrics_view
 from dashboard import views as dashboard_views
-from teams import views as team_views
+from teams import urls as team_urls
 
 # The admin has no login form of its own: its login URL never reads credentials. Operators
 # sign in through the same sign-in as everyone (allauth: Google, rate limits).
@@ -45,7 +45,7 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),  # token-protected (core.metrics_http)
     path("keys/", include("apikeys.urls")),
     path("team/", include("teams.urls")),
-    path("invitations/<str:token>/", team_views.invitation_detail, name="invitation_detail"),
+    path("invitations/", include(team_urls.invitations)),
     path("projects/", include("dashboard.project_urls")),
     path("security/", include("dashboard.security_urls")),
     # A user's address changes only through accounts.services.user_email_change (operators):

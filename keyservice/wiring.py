@@ -39,7 +39,7 @@ from apikeys.emails import (
 )
 from apikeys.models import ApiKey
 from apikeys.services import keyevent_prune
-from apikeys.usage_collect import usage_prune
+from apikeys.usage.collect import usage_prune
 from audit.services import auditevent_prune
 from core.metrics import ScrapeGauge, gauge_register
 from core.retention import Pruner, pruner_register

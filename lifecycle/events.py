@@ -29,7 +29,7 @@ class KeyRevokeReason(StrEnum):
     ROTATED = "rotated"  # its owner requested a new key (apikeys.services.apikey_issue)
     REVOKED_BY_OWNER = "revoked_by_owner"  # the owner revoked it, keeping none
     REVOKED_BY_OPERATOR = "revoked_by_operator"  # an operator revoked it (the admin action)
-    LEAKED = "leaked"  # reported leaked (apikeys.leaks)
+    LEAKED = "leaked"  # reported leaked (apikeys.leaks.services)
     EXPIRED = "expired"  # it reached its expiry
     # The account's access ended (address changed, an identity joined: accounts'
     # user_access_end); the account requests a new key.

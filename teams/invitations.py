@@ -1,10 +1,12 @@
-"""Invitations: create, resend, revoke, accept. The link carries a signed invitation id."""
+"""Invitations: create, resend, revoke, accept. The link carries a signed invitation id.
+
+Their refusals are teams.refusals'; who may accept one now is decided once, by
+teams.selectors.invitation_refusal_for (the invitation page asks it too)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from django.conf import settings
 from django.core import signing
@@ -13,7 +15,6 @@ from django.utils import timezone
 
 from accounts.addresses import UnusableEmailAddress, email_canonical, email_canonical_or_none
 from accounts.models import User
-from accounts.selectors import user_address_is_verified
 from audit.models import AuditEvent
 from audit.services import Actor, audit_record
 from core.errors import ApplicationError
@@ -22,6 +23,8 @@ from outbox.models import OutboxEmail
 from outbox.services import outbox_email_create
 from projects.models import Project
 from teams.models import Invitation, Membership, Role
+from teams.refusals import NOT_ACCEPTED, InvitationRefusal
+from teams.selectors import invitation_refusal_for
 from teams.services import membership_upsert
 
 _SALT = "keyservice.invitation"
@@ -44,35 +47,8 @@ def invitation_find_by_token(*, token: str) -> Invitation | None:
     )
 
 
-def invitation_status(*, invitation: Invitation) -> str:
-    """pending | expired | accepted | revoked."""
-    if invitation.state == Invitation.State.PENDING and invitation.expires_at <= timezone.now():
-        return "expired"
-    return invitation.state
-
-
 def _expiry() -> datetime:
     return timezone.now() + timedelta(days=settings.KEYSERVICE_INVITATION_DAYS)
-
-
-class InvitationRefusal(StrEnum):
-    """Why an invitation service refused (core.errors.ApplicationError.reason)."""
-
-    INVALID_ADDRESS = "invalid_address"  # no canonical form (accounts.addresses)
-    OWN_ADDRESS = "own_address"
-    ALREADY_MEMBER = "already_member"
-    UNKNOWN_ROLE = "unknown_role"
-    FOREIGN_PROJECT = "foreign_project"
-    ALREADY_PENDING = "already_pending"
-    NOT_PENDING = "not_pending"
-    # Too many invitation emails: the owner's daily budget or this address's resends.
-    LIMIT_REACHED = "limit_reached"
-    # Accepting: the invitation's status (invitation_status), or who tries to accept it.
-    EXPIRED = "expired"
-    ACCEPTED = "accepted"
-    REVOKED = "revoked"
-    OWN = "own"
-    EMAIL_MISMATCH = "email_mismatch"
 
 
 def _refuse(reason: InvitationRefusal, message: str, field: str | None = None) -> ApplicationError:
@@ -257,34 +233,19 @@ class Acceptance:
     owner: User
 
 
-_NOT_ACCEPTED = {
-    InvitationRefusal.EXPIRED: "This invitation has expired.",
-    InvitationRefusal.ACCEPTED: "This invitation was accepted already.",
-    InvitationRefusal.REVOKED: "This invitation was revoked.",
-    InvitationRefusal.OWN: "This is your own invitation.",
-    InvitationRefusal.EMAIL_MISMATCH: "This invitation is for another address.",
-}
-
-
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: User) -> Acceptance:
     """Turn a pending invitation into a membership for `user` (locks the invitation row).
 
-    Only a user who verified the invited address may accept: the same canonical form
+    Who may accept is teams.selectors.invitation_refusal_for's decision, asked again under
+    the lock: only a user who verified the invited address, in the same canonical form
     (accounts.addresses), compared exactly, so a look-alike's owner never accepts.
     An existing membership in that account gets the invitation's role and projects.
     """
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    status = invitation_status(invitation=invitation)
-    refusal = None
-    if status != "pending":
-        refusal = InvitationRefusal(status)
-    elif user.pk == invitation.owner_id:
-        refusal = InvitationRefusal.OWN
-    elif not user_address_is_verified(user=user, email=invitation.email):
-        refusal = InvitationRefusal.EMAIL_MISMATCH
+    refusal = invitation_refusal_for(invitation=invitation, user=user)
     if refusal is not None:
-        raise _refuse(refusal, _NOT_ACCEPTED[refusal])
+        raise _refuse(refusal, NOT_ACCEPTED[refusal])
     projects = list(invitation.projects.all())
     invitation.state = Invitation.State.ACCEPTED
     invitation.accepted_by = user

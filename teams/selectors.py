@@ -11,11 +11,13 @@ from enum import StrEnum
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
+from accounts.selectors import user_address_is_verified
 from projects.models import Project
-from teams.invitations import invitation_status
 from teams.models import Invitation, Membership
+from teams.refusals import InvitationRefusal
 
 
 class Access(StrEnum):
@@ -104,6 +106,35 @@ def membership_list(*, owner: User) -> list[Membership]:
         .prefetch_related("projects")
         .order_by("member__email")
     )
+
+
+def invitation_status(*, invitation: Invitation) -> str:
+    """pending | expired | accepted | revoked."""
+    if invitation.state == Invitation.State.PENDING and invitation.expires_at <= timezone.now():
+        return "expired"
+    return invitation.state
+
+
+def invitation_refusal_for(
+    *, invitation: Invitation, user: User | None
+) -> InvitationRefusal | None:
+    """Why `user` may not accept `invitation` now, or None when they may: the invitation is
+    no longer pending (EXPIRED, ACCEPTED, REVOKED), it is the user's own (OWN), or the user
+    has not verified the invited address (EMAIL_MISMATCH: the same canonical form,
+    accounts.addresses, compared exactly). `user` None (not signed in): its status only.
+
+    The one decision: the invitation page shows it, invitation_accept enforces it (under the
+    invitation's row lock)."""
+    status = invitation_status(invitation=invitation)
+    if status != "pending":
+        return InvitationRefusal(status)
+    if user is None:
+        return None
+    if user.pk == invitation.owner_id:
+        return InvitationRefusal.OWN
+    if not user_address_is_verified(user=user, email=invitation.email):
+        return InvitationRefusal.EMAIL_MISMATCH
+    return None
 
 
 def invitation_list_pending(*, owner: User) -> list[Invitation]:

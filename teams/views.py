@@ -10,13 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from accounts.selectors import user_address_is_verified
 from audit.services import Actor
 from core.errors import ApplicationError, form_add_application_error
 from teams import invitations as inv
 from teams.forms import InviteForm, MembershipForm
 from teams.models import Invitation, Membership
-from teams.selectors import invitation_list_pending, membership_list
+from teams.refusals import InvitationRefusal
+from teams.selectors import invitation_list_pending, invitation_refusal_for, membership_list
 from teams.services import membership_remove, membership_upsert
 
 
@@ -54,7 +54,7 @@ def team_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
         except ApplicationError as exc:
             form_add_application_error(form, exc)
-            if exc.reason is inv.InvitationRefusal.LIMIT_REACHED:
+            if exc.reason is InvitationRefusal.LIMIT_REACHED:
                 return _team_page(request, form, status=429)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
@@ -153,25 +153,35 @@ def team_leave(request: AuthenticatedHttpRequest, owner_id: str) -> HttpResponse
     return render(request, "teams/leave.html", {"membership": membership})
 
 
+# The invitation page's answer to each refusal (teams.selectors.invitation_refusal_for).
+_REFUSAL_STATUS = {
+    InvitationRefusal.EXPIRED: 410,
+    InvitationRefusal.ACCEPTED: 410,
+    InvitationRefusal.REVOKED: 410,
+    InvitationRefusal.OWN: 200,
+    InvitationRefusal.EMAIL_MISMATCH: 403,
+}
+
+
 @require_http_methods(["GET", "POST"])
 def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
     invitation = inv.invitation_find_by_token(token=token)
-    status = inv.invitation_status(invitation=invitation) if invitation else "invalid"
-    context = {"invitation": invitation, "status": status, "token": token}
-    if invitation is None or status != "pending":
-        return render(request, "teams/invitation.html", context, status=410 if invitation else 404)
-    if not request.user.is_authenticated:
+    if invitation is None:
+        context: dict[str, object] = {"invitation": None, "status": "invalid", "token": token}
+        return render(request, "teams/invitation.html", context, status=404)
+    user = request.user if request.user.is_authenticated else None
+    refusal = invitation_refusal_for(invitation=invitation, user=user)
+    context = {"invitation": invitation, "status": refusal or "pending", "token": token}
+    if refusal is not None:
+        mismatch = refusal is InvitationRefusal.EMAIL_MISMATCH
+        if mismatch and user is not None and user.email == invitation.email:  # both canonical
+            context["status"] = "unverified"  # their address, not verified yet
+        return render(request, "teams/invitation.html", context, status=_REFUSAL_STATUS[refusal])
+    if user is None:
         return render(request, "teams/invitation.html", context)
-    if request.user.pk == invitation.owner_id:
-        context["status"] = "own"
-        return render(request, "teams/invitation.html", context)
-    if not user_address_is_verified(user=request.user, email=invitation.email):
-        same = request.user.email == invitation.email  # both stored canonical
-        context["status"] = "unverified" if same else "email_mismatch"
-        return render(request, "teams/invitation.html", context, status=403)
     if request.method == "POST":
         try:
-            acceptance = inv.invitation_accept(invitation=invitation, user=request.user)
+            acceptance = inv.invitation_accept(invitation=invitation, user=user)
         except ApplicationError as exc:
             context["status"] = exc.reason
             return render(request, "teams/invitation.html", context, status=409)

@@ -25,12 +25,12 @@ from accounts.models import User
 from accounts.selectors import user_address_is_verified
 from core.errors import ApplicationError
 from teams.invitations import (
-    InvitationRefusal,
     invitation_accept,
     invitation_create,
     invitation_token,
 )
 from teams.models import Invitation, Membership
+from teams.refusals import InvitationRefusal
 from tests.support.accounts import verified_user
 from tests.support.folding_database import database_folding_unicode_case
 from tests.support.google_flow import sign_in_with_google, signed_in_user

@@ -15,7 +15,7 @@ from django.test import Client
 
 from accounts.models import User
 from apikeys.models import KeyEvent
-from apikeys.services import service_token_create
+from apikeys.service_tokens import service_token_create
 from teams.invitations import invitation_accept, invitation_create
 from tests.support.accounts import verified_user
 from tests.support.google_flow import sign_in_with_google, signed_in_user

@@ -13,7 +13,8 @@ from django.test import Client
 
 from accounts.models import User
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from tests.support.google_flow import sign_in_with_google, signed_in_user
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,8 @@ from accounts import access
 from accounts.models import User
 from accounts.services import UserRefusal, user_create_or_update, user_email_change
 from apikeys.models import KeyEvent
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from core.errors import ApplicationError
 from teams import invitations
 from teams.models import Membership

@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from tests.support.api import DETAIL, LIST, STATUS, UPLOAD, VALID_ZIP, internal_verify
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from apikeys import crypto
 from apikeys.models import ApiKey, Scope
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from tests.support.api import DETAIL, LIST, UPLOAD, VALID_ZIP
 from tests.support.services import ROOT
 

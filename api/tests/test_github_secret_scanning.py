@@ -12,7 +12,7 @@ from django.core import mail
 
 from apikeys import crypto
 from apikeys.credentials import VerifyFailure, apikey_verify
-from apikeys.github_scanning import github_keys_forget
+from apikeys.leaks.github_scanning import github_keys_forget
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_issue
 from outbox.models import OutboxEmail

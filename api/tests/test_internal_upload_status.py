@@ -1,7 +1,7 @@
 """The pipeline's status channel, POST /internal/v1/uploads/{uploadId}/status: its token
 scope, its answers and field errors, the event recorded with the move and sent on commit,
 and two concurrent reports under the row lock (the whole transitions table is in
-builds/tests/test_lifecycle_table.py)."""
+builds/tests/test_status_transitions.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 from django.db import connections
 from django.test import Client
 
-from apikeys.services import apikey_issue, service_token_create, service_token_revoke
+from apikeys.service_tokens import service_token_create, service_token_revoke
+from apikeys.services import apikey_issue
 from builds.models import Upload
 from tests.support.api import DETAIL, VALID_ZIP
 from tests.support.webhooks import webhook_set

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from apikeys import crypto
 from apikeys.models import ServiceToken
-from apikeys.services import apikey_issue, service_token_create, service_token_revoke
+from apikeys.service_tokens import service_token_create, service_token_revoke
+from apikeys.services import apikey_issue
 from tests.support.api import DETAIL, UPLOAD, VALID_ZIP, internal_verify
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ are revoked (audit event, owner notice) and the answer is the same whatever the 
 
 Without a broker (the suite's default) the task runs in-process, inside the request; the
 oracle tests use a real Redis broker, where the request only digests the strings and leaves
-them in Redis for the drain (apikeys.leak_reports), and a real worker revokes."""
+them in Redis for the drain (apikeys.leaks.reports), and a real worker revokes."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from rest_framework import request as drf_request
 
 from api.internal_views import Verify
 from apikeys.crypto import generate_key
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 
 pytestmark = pytest.mark.django_db
 

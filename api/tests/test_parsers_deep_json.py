@@ -7,7 +7,7 @@ import pytest
 
 from api.parsers import MAX_JSON_DEPTH
 from apikeys.models import Scope
-from apikeys.services import service_token_create
+from apikeys.service_tokens import service_token_create
 
 MALFORMED = {"message": "Malformed JSON body"}
 DEPTHS = [MAX_JSON_DEPTH + 1, 100, 400, 500, 700, 900, 990, 1500, 5000]

@@ -13,7 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apikeys.models import ApiKey, ServiceToken
-from apikeys.services import apikey_issue, service_token_create, service_token_set_scopes
+from apikeys.service_tokens import service_token_create, service_token_set_scopes
+from apikeys.services import apikey_issue
 from tests.support.accounts import verified_user
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 import pytest
 
-from apikeys.services import service_token_create
+from apikeys.service_tokens import service_token_create
 from core.tests.conftest import (  # noqa: F401  (shared fixtures)
     redis_cache,
     redis_server,

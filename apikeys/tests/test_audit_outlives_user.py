@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apikeys.leaks import apikey_revoke_leaked
+from apikeys.leaks.services import apikey_revoke_leaked
 from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue, apikey_revoke
 from lifecycle.events import KeyRevokeReason

@@ -13,7 +13,11 @@ from django.db import IntegrityError
 from django.test import Client
 
 from apikeys.models import KeyEvent, ServiceToken
-from apikeys.services import service_token_create, service_token_revoke, service_token_set_scopes
+from apikeys.service_tokens import (
+    service_token_create,
+    service_token_revoke,
+    service_token_set_scopes,
+)
 from tests.support.accounts import verified_user
 
 pytestmark = pytest.mark.django_db

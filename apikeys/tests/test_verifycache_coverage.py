@@ -16,7 +16,8 @@ from django.utils import timezone
 from accounts.models import User
 from apikeys.credentials import _sql
 from apikeys.models import ApiKey, ServiceToken
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from core.stamped import StampedManager, StampedQuerySet, covered_models
 from core.stamps import PENDING, StampKind, stamp_key
 from projects.models import Project

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from apikeys.services import service_token_create
+from apikeys.service_tokens import service_token_create
 from bench.seed import seed_service, seed_uploads
 from tests.support.api import internal_verify
 from tests.support.services import database_url

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from core.metrics import metrics_render, verify_cache_count
 from core.ratelimit import Rate, ratelimit_hit
 from outbox.models import OutboxEmail

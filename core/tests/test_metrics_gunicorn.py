@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from tests.support.gunicorn import Gunicorn
 from tests.support.waiting import wait_until
 

@@ -12,7 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apikeys.models import ApiKey, KeyEvent, KeyUsageDay
+from apikeys.models import ApiKey, KeyEvent
+from apikeys.usage.models import KeyUsageDay
 from audit.models import AuditEvent
 from audit.services import SYSTEM, audit_record
 from core.retention import pruners, retention_prune
@@ -232,7 +233,7 @@ def test_each_app_registers_its_own_pruner():
         ("audit_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "audit.services"),
         ("former_memberships", "KEYSERVICE_AUDIT_RETENTION_DAYS", "teams.services"),
         ("key_events", "KEYSERVICE_AUDIT_RETENTION_DAYS", "apikeys.services"),
-        ("key_usage", "KEYSERVICE_USAGE_RETENTION_DAYS", "apikeys.usage_collect"),
+        ("key_usage", "KEYSERVICE_USAGE_RETENTION_DAYS", "apikeys.usage.collect"),
         ("outbox_emails", "KEYSERVICE_OUTBOX_RETENTION_DAYS", "outbox.services"),
         ("webhook_deliveries", "KEYSERVICE_WEBHOOK_RETENTION_DAYS", "webhooks.services"),
         ("lifecycle_deliveries", "KEYSERVICE_LIFECYCLE_RETENTION_DAYS", "lifecycle.delivery"),

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apikeys.models import KeyUsageDay, KeyUse
 from apikeys.services import apikey_issue
+from apikeys.usage.models import KeyUsageDay, KeyUse
 
 pytestmark = pytest.mark.django_db
 

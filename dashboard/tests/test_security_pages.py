@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import user_email_change
-from apikeys.models import KeyEvent, KeyUse
+from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue
+from apikeys.usage.models import KeyUse
 from audit.models import AuditEvent
 from audit.services import SYSTEM, Actor, audit_record
 from dashboard.csv_export import csv_cell
@@ -103,7 +104,7 @@ def test_the_owner_sees_who_reaches_each_project_with_role_access_list_and_key(
     KeyUse.objects.create(key=key, last_at=used, last_surface="public", last_accepted=True)
     show = section(page(client, owner).content.decode(), showroom)
     row = show[show.index(full_member.email) :].split("</tr>")[0]
-    assert row.rstrip().endswith("<td>2026-11-30 08:15</td>")  # apikeys.usage's last use
+    assert row.rstrip().endswith("<td>2026-11-30 08:15</td>")  # apikeys.usage.counting's last use
 
 
 def test_a_deactivated_member_reaches_nothing_and_is_listed_apart(

@@ -74,4 +74,4 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # Webhook deliveries and public leak reports take queues of their own (their apps' routers).
-CELERY_TASK_ROUTES = ("webhooks.routing.webhook_route", "apikeys.routing.leak_reports_route")
+CELERY_TASK_ROUTES = ("webhooks.routing.webhook_route", "apikeys.leaks.routing.leak_reports_route")

@@ -23,7 +23,7 @@ KEYSERVICE_OUTBOX_RETRY_BASE_SECONDS = env.float("KEYSERVICE_OUTBOX_RETRY_BASE_S
 # Pending rows older than this are re-enqueued by the sweep (their first enqueue was lost).
 KEYSERVICE_OUTBOX_STALE_SECONDS = env.int("KEYSERVICE_OUTBOX_STALE_SECONDS", default=120)
 
-# Key usage (apikeys.usage): counted in each process, flushed to Redis every N seconds by a
+# Key usage (apikeys.usage.counting): counted in each process, flushed to Redis every N seconds by a
 # thread (0: no thread), moved to PostgreSQL by the usage-collect task every M seconds.
 KEYSERVICE_USAGE = env.bool("KEYSERVICE_USAGE", default=True)
 KEYSERVICE_USAGE_FLUSH_SECONDS = env.float("KEYSERVICE_USAGE_FLUSH_SECONDS", default=10)
@@ -31,7 +31,7 @@ KEYSERVICE_USAGE_REDIS_URL = env.str("KEYSERVICE_USAGE_REDIS_URL", default=REDIS
 KEYSERVICE_USAGE_REDIS_TIMEOUT = env.float("KEYSERVICE_USAGE_REDIS_TIMEOUT", default=0.25)
 KEYSERVICE_USAGE_BUFFER_KEYS = env.int("KEYSERVICE_USAGE_BUFFER_KEYS", default=100_000)
 
-# --- Public leak reports (apikeys.leak_reports) ----------------------------------------------
+# --- Public leak reports (apikeys.leaks.reports) ----------------------------------------------
 # Reports to POST /pixelStripeApi/keys/revoke wait in the broker's Redis; one drain task at a
 # time revokes up to BATCH reports in one transaction, on its own Celery queue (compose: the
 # worker-leak-reports service), so a flood never delays key emails on the default queue. Past

@@ -11,7 +11,7 @@ from django.test import Client
 from accounts import hooks
 from accounts.models import User
 from accounts.services import user_active_set, user_delete, user_email_change
-from apikeys.leaks import apikey_revoke_leaked
+from apikeys.leaks.services import apikey_revoke_leaked
 from apikeys.services import apikey_issue, apikey_revoke
 from audit.services import SYSTEM
 from lifecycle.account_hooks import lifecycle_on_user_deactivated

@@ -27,7 +27,8 @@ import pytest
 import requests
 
 from accounts.services import user_active_set
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from audit.services import SYSTEM
 from lifecycle.models import LifecycleDelivery
 from lifecycle.services import subscriber_create

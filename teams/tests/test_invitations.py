@@ -15,6 +15,7 @@ from outbox.models import OutboxEmail
 from teams import invitations as inv
 from teams.invitations import invitation_find_by_token, invitation_token
 from teams.models import Invitation, Membership
+from teams.refusals import InvitationRefusal
 
 pytestmark = pytest.mark.django_db
 LINK = re.compile(r"https?://[^/\s]+(/invitations/[^/\s]+/)")
@@ -248,11 +249,11 @@ def create(owner, email, role="READONLY", projects=()):
 @pytest.mark.parametrize(
     ("case", "reason", "field"),
     [
-        ("own address", inv.InvitationRefusal.OWN_ADDRESS, "email"),
-        ("a member already", inv.InvitationRefusal.ALREADY_MEMBER, "email"),
-        ("an unknown role", inv.InvitationRefusal.UNKNOWN_ROLE, "role"),
-        ("another account's project", inv.InvitationRefusal.FOREIGN_PROJECT, "projects"),
-        ("pending already", inv.InvitationRefusal.ALREADY_PENDING, "email"),
+        ("own address", InvitationRefusal.OWN_ADDRESS, "email"),
+        ("a member already", InvitationRefusal.ALREADY_MEMBER, "email"),
+        ("an unknown role", InvitationRefusal.UNKNOWN_ROLE, "role"),
+        ("another account's project", InvitationRefusal.FOREIGN_PROJECT, "projects"),
+        ("pending already", InvitationRefusal.ALREADY_PENDING, "email"),
     ],
 )
 def test_invitation_create_refuses_with_a_reason_on_the_field_at_fault(
@@ -284,16 +285,16 @@ def test_resending_an_invitation_that_is_not_pending_is_refused(owner):
     with pytest.raises(ApplicationError) as refused:
         inv.invitation_resend(invitation=invitation)
 
-    assert refused.value.reason is inv.InvitationRefusal.NOT_PENDING
+    assert refused.value.reason is InvitationRefusal.NOT_PENDING
 
 
 @pytest.mark.parametrize(
     ("who", "reason"),
     [
-        ("the owner", inv.InvitationRefusal.OWN),
-        ("an outsider", inv.InvitationRefusal.EMAIL_MISMATCH),
-        ("after revoking", inv.InvitationRefusal.REVOKED),
-        ("after expiry", inv.InvitationRefusal.EXPIRED),
+        ("the owner", InvitationRefusal.OWN),
+        ("an outsider", InvitationRefusal.EMAIL_MISMATCH),
+        ("after revoking", InvitationRefusal.REVOKED),
+        ("after expiry", InvitationRefusal.EXPIRED),
     ],
 )
 def test_invitation_accept_refuses_with_the_reason_the_page_shows(owner, outsider, who, reason):

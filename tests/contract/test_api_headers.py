@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 
 pytestmark = pytest.mark.django_db
 

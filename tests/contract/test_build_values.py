@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from builds.models import Upload
 from tests.support.api import DETAIL, TEST_WEBHOOK, UPLOAD, VALID_ZIP
 from tests.support.webhooks import webhook_set

@@ -27,7 +27,8 @@ from django.core.management import call_command
 
 from accounts.models import User
 from apikeys.models import ApiKey
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from builds.models import Upload
 from core.outbound import SIGNATURE_HEADER
 from lifecycle.events import EVENT_FIELDS, LifecycleEvent

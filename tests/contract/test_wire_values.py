@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 import pytest
 
 from apikeys.models import Scope
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from builds.models import MAX_FILE_URL_LENGTH, Upload
 from projects.models import Project
 from tests.support.api import DETAIL, DISTRIBUTE, LIST, STATUS, TEST_WEBHOOK, UPLOAD, VALID_ZIP

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
-from apikeys.usage import usage_buffer_take, usage_flush_local
+from apikeys.usage.counting import usage_buffer_take, usage_flush_local
 from tests.e2e.test_journeys import (
     api_get,
     request_api_key,

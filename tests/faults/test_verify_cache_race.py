@@ -13,7 +13,8 @@ import time
 import pytest
 import redis
 
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from audit.services import SYSTEM
 from core.leases import HOLDERS
 from core.stamps import StampKind, stamp_key

@@ -35,7 +35,8 @@ from schemathesis.specs.openapi.checks import (
 
 from accounts.models import User
 from apikeys.models import Scope
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from projects.models import Project
 from teams.models import Membership, Role
 from tests.support.builds import upload_ready_to_distribute

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from apikeys import crypto
 from apikeys.models import Scope
-from apikeys.services import service_token_create
+from apikeys.service_tokens import service_token_create
 from tests.support.api import ENDPOINTS
 
 POST_PATHS = [e.path for e in ENDPOINTS if e.method == "POST"] + ["/internal/v1/verify"]

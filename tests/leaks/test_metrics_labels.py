@@ -9,7 +9,8 @@ import re
 import pytest
 from prometheus_client import REGISTRY
 
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from tests.support.webhooks import webhook_set
 from webhooks.services import webhook_test_send
 

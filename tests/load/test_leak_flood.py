@@ -3,7 +3,7 @@ workers), a real Redis broker and cache, PostgreSQL. Verify's latency is measure
 the revocation endpoint is flooded (unthrottled, as a flood from many addresses would be), and
 while the cheapest request there is (an unrouted path's 404) is flooded the same way: the
 leak endpoint should cost verify no more than that. The reports wait in Redis behind one drain
-message, whatever their number (apikeys.leak_reports). Figures: test-artifacts/leak-flood.json."""
+message, whatever their number (apikeys.leaks.reports). Figures: test-artifacts/leak-flood.json."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import requests
 
 from apikeys import crypto
 from apikeys.models import KeyEvent
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from tests.support.gunicorn import Gunicorn
 
 REPORT = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -19,7 +19,8 @@ import psycopg
 import pytest
 from django.db import connection
 
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from tests.support.caddy import Caddy, caddy_binary
 from tests.support.gunicorn import Gunicorn
 from tests.support.services import database_url, require

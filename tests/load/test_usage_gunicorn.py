@@ -10,10 +10,11 @@ import time
 import pytest
 import redis
 
-from apikeys.models import KeyUsageDay, KeyUse
-from apikeys.services import apikey_issue, service_token_create
-from apikeys.usage import COUNTS
-from apikeys.usage_collect import usage_collect
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
+from apikeys.usage.collect import usage_collect
+from apikeys.usage.counting import COUNTS
+from apikeys.usage.models import KeyUsageDay, KeyUse
 from tests.support.gunicorn import Gunicorn
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

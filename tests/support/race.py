@@ -30,7 +30,7 @@ from django.conf import settings
 from django.test import Client
 
 from accounts.models import User
-from apikeys.services import service_token_create
+from apikeys.service_tokens import service_token_create
 from projects.models import Project
 from teams.models import Membership, Role
 from tests.support.accounts import verified_user

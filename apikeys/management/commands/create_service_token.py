@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
 
 from apikeys.models import DEFAULT_SCOPES, Scope
-from apikeys.services import service_token_create
+from apikeys.service_tokens import service_token_create
 
 
 class Command(BaseCommand):

@@ -20,9 +20,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from kombu import Exchange, Queue
 
-from builds.lifecycle import PROCESSING
 from builds.models import Upload
 from builds.services import DISTRIBUTE_TASK, PROCESS_TASK, upload_status_report
+from builds.status_transitions import PROCESSING
 from core.errors import ApplicationError
 
 Status = Upload.Status

@@ -20,8 +20,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from apikeys.models import ApiKey, KeyUsageDay, KeyUse, UsageBatch
-from apikeys.usage import ACCEPTED, COUNTS, LAST, RETIRED, LastUse, usage_redis
+from apikeys.models import ApiKey
+from apikeys.usage.counting import ACCEPTED, COUNTS, LAST, RETIRED, LastUse, usage_redis
+from apikeys.usage.models import KeyUsageDay, KeyUse, UsageBatch
 from core.batches import queryset_delete_in_batches
 from outbox.services import outbox_email_create
 

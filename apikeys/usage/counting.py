@@ -5,13 +5,13 @@ use to this process's buffer (`usage_record`: a dict update under a lock). A dae
 per process moves the buffer to Redis every KEYSERVICE_USAGE_FLUSH_SECONDS
 (`usage_flush_local`: one pipelined round trip, HINCRBY counters and a "newest wins" last
 use); the periodic task apikeys.tasks.usage_collect moves Redis to PostgreSQL
-(apikeys.usage_collect). Without Redis (development) the thread writes the buffer to the
+(apikeys.usage.collect). Without Redis (development) the thread writes the buffer to the
 database itself.
 
 What a crash can lose: the buffer of the process that crashed, at most one flush interval
 of its uses (10 s by default). A collector that crashes loses nothing: a batch taken from
 Redis stays there until the database transaction that applied it has committed, and a
-batch is applied at most once (apikeys.models.UsageBatch).
+batch is applied at most once (apikeys.usage.models.UsageBatch).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from functools import cache
 import redis
 from django.conf import settings
 
-from apikeys.models import Surface
+from apikeys.usage.models import Surface
 from core.clientip import client_address_normalize
 from core.quietlog import QuietWarning
 
@@ -155,7 +155,7 @@ def usage_flush_local() -> int:
     by_date = {(key_pk, _day_iso(day), kind): n for (key_pk, day, kind), n in counts.items()}
     url = settings.KEYSERVICE_USAGE_REDIS_URL
     if not url:
-        from apikeys.usage_collect import usage_apply  # the module imports this one
+        from apikeys.usage.collect import usage_apply  # the module imports this one
 
         usage_apply(counts=by_date, last=last)
         return len(last)

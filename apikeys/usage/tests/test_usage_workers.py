@@ -9,10 +9,11 @@ import time
 import pytest
 import redis
 
-from apikeys.models import KeyUse
-from apikeys.services import apikey_issue, service_token_create
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
 from apikeys.tasks import usage_collect_task
-from apikeys.usage import usage_buffer_take, usage_flush_local
+from apikeys.usage.counting import usage_buffer_take, usage_flush_local
+from apikeys.usage.models import KeyUse
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.services

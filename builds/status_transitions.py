@@ -1,4 +1,5 @@
-"""The build lifecycle: which status reports the pipeline may make, and what each one does.
+"""A build's status transitions: which status reports the pipeline may make, and what each
+one does.
 
 A pure rule (no database): builds.services applies it under the upload's row lock. The model
 (docs/api.md, "Build lifecycle and autoRelease"):

@@ -2,7 +2,7 @@
 accepted (200, the upload moves, its event is recorded once), idempotent (200, nothing
 changes or fires) or refused (409 naming both states, nothing changes or fires).
 
-The expected table is written out here, independently of builds.lifecycle; a walk over the
+The expected table is written out here, independently of builds.status_transitions; a walk over the
 rule itself checks that no path has a dead end, a loop or an event announced twice.
 """
 
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 import pytest
 from django.utils import timezone
 
-from apikeys.services import service_token_create
-from builds.lifecycle import MoveKind, UploadState, upload_is_terminal, upload_move_decide
+from apikeys.service_tokens import service_token_create
 from builds.models import Upload
+from builds.status_transitions import MoveKind, UploadState, upload_is_terminal, upload_move_decide
 from tests.support.api import VALID_ZIP
 from tests.support.webhooks import webhook_set
 from webhooks.events import WEBHOOK_EVENTS

@@ -1,4 +1,4 @@
-"""apikeys.github_scanning: GitHub's signing keys fetched over real HTTP from a local server,
+"""apikeys.leaks.github_scanning: GitHub's signing keys fetched over real HTTP from a local server,
 kept in the process and in a real Redis cache, refreshed on an unknown key id within limits."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.cache import caches
 
-from apikeys.github_scanning import (
+from apikeys.leaks.github_scanning import (
     MAX_KEYS_BYTES,
     KeysUnavailable,
     github_keys_forget,

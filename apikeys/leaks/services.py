@@ -3,11 +3,11 @@
 Three ways in, one revocation:
 
 - an internal secret scanner with a service token (`POST /internal/v1/keys/revoke-leaked`)
-  and GitHub's secret scanning (`apikeys.github_scanning` checks its signature) report
+  and GitHub's secret scanning (`apikeys.leaks.github_scanning` checks its signature) report
   plaintext strings and learn which were active keys (`apikey_revoke_leaked`);
 - anyone may report strings on the public revocation endpoint and learns nothing: the
   request only digests the strings and leaves the digests for a worker
-  (`apikeys.leak_reports.leak_report_enqueue`), which revokes many reports at once
+  (`apikeys.leaks.reports.leak_report_enqueue`), which revokes many reports at once
   (`apikey_revoke_leaked_digests`).
 """
 
@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apikeys import crypto
-from apikeys.audit import keyevent_new
+from apikeys.key_events import keyevent_new
 from apikeys.models import ApiKey, KeyEvent
 from lifecycle.events import KeyRevokeReason
 from lifecycle.services import lifecycle_key_revoked

@@ -14,7 +14,7 @@ from django.test import Client
 
 from apikeys import crypto
 from apikeys.credentials import apikey_verify
-from apikeys.leak_reports import leak_reports_buffer
+from apikeys.leaks.reports import leak_reports_buffer
 from apikeys.services import apikey_issue
 from tests.support.waiting import wait_until
 

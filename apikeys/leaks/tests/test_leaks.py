@@ -12,7 +12,8 @@ from accounts.models import User
 from apikeys import crypto
 from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import apikey_issue, service_token_create, service_token_revoke
+from apikeys.service_tokens import service_token_create, service_token_revoke
+from apikeys.services import apikey_issue
 from apikeys.tokens import token_generate
 from outbox.models import OutboxEmail
 

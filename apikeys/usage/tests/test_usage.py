@@ -10,10 +10,12 @@ import pytest
 import redis
 from django.utils import timezone
 
-from apikeys.models import ApiKey, KeyUsageDay, KeyUse, UsageBatch
-from apikeys.services import apikey_issue, service_token_create
-from apikeys.usage import COUNTS, usage_buffer_take, usage_flush_local
-from apikeys.usage_collect import BATCHES, usage_collect
+from apikeys.models import ApiKey
+from apikeys.service_tokens import service_token_create
+from apikeys.services import apikey_issue
+from apikeys.usage.collect import BATCHES, usage_collect
+from apikeys.usage.counting import COUNTS, usage_buffer_take, usage_flush_local
+from apikeys.usage.models import KeyUsageDay, KeyUse, UsageBatch
 from outbox.models import OutboxEmail
 from tests.support.api import DETAIL, UPLOAD, VALID_ZIP, internal_verify
 

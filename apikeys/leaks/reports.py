@@ -25,7 +25,7 @@ from celery import current_app
 from django.conf import settings
 
 from apikeys import crypto
-from apikeys.leaks import DigestReport, LeakRefusal, apikey_revoke_leaked_digests
+from apikeys.leaks.services import DigestReport, LeakRefusal, apikey_revoke_leaked_digests
 from core.coalesced import Coalesced, Pushed
 from core.errors import ApplicationError
 

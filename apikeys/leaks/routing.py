@@ -1,6 +1,6 @@
 """Celery routing (settings.CELERY_TASK_ROUTES): the public reports' drain gets its own queue.
 
-Its work is paced by anonymous input (apikeys.leak_reports): on its own queue, served by its
+Its work is paced by anonymous input (apikeys.leaks.reports): on its own queue, served by its
 own worker, it never waits in line before (or holds up) a key email on the default queue.
 """
 

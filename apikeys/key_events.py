@@ -1,4 +1,5 @@
-"""The one way audit events are made: each carries a snapshot of whom it is about.
+"""The one way key events (KeyEvent: key, identity and service token events) are made: each
+carries a snapshot of whom it is about. The team audit trail is another app's (audit).
 
 KeyEvent.user empties when the user is deleted; `user_email` and `user_public_id` keep who
 it was. Every writer of KeyEvent rows goes through `keyevent_new` / `keyevent_create`, or

@@ -1,5 +1,5 @@
 """Public leak reports wait in the broker's Redis and are revoked in bounded batches by one
-drain at a time, on their own queue (apikeys.leak_reports, apikeys.routing): a real Redis
+drain at a time, on their own queue (apikeys.leaks.reports, apikeys.leaks.routing): a real Redis
 broker, no worker (the drain is called in this process where a test needs one)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import redis
 
 from apikeys import crypto
 from apikeys.credentials import apikey_verify
-from apikeys.leak_reports import leak_report_enqueue, leak_reports_buffer, leak_reports_drain
+from apikeys.leaks.reports import leak_report_enqueue, leak_reports_buffer, leak_reports_drain
 from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue
 from apikeys.tasks import (
