@@ -43,6 +43,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", _favicon),
     path("metrics", metrics_view, name="metrics"),  # token-protected (core.metrics_http)
+    path("keys/", dashboard_views.key_detail, name="apikey_detail"),
     path("keys/", include("apikeys.urls")),
     path("team/", include("teams.urls")),
     path("invitations/", include(team_urls.invitations)),
