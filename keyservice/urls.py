@@ -58,7 +58,7 @@ urlpatterns = [
 ]
 
 # What never reaches a view (a refused Host header, a middleware's exception, an unrouted
-# path): JSON {"message"} under the API prefixes, Django's pages elsewhere (api.errors).
+# path): JSON {"message"} under the API prefixes, the branded pages elsewhere (api.errors).
 handler400 = "api.errors.bad_request"
 handler403 = "api.errors.permission_denied"
 handler404 = "api.errors.page_not_found"

@@ -32,9 +32,7 @@ class _AccessForm(forms.Form):
 
 
 class InviteForm(_AccessForm):
-    email = forms.EmailField(
-        max_length=254, help_text="They accept by signing in with Google as this address."
-    )
+    email = forms.EmailField(max_length=254, help_text="They accept by signing in as this address.")
     field_order = ["email", "role", "projects"]
 
 
