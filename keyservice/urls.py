@@ -20,6 +20,10 @@ from teams import urls as team_urls
 admin.site.login = account_views.admin_login  # type: ignore[method-assign, assignment]
 # Nor a password form of its own (an unthrottled old-password check): allauth's page instead.
 admin.site.password_change = account_views.admin_password_change  # type: ignore[method-assign, assignment]
+# The product's name on every admin page ("Django administration" otherwise).
+admin.site.site_header = "keyservice administration"
+admin.site.site_title = "keyservice admin"
+admin.site.index_title = "Operations"
 
 
 def _not_offered(request, *args, **kwargs):
