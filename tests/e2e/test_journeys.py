@@ -222,6 +222,8 @@ def test_an_invitation_opened_with_another_google_address_is_refused(
     owner_page.locator("input[name=email]").fill("invited@example.com")
     choose_role(owner_page, "FULL")
     owner_page.get_by_role("button", name="Send invitation").click()
+    # No project ticked: the form asks first (issue 24).
+    owner_page.get_by_role("button", name="Send without projects").click()
     path = invitation_path_in_mail("invited@example.com")
 
     google.login_as("somebody-else@example.com", "Somebody Else")
