@@ -118,11 +118,19 @@ def _screenshots_dir():
 
 @pytest.fixture
 def snap(_screenshots_dir):
-    """snap(page, name): docs/screenshots/<name>.png, only with KEYSERVICE_SCREENSHOTS=1."""
+    """snap(page, name): docs/screenshots/<name>.png at the page's width and, unless
+    phone=False, <name>-phone.png at 390 px (the page as it is, resized and back), only with
+    KEYSERVICE_SCREENSHOTS=1."""
 
-    def take(page, name: str, *, full_page: bool = False) -> None:
-        if _screenshots_dir is not None:
-            page.screenshot(path=_screenshots_dir / f"{name}.png", full_page=full_page)
+    def take(page, name: str, *, full_page: bool = False, phone: bool = True) -> None:
+        if _screenshots_dir is None:
+            return
+        page.screenshot(path=_screenshots_dir / f"{name}.png", full_page=full_page)
+        if phone:
+            width = page.viewport_size
+            page.set_viewport_size(PHONE)
+            page.screenshot(path=_screenshots_dir / f"{name}-phone.png", full_page=full_page)
+            page.set_viewport_size(width)
 
     return take
 

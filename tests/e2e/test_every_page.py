@@ -44,7 +44,7 @@ def account(owner, showroom, configurator, full_member, readonly_member, outside
         expires_at=timezone.now() + timedelta(days=7),
     )
     invitation.projects.set([showroom])
-    return {"invitation": invitation}
+    return {"invitation": invitation, "showroom": showroom}
 
 
 def _visit(page: Page, path: str, checked) -> None:
@@ -83,6 +83,23 @@ def test_every_signed_in_page_passes_axe_and_fits_the_width(
         _visit(page, path, checked)
 
 
+def test_the_owner_reads_the_key_page(new_page, account, owner, checked, snap):
+    page = new_page()
+    sign_in_with_password(page, "owner@example.com", "pw-owner-123")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="API key").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("API key")
+    facts = page.locator("#key-facts")
+    expect(facts).to_contain_text("Created")
+    expect(facts).to_contain_text("UTC")
+    expect(page.locator("main")).to_contain_text("replaces this one")
+    expect(page.get_by_role("link", name="Revoke my key")).to_be_visible()
+    checked(page)
+    snap(page, "9-key-page", full_page=True)
+    page.goto(f"/projects/{account['showroom'].public_id}/")
+    checked(page)
+    snap(page, "10-project", full_page=True)
+
+
 @pytest.mark.parametrize("viewport", WIDTHS)
 def test_the_signed_out_pages_pass_axe_and_fit_the_width(
     new_page, account, checked, viewport, settings
@@ -116,7 +133,9 @@ def test_the_api_docs_list_the_public_api_first_and_pass_axe(new_page, owner, ch
     checked(page)
 
 
-def test_on_a_phone_the_navigation_folds_behind_menu_with_every_entry(new_page, owner, checked):
+def test_on_a_phone_the_navigation_folds_behind_menu_with_every_entry(
+    new_page, owner, checked, snap
+):
     page = new_page()
     page.set_viewport_size(PHONE)
     sign_in_with_password(page, "owner@example.com", "pw-owner-123")
@@ -129,6 +148,7 @@ def test_on_a_phone_the_navigation_folds_behind_menu_with_every_entry(new_page, 
     for label in NAV:
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     checked(page)
+    snap(page, "11-phone-menu", phone=False)
     nav.get_by_role("link", name="API key", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("API key")
     checked(page)
