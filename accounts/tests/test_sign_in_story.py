@@ -70,3 +70,25 @@ def test_the_invitation_email_and_form_say_nothing_of_google(owner):
 
     form = InviteForm(owner=owner)
     assert "Google" not in str(form)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "apikeys/email/new_key.txt",
+        "apikeys/email/leak_notice.txt",
+        "apikeys/email/expiry_reminder.txt",
+        "apikeys/email/revoke_notice.txt",
+        "apikeys/email/retired_in_use.txt",
+        "teams/email/invitation.txt",
+        "account/email/signup_by_invitation_message.txt",
+        "account/email/password_reset_key_message.txt",
+        "account/email/email_confirmation_message.txt",
+    ],
+)
+def test_every_email_ends_with_the_product_and_the_contact_line(template, settings, owner):
+    from django.template.loader import render_to_string
+
+    settings.KEYSERVICE_CONTACT = "keys-help@example.com"
+    body = render_to_string(template, {"user": owner})
+    assert body.rstrip().endswith("-- \nkeyservice\nQuestions? keys-help@example.com"), body
