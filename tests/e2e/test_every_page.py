@@ -171,3 +171,22 @@ def test_the_account_menu_works_with_the_keyboard(new_page, owner, checked):
     page.keyboard.press("Escape")
     expect(summary).to_be_focused()
     expect(page.locator("details.account-menu")).not_to_have_attribute("open", "")
+
+
+@pytest.mark.parametrize("viewport", WIDTHS)
+def test_the_admin_pages_pass_axe_and_fit_the_width(new_page, account, owner, checked, viewport):
+    owner.is_staff = owner.is_superuser = True
+    owner.save(update_fields=["is_staff", "is_superuser"])
+    page = new_page()
+    page.set_viewport_size(viewport)
+    sign_in_with_password(page, "owner@example.com", "pw-owner-123")
+    for path in [
+        "/admin/",
+        "/admin/accounts/user/",
+        "/admin/apikeys/apikey/",
+        "/admin/teams/membership/",
+        "/admin/projects/project/",
+        "/admin/audit/auditevent/",
+    ]:
+        _visit(page, path, checked)
+    expect(page.locator("#site-name")).to_have_text("keyservice administration")
