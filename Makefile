@@ -23,7 +23,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed ## Create .venv and install requirements-dev.txt
+# The browser tests' axe-core (package.json, pinned by package-lock.json). Without npm the
+# rest still installs; the browser tests then skip (fail under KEYSERVICE_REQUIRE_SERVICES=1).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "make: npm is missing: the browser tests need axe-core (apt-get install npm)" >&2; fi
+
+install: $(VENV)/.installed node_modules/.installed ## Create .venv and install requirements-dev.txt; npm ci (axe-core for the browser tests)
 
 .env:
 	$(PYTHON) bin/write-env .env
@@ -75,4 +81,4 @@ pipeline: install .env ## Simulate the build pipeline for new uploads
 
 clean: ## Stop the private servers; remove .venv and caches (var/ keeps the data)
 	-[ -x $(PY) ] && $(PY) -m devstack down
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache staticfiles
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .mypy_cache staticfiles

@@ -3,4 +3,5 @@ from django.apps import AppConfig
 
 class AccountsConfig(AppConfig):
     name = "accounts"
-    verbose_name = "Accounts"
+    # "Accounts" is allauth's section (email addresses) in the admin: one name per section.
+    verbose_name = "Users"

@@ -110,7 +110,8 @@ def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
 
 # Django's error views (keyservice/urls.py handler400/403/404/500) for what never reaches an
 # API view: a refused Host header, an exception in a middleware, a path outside the routes.
-# Under the API prefixes they answer {"message"}; elsewhere Django's own pages, unchanged.
+# Under the API prefixes they answer {"message"}; elsewhere Django's views, which render the
+# branded templates/400.html, 403.html, 404.html and 500.html (back to the dashboard).
 
 
 def _json_under_api(status: int, message: str, page: Callable[..., HttpResponse]):

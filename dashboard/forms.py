@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 from django import forms
@@ -22,6 +23,11 @@ class ProjectSettingsForm(forms.Form):
     )
 
 
+# What the webhook URL field asks for when what was typed is no full http(s) URL.
+URL_HINT = "Enter a full https:// URL, such as https://hooks.example.com/keyservice."
+_FULL_URL = re.compile(r"https?://[^/\s?#]+", re.IGNORECASE)
+
+
 class WebhookForm(forms.Form):
     # A plain text field: the URL is checked by webhooks.configure.webhook_settings_update
     # (the check every send repeats), on exactly the string typed, never normalised first.
@@ -30,8 +36,8 @@ class WebhookForm(forms.Form):
         required=False,
         strip=False,
         max_length=2048,
-        help_text="An http:// or https:// URL. Deliveries are signed; leave empty to turn "
-        "webhooks off.",
+        help_text="A full https:// URL, such as https://hooks.example.com/keyservice. "
+        "Deliveries are signed; leave empty to turn webhooks off.",
     )
     webhook_events = forms.MultipleChoiceField(
         label="Events",
@@ -50,6 +56,11 @@ class WebhookForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()  # Form.clean returns self.cleaned_data (the stubs allow None)
         data = self.cleaned_data
-        if data.get("webhook_url") and not data.get("webhook_events"):
+        url = data.get("webhook_url") or ""
+        # Every error at once: the URL's shape here, with the events' (the service checks the
+        # rest of the URL once the form is valid).
+        if url and not _FULL_URL.match(url):
+            self.add_error("webhook_url", URL_HINT)
+        if url and not data.get("webhook_events"):
             self.add_error("webhook_events", "Choose at least one event when a URL is set.")
         return data

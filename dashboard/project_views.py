@@ -183,9 +183,20 @@ def project_webhook_test(request: AuthenticatedHttpRequest, project_id: str) -> 
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def project_webhook_secret(request: AuthenticatedHttpRequest, project_id: str) -> HttpResponse:
+    """GET: what a rotation does, and the red button; POST: rotate."""
     project, _ = _writable(request, project_id)
+    if request.method == "GET":
+        seconds = django_settings.KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS
+        context = {
+            "project": project,
+            "overlapping": seconds > 0,
+            "secret_overlap": _overlap_text(seconds),
+        }
+        response = render(request, "dashboard/webhook_secret_rotate.html", context)
+        add_never_cache_headers(response)
+        return response
     webhook_secret_rotate(project=project, actor=Actor.of(request.user))
     until = webhook_get_or_create(project=project).previous_secret_until
     if until is None:

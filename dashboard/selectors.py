@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
@@ -116,8 +116,24 @@ class TrailRow:
     project_names: list[str] = field(default_factory=list)  # for the page; the CSV has ids
 
     def detail_items(self) -> list[tuple[str, str]]:
-        """The details as (name, text) for the page: a list joined by commas, None as —."""
-        return [(name, _text(value)) for name, value in self.details.items()]
+        """The details as (label, text) for the page, in words: "From role: FULL", a list
+        joined by commas, a time as "2026-12-07 06:30 UTC", None as —."""
+        return [(detail_label(name), _text(value)) for name, value in self.details.items()]
+
+
+# Detail names whose words alone would not say what they are.
+DETAIL_LABELS = {
+    "from": "From",
+    "to": "To",
+    "via": "Via",
+    "invitation": "Invitation number",
+    "previous_signs_until": "Previous secret signs until",
+}
+
+
+def detail_label(name: str) -> str:
+    """A detail's name as a label: "from_role" → "From role"."""
+    return DETAIL_LABELS.get(name) or name.replace("_", " ").strip().capitalize() or name
 
 
 def _text(value: object) -> str:
@@ -125,6 +141,13 @@ def _text(value: object) -> str:
         return "—"
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return str(value)
 
 

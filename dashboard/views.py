@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
 from apikeys.selectors import (
+    apikey_active_for,
     apikey_current_for,
     key_usage_days,
     keyuse_for,
@@ -24,6 +25,25 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         {
             "projects": project_list_visible(user=request.user),
             "current_key": key,
+            "key_use": keyuse_for(key=key) if key else None,
+            "usage_chart": usage_chart(days=key_usage_days(key=key)) if key else None,
+            "retired_notices": retired_key_notices(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def key_detail(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The user's key page: hint, created, expiry, last use, the 30-day chart, the previous
+    keys still in use, and the way to replace (Request API Key) or revoke it."""
+    key = apikey_current_for(user=request.user)
+    return render(
+        request,
+        "dashboard/key.html",
+        {
+            "current_key": key,
+            "active_key": apikey_active_for(user=request.user),
             "key_use": keyuse_for(key=key) if key else None,
             "usage_chart": usage_chart(days=key_usage_days(key=key)) if key else None,
             "retired_notices": retired_key_notices(user=request.user),

@@ -20,6 +20,10 @@ from teams import urls as team_urls
 admin.site.login = account_views.admin_login  # type: ignore[method-assign, assignment]
 # Nor a password form of its own (an unthrottled old-password check): allauth's page instead.
 admin.site.password_change = account_views.admin_password_change  # type: ignore[method-assign, assignment]
+# The product's name on every admin page ("Django administration" otherwise).
+admin.site.site_header = "keyservice administration"
+admin.site.site_title = "keyservice admin"
+admin.site.index_title = "Operations"
 
 
 def _not_offered(request, *args, **kwargs):
@@ -43,6 +47,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", _favicon),
     path("metrics", metrics_view, name="metrics"),  # token-protected (core.metrics_http)
+    path("keys/", dashboard_views.key_detail, name="apikey_detail"),
     path("keys/", include("apikeys.urls")),
     path("team/", include("teams.urls")),
     path("invitations/", include(team_urls.invitations)),
@@ -57,7 +62,7 @@ urlpatterns = [
 ]
 
 # What never reaches a view (a refused Host header, a middleware's exception, an unrouted
-# path): JSON {"message"} under the API prefixes, Django's pages elsewhere (api.errors).
+# path): JSON {"message"} under the API prefixes, the branded pages elsewhere (api.errors).
 handler400 = "api.errors.bad_request"
 handler403 = "api.errors.permission_denied"
 handler404 = "api.errors.page_not_found"

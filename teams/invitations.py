@@ -133,7 +133,7 @@ def invitation_create(
             "email",
         )
     if role not in Role.values:
-        raise _refuse(InvitationRefusal.UNKNOWN_ROLE, "Choose Full access or Read-only.", "role")
+        raise _refuse(InvitationRefusal.UNKNOWN_ROLE, "Choose FULL or READONLY.", "role")
     if any(p.owner_id != owner.pk for p in projects):
         raise _refuse(
             InvitationRefusal.FOREIGN_PROJECT, "Choose only projects of your account.", "projects"

@@ -8,8 +8,9 @@ from core.stamped import StampedManager
 
 
 class Role(models.TextChoices):
-    FULL = "FULL", "Full access"
-    READONLY = "READONLY", "Read-only"
+    # One spelling everywhere: the API's role value is also what every page and email shows.
+    FULL = "FULL", "FULL"
+    READONLY = "READONLY", "READONLY"
 
 
 class Membership(models.Model):

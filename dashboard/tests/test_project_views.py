@@ -81,7 +81,7 @@ def test_a_full_member_renames_the_project_and_sets_the_webhook(client, full_mem
         ({"webhook_url": "https://hooks.example.com/x"}, "Choose at least one event"),
         (
             {"webhook_url": "ftp://x", "webhook_events": ["build.uploaded"]},
-            "Enter a URL that starts with http:// or https://",
+            "Enter a full https:// URL",  # issue 24 (was "Enter a URL that starts with http…")
         ),
         ({"webhook_url": "", "webhook_events": ["build.nope"]}, "Select a valid choice"),
     ],
@@ -122,3 +122,39 @@ def test_writers_see_and_rotate_the_signing_secret_readers_do_not(
     assert showroom.webhook.secret != secret and len(showroom.webhook.secret) == 64
     client.force_login(readonly_member)
     assert client.post(f"/projects/{showroom.public_id}/webhook/secret/").status_code == 404
+
+
+def test_a_bad_webhook_url_and_missing_events_are_both_explained_at_once(client, owner, showroom):
+    client.force_login(owner)
+    response = client.post(f"/projects/{showroom.public_id}/webhook/", {"webhook_url": "hooks"})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Enter a full https:// URL, such as https://hooks.example.com/keyservice." in html
+    assert "Choose at least one event when a URL is set." in html
+
+
+def test_test_webhook_is_shown_disabled_with_its_reason_until_a_url_is_saved(
+    client, owner, showroom
+):
+    client.force_login(owner)
+    html = client.get(f"/projects/{showroom.public_id}/").content.decode()
+    assert 'disabled aria-describedby="webhook-test-why">Test webhook</button>' in html
+    assert "Save a webhook URL first" in html
+    webhook_set(showroom, url="https://hooks.example.com/x", events=["build.uploaded"])
+    html = client.get(f"/projects/{showroom.public_id}/").content.decode()
+    assert '<button type="submit" class="secondary">Test webhook</button>' in html
+
+
+def test_rotating_the_signing_secret_asks_first_with_a_red_button(client, owner, showroom):
+    secret = webhook_get_or_create(project=showroom).secret
+    client.force_login(owner)
+    url = f"/projects/{showroom.public_id}/webhook/secret/"
+    assert (
+        f'href="{url}">Rotate secret…</a>'
+        in client.get(f"/projects/{showroom.public_id}/").content.decode()
+    )
+    html = client.get(url).content.decode()
+    assert "Rotate the signing secret of Showroom?" in html
+    assert '<button type="submit" class="primary danger">Rotate secret</button>' in html
+    showroom.refresh_from_db()
+    assert showroom.webhook.secret == secret  # asking changed nothing

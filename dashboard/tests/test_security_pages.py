@@ -309,3 +309,27 @@ def test_the_exported_csv_neutralises_formulas_in_every_cell(client, owner):
     assert row["person"] == "'=cmd|' /C calc'!A0@example.com"
     assert row["projects"] == "'@SUM(1)"
     assert row["details"] == '{"via": "+1"}'  # a JSON object: starts with {, harmless
+
+
+def test_the_trails_details_read_as_words_with_times_in_utc():
+    from dashboard.selectors import TrailRow
+
+    row = TrailRow(
+        created_at=timezone.now(),
+        source="team",
+        kind="member_role_changed",
+        kind_label="Role changed",
+        actor_kind="user",
+        actor="owner@example.com",
+        person="rita@example.com",
+        details={
+            "from_role": "FULL",
+            "previous_signs_until": "2026-12-07T06:30:00+00:00",
+            "projects": [],
+        },
+    )
+    assert row.detail_items() == [
+        ("From role", "FULL"),
+        ("Previous secret signs until", "2026-12-07 06:30 UTC"),
+        ("Projects", "—"),
+    ]

@@ -53,4 +53,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI lists the tags in this order: the public API first.
+    "TAGS": [
+        {"name": "public", "description": "The public API (/pixelStripeApi)."},
+        {"name": "internal", "description": "The internal API (/internal/v1)."},
+        {"name": "leaks", "description": "Leaked-key reports."},
+    ],
 }

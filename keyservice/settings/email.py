@@ -21,3 +21,7 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keyservice <keys@localhost>")
+# Every email names the product, never the host it was requested on (allauth's default prefix
+# is the request's host:port), and ends with the operator's contact line when one is set.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[keyservice] "
+KEYSERVICE_CONTACT = env.str("KEYSERVICE_CONTACT", default="")

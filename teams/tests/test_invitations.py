@@ -153,11 +153,27 @@ def test_a_signed_out_visitor_is_offered_google_sign_in(client, owner, showroom,
     assert "Showroom" in html
 
 
-def test_without_google_configured_the_page_says_so_instead_of_a_broken_button(client, owner):
+def test_without_google_configured_the_page_offers_the_password_sign_in_and_no_google(
+    client, owner, settings
+):
+    # Issue 24: with Google not configured, no Google wording at all (it used to say "Google
+    # sign-in is not configured"); the sign-in this server has is offered instead.
+    settings.KEYSERVICE_PASSWORD_LOGIN = True
     invitation = make_invitation(owner)
     html = client.get(f"/invitations/{invitation_token(invitation=invitation)}/").content.decode()
     assert "Sign in with Google" not in html
-    assert "Google sign-in is not configured" in html
+    assert "Google" not in html
+    assert "/accounts/login/?next=/invitations/" in html
+
+
+def test_with_no_sign_in_configured_the_invitation_page_says_ask_the_operator(
+    client, owner, settings
+):
+    settings.KEYSERVICE_PASSWORD_LOGIN = False
+    invitation = make_invitation(owner)
+    html = client.get(f"/invitations/{invitation_token(invitation=invitation)}/").content.decode()
+    assert "Google" not in html and "password" not in html
+    assert "No sign-in is set up on this server yet: ask the operator." in html
 
 
 def test_the_invitee_with_the_verified_address_accepts_and_becomes_a_member(

@@ -5,12 +5,18 @@
 - `page`: a headless Debian Chromium page on the live server, clipboard granted; a failing
   test leaves a screenshot in test-artifacts/. `snap(page, name)` writes a happy-path
   screenshot to docs/screenshots/ only with KEYSERVICE_SCREENSHOTS=1 (`make screenshots`).
+- `checked(page)`: axe-core (npm, pinned in package.json; `make install` runs `npm ci`) on the
+  page as it is: no serious or critical violation; on a phone-wide viewport, no sideways
+  scroll either. Missing axe-core skips like a missing Chromium (fails under
+  KEYSERVICE_REQUIRE_SERVICES=1).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -29,6 +35,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = {"serious", "critical"}
 
 # --- Live server and browser --------------------------------------------------------------
 
@@ -109,10 +118,66 @@ def _screenshots_dir():
 
 @pytest.fixture
 def snap(_screenshots_dir):
-    """snap(page, name): docs/screenshots/<name>.png, only with KEYSERVICE_SCREENSHOTS=1."""
+    """snap(page, name): docs/screenshots/<name>.png at the page's width and, unless
+    phone=False, <name>-phone.png at 390 px (the page as it is, resized and back), only with
+    KEYSERVICE_SCREENSHOTS=1."""
 
-    def take(page, name: str, *, full_page: bool = False) -> None:
-        if _screenshots_dir is not None:
-            page.screenshot(path=_screenshots_dir / f"{name}.png", full_page=full_page)
+    def take(page, name: str, *, full_page: bool = False, phone: bool = True) -> None:
+        if _screenshots_dir is None:
+            return
+        page.screenshot(path=_screenshots_dir / f"{name}.png", full_page=full_page)
+        if phone:
+            width = page.viewport_size
+            page.set_viewport_size(PHONE)
+            page.screenshot(path=_screenshots_dir / f"{name}-phone.png", full_page=full_page)
+            page.set_viewport_size(width)
 
     return take
+
+
+# --- Accessibility and phones ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    require(AXE.is_file(), f"needs axe-core at {AXE.relative_to(ROOT)} (npm ci; make install)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def axe_violations(page, source: str) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each.
+    Evaluated through the DevTools protocol, so the page's strict CSP stays on."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(source)
+    result = page.evaluate(
+        "async () => { const r = await axe.run(document, {resultTypes: ['violations']});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }"
+    )
+    return [
+        f"{v['impact']} {v['id']} ({v['help']}): {json.dumps(v['nodes'])}"
+        for v in result
+        if v["impact"] in SERIOUS
+    ]
+
+
+def sideways_scroll(page) -> int:
+    """How many CSS pixels the page is wider than its viewport (0: no sideways scroll)."""
+    return page.evaluate(
+        "() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
+    )
+
+
+@pytest.fixture
+def checked(axe_source) -> Callable[..., None]:
+    """checked(page): 0 serious or critical axe violations, and no sideways scroll when the
+    viewport is phone-wide (at most 640 px, where the layout folds)."""
+
+    def check(page) -> None:
+        where = f"{page.url} at {page.viewport_size['width']} px"
+        violations = axe_violations(page, axe_source)
+        assert violations == [], f"{where}:\n" + "\n".join(violations)
+        if page.viewport_size["width"] <= 640:
+            assert sideways_scroll(page) == 0, f"{where} scrolls sideways"
+
+    return check

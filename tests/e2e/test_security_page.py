@@ -17,7 +17,7 @@ from apikeys.services import apikey_issue
 from audit.services import Actor
 from teams.models import Invitation, Role
 from teams.services import membership_upsert
-from tests.e2e.test_journeys import open_account_menu, sign_in_with_password
+from tests.e2e.test_journeys import sign_in_with_password
 from tests.support.accounts import verified_user
 from webhooks.configure import webhook_secret_rotate, webhook_settings_update
 
@@ -65,8 +65,7 @@ def test_the_owner_opens_the_security_page_and_exports_the_audit_trail(
         lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
     )
     sign_in_with_password(page, "owner@example.com", "pw-owner-123")
-    open_account_menu(page)
-    page.get_by_role("menuitem", name="Security").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Security").click()
     expect(page).to_have_url(re.compile(r"/security/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Security")
 
