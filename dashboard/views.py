@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
@@ -34,6 +35,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "overlapping": overlapping,
             "overlap_offered": bool(overlap_choices()),
             "overlapping_use": keyuse_for(key=overlapping) if overlapping else None,
+            "overlap_seconds_left": (overlapping.overlap_until - timezone.now()).total_seconds()
+            if overlapping and overlapping.overlap_until
+            else 0,
         },
     )
 
@@ -57,5 +61,8 @@ def key_detail(request: AuthenticatedHttpRequest) -> HttpResponse:
             "overlapping": overlapping,
             "overlap_offered": bool(overlap_choices()),
             "overlapping_use": keyuse_for(key=overlapping) if overlapping else None,
+            "overlap_seconds_left": (overlapping.overlap_until - timezone.now()).total_seconds()
+            if overlapping and overlapping.overlap_until
+            else 0,
         },
     )
