@@ -4,11 +4,13 @@ identity changes of accounts are recorded as KeyEvent rows."""
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from accounts.hooks import IdentityEvent
 from accounts.models import User
 from apikeys.key_events import keyevent_create
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import apikey_revoke
+from apikeys.revocation import apikey_revoke
 from lifecycle.events import KeyRevokeReason
 
 
@@ -18,8 +20,11 @@ def apikey_held_by(*, user: User) -> bool:
 
 
 def apikey_revoke_on_access_end(*, user: User, actor: User | None, because: str) -> None:
-    """Revoke the active key of `user`, whose access ended `because`."""
-    for key in ApiKey.objects.filter(user=user, revoked_at__isnull=True):
+    """Revoke the active key of `user`, whose access ended `because`, and stop a previous key
+    still in its overlap."""
+    for key in ApiKey.objects.filter(
+        Q(revoked_at__isnull=True) | Q(overlap_until__isnull=False), user=user
+    ):
         apikey_revoke(
             api_key=key,
             reason=KeyRevokeReason.ACCESS_ENDED,

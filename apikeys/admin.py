@@ -7,12 +7,12 @@ from django.template.response import TemplateResponse
 
 from accounts.models import User
 from apikeys.models import DEFAULT_SCOPES, ApiKey, KeyEvent, Scope, ServiceToken
+from apikeys.revocation import apikey_revoke
 from apikeys.service_tokens import (
     service_token_create,
     service_token_revoke,
     service_token_set_scopes,
 )
-from apikeys.services import apikey_revoke
 from apikeys.usage.models import KeyUsageDay, KeyUse
 from core.admin import ReadOnlyAdmin, RevokePermissionMixin
 from lifecycle.events import KeyRevokeReason

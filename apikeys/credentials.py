@@ -104,8 +104,9 @@ def apikey_verify(
     A malformed token, or a malformed key or bad checksum without a token, is refused without
     touching the database; otherwise exactly one query, then constant-time comparisons. A
     deactivated user's key (User.is_active false) is an unknown key, and so is a key from its
-    expiry instant on (ApiKey.expires_at ≤ django.utils.timezone.now()). Each outcome is
-    counted (core.metrics: keyservice_verify_total{outcome}).
+    expiry instant on (ApiKey.expires_at ≤ django.utils.timezone.now()). A replaced key is
+    accepted during its overlap on renewal, until ApiKey.overlap_until (apikeys.overlap).
+    Each outcome is counted (core.metrics: keyservice_verify_total{outcome}).
     """
     result = _verify(
         key=key, user_public_id=user_public_id, project_public_id=project_public_id, token=token
@@ -201,7 +202,7 @@ def _stamps_of(found: CredentialLookup, *, with_token: bool, with_project: bool)
         if found.token_pk is None:
             return None
         keys.append(stamp_key(StampKind.TOKEN, found.token_pk))
-    return Stamps(keys=tuple(keys), valid_until=found.key_expires_at)
+    return Stamps(keys=tuple(keys), valid_until=found.key_works_until)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +219,8 @@ class CredentialLookup:
     token_pk: int | None = None  # the active service token asked about
     project: ProjectFacts | None = None  # the project asked about, when it exists
     key_expires_at: datetime | None = None  # the key's expiry (None: it does not expire)
+    # When the found key stops working: its expiry or its overlap's end, whichever is first.
+    key_works_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,18 +253,23 @@ def _sql(with_token: bool) -> str:
                            ON t.digest = %(token)s AND t.revoked_at IS NULL"""
     # The key row is found whatever its state (its uses are counted: apikeys.usage.counting);
     # only an active key of an active user finds a user row: a rotated, revoked or expired key,
-    # or a key of a deactivated user (is_active false), is an unknown key. "now" is a parameter
+    # or a key of a deactivated user (is_active false), is an unknown key. A replaced key in
+    # its overlap on renewal (apikeys.overlap) is active until overlap_until. "now" is a parameter
     # (the caller's clock, not the database's).
     return f"""
         SELECT {token_cols}, k.digest, u.id, u.public_id, p.id, p.owner_id,
                ({_granted_role_sql()}),
                p.public_id, p.name, p.status, p.region, p.custom_domain, p.created_at,
                p.updated_at,
-               k.id, (k.revoked_at IS NOT NULL OR k.expires_at <= %(now)s), k.expires_at
+               k.id, ((k.revoked_at IS NOT NULL
+                       AND (k.overlap_until IS NULL OR k.overlap_until <= %(now)s))
+                      OR k.expires_at <= %(now)s),
+               k.expires_at, k.overlap_until
           FROM (SELECT 1 AS one) AS one
           {token_join}
           LEFT JOIN {q(key)} k ON k.digest = %(digest)s
-          LEFT JOIN {q(user)} u ON u.id = k.user_id AND u.is_active AND k.revoked_at IS NULL
+          LEFT JOIN {q(user)} u ON u.id = k.user_id AND u.is_active
+                              AND (k.revoked_at IS NULL OR k.overlap_until > %(now)s)
                               AND (k.expires_at IS NULL OR k.expires_at > %(now)s)
           LEFT JOIN {q(project)} p ON p.public_id = %(project)s
     """  # noqa: S608
@@ -303,7 +311,7 @@ def credential_lookup(
     row = fetch_one_row(_sql(token_digest is not None), params)
     token_pk, token_state, row_digest, user_pk, user_public_id, project_pk, owner_pk, role = row[:8]
     project = ProjectFacts(*row[8:15]) if project_pk is not None else None
-    key_pk, retired, expires_at = row[15], row[16], row[17]
+    key_pk, retired, expires_at, overlap_until = row[15], row[16], row[17], row[18]
     digest_matches = (
         row_digest is not None
         and key_digest is not None
@@ -313,7 +321,7 @@ def credential_lookup(
         key_pk, retired = None, False
     key_found = user_pk is not None and digest_matches
     if not key_found:
-        user_pk = user_public_id = expires_at = None
+        user_pk = user_public_id = expires_at = overlap_until = None
     access = Access.NONE
     if user_pk is not None and project_pk is not None:
         access = access_resolve(user_id=user_pk, project_owner_id=owner_pk, member_role=role)
@@ -328,6 +336,9 @@ def credential_lookup(
         project_pk=project_pk,
         access=access,
         key_expires_at=expires_at,
+        key_works_until=min(
+            (when for when in (expires_at, overlap_until) if when is not None), default=None
+        ),
         token_pk=token_pk,
         project=project,
     )

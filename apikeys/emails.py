@@ -145,7 +145,7 @@ class ExpiryReminderEmail(_KeyEmail):
 
 
 class RevokeNoticeEmail(_KeyEmail):
-    """ "You revoked your key" (apikeys.services.apikey_revoke_own): the hint, never the key."""
+    """ "You revoked your key" (apikeys.revocation.apikey_revoke_own): the hint, never the key."""
 
     subject = "Your keyservice API key was revoked"
 

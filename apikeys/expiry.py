@@ -10,6 +10,8 @@ once, each reminder is queued once and each expiry recorded once. A key that ent
 day before any reminder was queued (e.g. the scan was stopped) gets the 1-day reminder only;
 one already expired gets no reminder, only its event. Rotated and revoked keys are left alone,
 and a reminder whose key was rotated or revoked before it was sent is skipped by its composer.
+The scan also records the end of each overlap on renewal that ran out (apikeys.revocation
+`overlaps_settle`: the verifier refused the key at its instant; this tells people).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.utils import timezone
 
 from apikeys.key_events import keyevent_new
 from apikeys.models import ApiKey, KeyEvent
+from apikeys.revocation import overlaps_settle
 from lifecycle.events import KeyRevokeReason
 from lifecycle.services import lifecycle_key_revoked
 from outbox.services import outbox_email_create
@@ -42,6 +45,7 @@ class ExpiryScan:
     week_reminders: int = 0
     day_reminders: int = 0
     expired: int = 0
+    overlaps_ended: int = 0
 
 
 def _window(stage: Stage, now: datetime) -> Q:
@@ -95,13 +99,18 @@ def apikey_expiry_scan(*, now: datetime | None = None, batch_size: int = BATCH_S
         while moved := _advance_batch(stage=stage, now=now, batch_size=batch_size):
             done[stage] += moved
     scan = ExpiryScan(
-        week_reminders=done[Stage.WEEK], day_reminders=done[Stage.DAY], expired=done[Stage.EXPIRED]
+        week_reminders=done[Stage.WEEK],
+        day_reminders=done[Stage.DAY],
+        expired=done[Stage.EXPIRED],
+        overlaps_ended=overlaps_settle(now=now, batch_size=batch_size),
     )
-    if any(done.values()):
+    if any(done.values()) or scan.overlaps_ended:
         logger.info(
-            "key expiry scan: %s 7-day and %s 1-day reminder(s) queued, %s key(s) expired",
+            "key expiry scan: %s 7-day and %s 1-day reminder(s) queued, %s key(s) expired, "
+            "%s overlap(s) ended",
             scan.week_reminders,
             scan.day_reminders,
             scan.expired,
+            scan.overlaps_ended,
         )
     return scan

@@ -43,6 +43,10 @@ class ApiKey(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # A replaced key kept working after its renewal (apikeys.overlap): accepted until this
+    # instant although revoked. Emptied when the overlap ends early (apikeys.revocation) or
+    # once the expiry scan has recorded its end; only ever set on a revoked key.
+    overlap_until = models.DateTimeField(null=True, blank=True, editable=False)
     # Refused from this instant on (apikeys.credentials); empty: never expires.
     expires_at = models.DateTimeField(null=True, blank=True)
     expiry_stage = models.PositiveSmallIntegerField(
@@ -67,6 +71,10 @@ class ApiKey(models.Model):
                 condition=models.Q(ciphertext__regex=r"^[0-9a-f]{32}:[0-9a-f]+$"),
                 name="apikey_ciphertext_format",
             ),
+            models.CheckConstraint(
+                condition=models.Q(overlap_until__isnull=True) | models.Q(revoked_at__isnull=False),
+                name="apikey_overlap_only_when_replaced",
+            ),
         ]
         indexes = [
             # The expiry scan's candidates: unrevoked keys that expire.
@@ -74,6 +82,12 @@ class ApiKey(models.Model):
                 fields=["expires_at"],
                 condition=models.Q(revoked_at__isnull=True, expires_at__isnull=False),
                 name="apikey_expiring",
+            ),
+            # The replaced keys still in their overlap (the expiry scan records their end).
+            models.Index(
+                fields=["overlap_until"],
+                condition=models.Q(overlap_until__isnull=False),
+                name="apikey_overlapping",
             ),
         ]
 
@@ -85,6 +99,11 @@ class ApiKey(models.Model):
     def is_active(self) -> bool:
         """Not revoked (an expired key is still unrevoked: see `has_expired`)."""
         return self.revoked_at is None
+
+    @property
+    def is_overlapping(self) -> bool:
+        """Replaced, but still accepted until `overlap_until` (apikeys.overlap)."""
+        return self.overlap_until is not None and self.overlap_until > timezone.now()
 
     @property
     def has_expired(self) -> bool:
@@ -115,6 +134,9 @@ class KeyEvent(models.Model):
         EMAIL_SKIPPED = "email_skipped", "Email skipped (key rotated before sending)"
         LEAK_REVOKED = "leak_revoked", "Revoked: reported leaked"
         EXPIRED = "expired", "Expired"
+        # The optional overlap on renewal (apikeys.overlap, apikeys.revocation)
+        OVERLAP_STARTED = "overlap_started", "Replaced: previous key kept working"
+        OVERLAP_ENDED = "overlap_ended", "Previous key stopped working"
         # Identity changes (accounts.services, accounts.access: accounts.hooks.IdentityEvent)
         EMAIL_CHANGED = "email_changed", "Email address changed"
         IDENTITY_MERGED = "identity_merged", "Sign-in identity joined an existing account"

@@ -26,6 +26,17 @@ def apikey_current_for(*, user: User) -> ApiKey | None:
     return ApiKey.objects.filter(user=user, revoked_at__isnull=True).first()
 
 
+def apikey_overlapping_for(*, user: User) -> ApiKey | None:
+    """The user's replaced key still working in its overlap on renewal (apikeys.overlap),
+    or None."""
+    return (
+        ApiKey.objects.filter(user=user, overlap_until__gt=timezone.now())
+        .exclude(expires_at__lte=timezone.now())
+        .order_by("-overlap_until")
+        .first()
+    )
+
+
 def apikey_active_by_user(*, user_ids: Iterable[int]) -> dict[int, ApiKey]:
     """The working key (unrevoked, unexpired) of each of these users that has one (one
     query), by user pk."""

@@ -1,6 +1,7 @@
-"""Writes for API keys: issue (rotate), revoke, decrypt. Service tokens' writes are
-apikeys.service_tokens'; verification (a read) is apikeys.credentials.apikey_verify; expiry
-reminders and the `expired` event are apikeys.expiry's."""
+"""Writes for API keys: issue (rotate), decrypt. How a key stops working (replaced, revoked,
+its overlap ended) is apikeys.revocation's; service tokens' writes are apikeys.service_tokens';
+verification (a read) is apikeys.credentials.apikey_verify; expiry reminders and the `expired`
+event are apikeys.expiry's."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import hmac
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Final, Literal
 
 from django.db import transaction
@@ -17,15 +18,16 @@ from django.utils import timezone
 
 from accounts.models import User
 from apikeys import crypto
-from apikeys.key_events import keyevent_create, keyevent_new
+from apikeys.key_events import keyevent_create
 from apikeys.lifetime import expiry_for, lifetime_allowed, lifetime_cap, lifetime_default
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.selectors import apikey_active_for
+from apikeys.overlap import overlap_allowed, overlap_end_for, overlap_label
+from apikeys.refusals import KeyRefusal
+from apikeys.revocation import keys_replace_current
 from apikeys.usage.models import KeyUse
 from core.batches import queryset_delete_in_batches
 from core.errors import ApplicationError
-from lifecycle.events import KeyRevokeReason
-from lifecycle.services import lifecycle_key_issued, lifecycle_key_revoked
+from lifecycle.services import lifecycle_key_issued
 from outbox.models import OutboxEmail
 from outbox.services import outbox_email_create
 
@@ -36,17 +38,6 @@ logger = logging.getLogger(__name__)
 class IssuedKey:
     api_key: ApiKey
     plaintext: str = field(repr=False)  # never in a repr, a log line or a traceback
-
-
-class KeyRefusal(StrEnum):
-    """Why a key service refused (core.errors.ApplicationError.reason)."""
-
-    # The dashboard request (its one-time nonce) has issued a key already.
-    REQUEST_ALREADY_HANDLED = "request_already_handled"
-    # A lifetime that is not offered, e.g. above KEYSERVICE_KEY_MAX_LIFETIME_DAYS.
-    LIFETIME_NOT_ALLOWED = "lifetime_not_allowed"
-    # Revoking without replacing, but the user has no active (unrevoked, unexpired) key.
-    NO_ACTIVE_KEY = "no_active_key"
 
 
 class _Default(Enum):
@@ -83,8 +74,14 @@ def apikey_issue(
     actor: User | None = None,
     request_nonce: str | None = None,
     lifetime_days: Lifetime = DEFAULT_LIFETIME,
+    overlap_seconds: int = 0,
 ) -> IssuedKey:
     """Create the user's new key and revoke the current one, in one transaction.
+
+    `overlap_seconds`: keep the current key working that long (apikeys.overlap; it must be
+    0 or one of overlap_choices(), else ApplicationError, OVERLAP_NOT_ALLOWED). 0, the
+    platform's contract: it stops at once. Either way a previous key still in its overlap
+    stops now (apikeys.revocation.keys_replace_current).
 
     `lifetime_days`: the key expires that many days from now (None: never); it must be one
     of apikeys.lifetime.lifetime_choices() (else ApplicationError, LIFETIME_NOT_ALLOWED).
@@ -100,6 +97,11 @@ def apikey_issue(
     (KeyRefusal.REQUEST_ALREADY_HANDLED).
     """
     days = _lifetime_checked(lifetime_days)
+    if not overlap_allowed(overlap_seconds):
+        raise ApplicationError(
+            KeyRefusal.OVERLAP_NOT_ALLOWED,
+            "Keeping the previous key working that long is not offered here.",
+        )
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
     request_digest = None if request_nonce is None else _request_digest(request_nonce)
     # Under the user's lock, a concurrent request that won has committed: this sees its key.
@@ -107,7 +109,9 @@ def apikey_issue(
         raise ApplicationError(
             KeyRefusal.REQUEST_ALREADY_HANDLED, "This key request was already handled."
         )
-    _revoke_active(user=user, actor=actor, detail="rotated: a new key was requested")
+    now = timezone.now()
+    working_until = overlap_end_for(renewed_at=now, seconds=overlap_seconds)
+    replaced = keys_replace_current(user=user, actor=actor, working_until=working_until)
     plaintext = crypto.generate_key()
     kek_id, kek = crypto.current_kek()
     api_key = ApiKey.objects.create(
@@ -117,14 +121,13 @@ def apikey_issue(
         digest=crypto.digest(plaintext),
         hint=crypto.hint(plaintext),
         request_digest=request_digest,
-        expires_at=expiry_for(issued_at=timezone.now(), days=days),
+        expires_at=expiry_for(issued_at=now, days=days),
     )
+    details = [] if days is None else [f"expires after {days} days"]
+    if replaced and working_until is not None:
+        details.append(f"the previous key works for {overlap_label(overlap_seconds)} more")
     keyevent_create(
-        kind=KeyEvent.Kind.ISSUED,
-        key=api_key,
-        user=user,
-        actor=actor,
-        detail="" if days is None else f"expires after {days} days",
+        kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor, detail="; ".join(details)
     )
     lifecycle_key_issued(user_public_id=user.public_id, key_hint=api_key.hint)
     apikey_email_enqueue(api_key=api_key, recipient=user.email)
@@ -138,84 +141,6 @@ def apikey_email_enqueue(*, api_key: ApiKey, recipient: str) -> OutboxEmail:
     return outbox_email_create(
         kind=ApiKey.EmailKind.NEW_KEY, recipient=recipient, subject_id=api_key.pk
     )
-
-
-def _revoke_active(*, user: User, actor: User | None, detail: str) -> int:
-    now = timezone.now()
-    active = list(
-        ApiKey.objects.filter(user=user, revoked_at__isnull=True).values_list("id", "hint")
-    )
-    if not active:
-        return 0
-    ApiKey.objects.filter(id__in=[key_id for key_id, _ in active]).update(revoked_at=now)
-    KeyEvent.objects.bulk_create(
-        keyevent_new(
-            kind=KeyEvent.Kind.REVOKED, key_id=key_id, user=user, actor=actor, detail=detail
-        )
-        for key_id, _ in active
-    )
-    for _, hint in active:
-        lifecycle_key_revoked(
-            user_public_id=user.public_id, key_hint=hint, reason=KeyRevokeReason.ROTATED
-        )
-    return len(active)
-
-
-@transaction.atomic
-def apikey_revoke(
-    *,
-    api_key: ApiKey,
-    reason: KeyRevokeReason,
-    actor: User | None = None,
-    detail: str = "revoked",
-) -> bool:
-    """Revoke one key, `reason` telling the lifecycle subscribers why (`key.revoked`).
-    Returns False when it was already revoked."""
-    updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
-    if updated:
-        keyevent_create(
-            kind=KeyEvent.Kind.REVOKED, key=api_key, user=api_key.user, actor=actor, detail=detail
-        )
-        lifecycle_key_revoked(
-            user_public_id=api_key.user.public_id, key_hint=api_key.hint, reason=reason
-        )
-    return bool(updated)
-
-
-@transaction.atomic
-def apikey_revoke_own(*, user: User, actor: User | None = None) -> ApiKey:
-    """Revoke the user's active key without issuing another ("Revoke my key").
-
-    Under the user's row lock (as apikey_issue), so it cannot race a key request. The key is
-    refused from the next request on; a `revoked` event names the actor, and the owner gets
-    a notice email (the hint only, never the key). Raises ApplicationError (NO_ACTIVE_KEY)
-    when there is no unrevoked, unexpired key.
-    """
-    User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
-    api_key = apikey_active_for(user=user)
-    if api_key is None:
-        raise ApplicationError(KeyRefusal.NO_ACTIVE_KEY, "You have no active API key to revoke.")
-    api_key.revoked_at = timezone.now()
-    api_key.save(update_fields=["revoked_at"])
-    keyevent_create(
-        kind=KeyEvent.Kind.REVOKED,
-        key=api_key,
-        user=user,
-        actor=actor,
-        detail="revoked by its owner; no new key was issued",
-    )
-    lifecycle_key_revoked(
-        user_public_id=user.public_id,
-        key_hint=api_key.hint,
-        reason=KeyRevokeReason.REVOKED_BY_OWNER,
-    )
-    outbox_email_create(
-        kind=ApiKey.EmailKind.REVOKE_NOTICE, recipient=user.email, subject_id=api_key.pk
-    )
-    logger.info("api key %s (%s) revoked by its owner %s", api_key.pk, api_key.hint, user.public_id)
-    return api_key
 
 
 def apikey_decrypt(*, api_key: ApiKey, keyring: dict[str, bytes] | None = None) -> str:

@@ -21,15 +21,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from apikeys.lifetime import lifetime_choices, lifetime_default, lifetime_label
-from apikeys.selectors import apikey_active_for, apikey_current_for
-from apikeys.services import (
-    DEFAULT_LIFETIME,
-    KeyRefusal,
-    Lifetime,
-    apikey_issue,
-    apikey_revoke_own,
-    keyuse_dismiss,
-)
+from apikeys.overlap import overlap_choices, overlap_label
+from apikeys.refusals import KeyRefusal
+from apikeys.revocation import apikey_overlap_end_own, apikey_revoke_own
+from apikeys.selectors import apikey_active_for, apikey_current_for, apikey_overlapping_for
+from apikeys.services import DEFAULT_LIFETIME, Lifetime, apikey_issue, keyuse_dismiss
 from core.errors import ApplicationError
 from core.stamps import StampRefusal
 
@@ -43,6 +39,13 @@ def _nonce_spent(request: AuthenticatedHttpRequest, name: str) -> str | None:
     expected = request.session.pop(name, None)
     given = request.POST.get("nonce", "")
     return given if expected and hmac.compare_digest(expected, given) else None
+
+
+def _overlap(request: AuthenticatedHttpRequest) -> int:
+    """The submitted overlap in seconds (0: none, also when none was sent); a value that is
+    no number is -1, which apikey_issue refuses."""
+    value = request.POST.get("overlap", "0")
+    return int(value) if value.isdigit() and len(value) <= 8 else _NOT_OFFERED
 
 
 def _lifetime(request: AuthenticatedHttpRequest) -> Lifetime:
@@ -69,9 +72,13 @@ def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
                     actor=request.user,
                     request_nonce=nonce,
                     lifetime_days=lifetime,
+                    overlap_seconds=_overlap(request),
                 )
             except ApplicationError as refused:
-                if refused.reason is KeyRefusal.LIFETIME_NOT_ALLOWED:
+                if refused.reason in (
+                    KeyRefusal.LIFETIME_NOT_ALLOWED,
+                    KeyRefusal.OVERLAP_NOT_ALLOWED,
+                ):
                     messages.error(request, f"No key was issued. {refused.message}")
                     return redirect("apikey_request")
                 if refused.reason is StampRefusal.UNAVAILABLE:  # nothing was issued
@@ -83,7 +90,11 @@ def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
                 return render(
                     request,
                     "apikeys/issued.html",
-                    {"api_key": issued.plaintext, "key": issued.api_key},
+                    {
+                        "api_key": issued.plaintext,
+                        "key": issued.api_key,
+                        "previous": apikey_overlapping_for(user=request.user),
+                    },
                 )
         messages.warning(
             request,
@@ -93,12 +104,17 @@ def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("apikey_request")
     request.session[_NONCE] = secrets.token_urlsafe(24)
     default = lifetime_default()
+    current = apikey_current_for(user=request.user)
     return render(
         request,
         "apikeys/request.html",
         {
             "nonce": request.session[_NONCE],
-            "current_key": apikey_current_for(user=request.user),
+            "current_key": current,
+            # Offered only when there is a working key to keep (and the operator allows it).
+            "overlaps": [(str(s), overlap_label(s)) for s in overlap_choices()]
+            if current is not None and not current.has_expired
+            else [],
             "lifetimes": [
                 ("never" if days is None else str(days), lifetime_label(days), days == default)
                 for days in lifetime_choices()
@@ -145,3 +161,19 @@ def notice_dismiss(request: AuthenticatedHttpRequest, key_id: int) -> HttpRespon
         raise Http404("No such notice")
     messages.info(request, "Notice dismissed. It comes back if that key is used again.")
     return redirect("home")
+
+
+@login_required
+@require_POST
+def overlap_end(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Stop the previous key now, before its overlap's end (a button on the key page)."""
+    try:
+        ended = apikey_overlap_end_own(user=request.user, actor=request.user)
+    except ApplicationError as refused:  # Redis down: nothing changed
+        messages.error(request, refused.message)
+        return redirect("apikey_detail")
+    if ended:
+        messages.success(request, "Your previous key stopped working now.")
+    else:
+        messages.info(request, "Your previous key had already stopped working.")
+    return redirect("apikey_detail")

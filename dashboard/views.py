@@ -1,12 +1,15 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
+from apikeys.overlap import overlap_choices
 from apikeys.selectors import (
     apikey_active_for,
     apikey_current_for,
+    apikey_overlapping_for,
     key_usage_days,
     keyuse_for,
     retired_key_notices,
@@ -19,6 +22,7 @@ from teams.selectors import project_list_visible
 @require_GET
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     key = apikey_current_for(user=request.user)
+    overlapping = apikey_overlapping_for(user=request.user)
     return render(
         request,
         "dashboard/home.html",
@@ -28,6 +32,12 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
             "key_use": keyuse_for(key=key) if key else None,
             "usage_chart": usage_chart(days=key_usage_days(key=key)) if key else None,
             "retired_notices": retired_key_notices(user=request.user),
+            "overlapping": overlapping,
+            "overlap_offered": bool(overlap_choices()),
+            "overlapping_use": keyuse_for(key=overlapping) if overlapping else None,
+            "overlap_seconds_left": (overlapping.overlap_until - timezone.now()).total_seconds()
+            if overlapping and overlapping.overlap_until
+            else 0,
         },
     )
 
@@ -38,6 +48,7 @@ def key_detail(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's key page: hint, created, expiry, last use, the 30-day chart, the previous
     keys still in use, and the way to replace (Request API Key) or revoke it."""
     key = apikey_current_for(user=request.user)
+    overlapping = apikey_overlapping_for(user=request.user)
     return render(
         request,
         "dashboard/key.html",
@@ -47,5 +58,11 @@ def key_detail(request: AuthenticatedHttpRequest) -> HttpResponse:
             "key_use": keyuse_for(key=key) if key else None,
             "usage_chart": usage_chart(days=key_usage_days(key=key)) if key else None,
             "retired_notices": retired_key_notices(user=request.user),
+            "overlapping": overlapping,
+            "overlap_offered": bool(overlap_choices()),
+            "overlapping_use": keyuse_for(key=overlapping) if overlapping else None,
+            "overlap_seconds_left": (overlapping.overlap_until - timezone.now()).total_seconds()
+            if overlapping and overlapping.overlap_until
+            else 0,
         },
     )

@@ -102,7 +102,7 @@ HOOKS: Final = (
     Hook(
         hooks.ACCESS_END,
         apikey_revoke_on_access_end,
-        "revokes the user's active key (a `revoked` key event)",
+        "revokes the user's active key and stops a previous key still in its overlap (`revoked`, `overlap_ended` key events)",
     ),
     Hook(
         hooks.IDENTITY_EVENT,

@@ -18,6 +18,9 @@ from django.utils import timezone
 class LifecycleEvent(StrEnum):
     KEY_ISSUED = "key.issued"
     KEY_REVOKED = "key.revoked"
+    # A replaced key keeps working until data.workingUntil (the optional overlap on renewal);
+    # `key.revoked` (reason `rotated`, or why it ended early) follows when it stops.
+    KEY_RETIRING = "key.retiring"
     MEMBERSHIP_CHANGED = "membership.changed"
     PROJECT_DISABLED = "project.disabled"
     USER_DEACTIVATED = "user.deactivated"
@@ -26,7 +29,9 @@ class LifecycleEvent(StrEnum):
 class KeyRevokeReason(StrEnum):
     """Why a key stopped working (`key.revoked` data.reason)."""
 
-    ROTATED = "rotated"  # its owner requested a new key (apikeys.services.apikey_issue)
+    # Its owner requested a new key (apikeys.services.apikey_issue), or the overlap that kept
+    # it working after that request ended (apikeys.revocation).
+    ROTATED = "rotated"
     REVOKED_BY_OWNER = "revoked_by_owner"  # the owner revoked it, keeping none
     REVOKED_BY_OPERATOR = "revoked_by_operator"  # an operator revoked it (the admin action)
     LEAKED = "leaked"  # reported leaked (apikeys.leaks.services)
@@ -59,6 +64,7 @@ class EndReason(StrEnum):
 EVENT_FIELDS: dict[LifecycleEvent, tuple[str, ...]] = {
     LifecycleEvent.KEY_ISSUED: ("userId", "keyHint"),
     LifecycleEvent.KEY_REVOKED: ("userId", "keyHint", "reason"),
+    LifecycleEvent.KEY_RETIRING: ("userId", "keyHint", "workingUntil"),
     LifecycleEvent.MEMBERSHIP_CHANGED: ("ownerId", "memberId", "role", "projectIds", "changes"),
     LifecycleEvent.PROJECT_DISABLED: ("projectId", "ownerId", "reason"),
     LifecycleEvent.USER_DEACTIVATED: ("userId", "reason"),

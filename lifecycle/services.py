@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from django.db import transaction
@@ -140,6 +141,17 @@ def lifecycle_key_issued(*, user_public_id: str, key_hint: str) -> None:
 def lifecycle_key_revoked(*, user_public_id: str, key_hint: str, reason: KeyRevokeReason) -> None:
     data = {"userId": user_public_id, "keyHint": key_hint, "reason": KeyRevokeReason(reason)}
     lifecycle_event_emit(event=LifecycleEvent.KEY_REVOKED, data=data)
+
+
+def lifecycle_key_retiring(*, user_public_id: str, key_hint: str, working_until: datetime) -> None:
+    """A replaced key keeps working until `working_until` (apikeys.overlap)."""
+    when = working_until.astimezone(UTC).isoformat(timespec="milliseconds")
+    data = {
+        "userId": user_public_id,
+        "keyHint": key_hint,
+        "workingUntil": when.replace("+00:00", "Z"),
+    }
+    lifecycle_event_emit(event=LifecycleEvent.KEY_RETIRING, data=data)
 
 
 def lifecycle_membership_changed(

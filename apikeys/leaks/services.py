@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apikeys import crypto
 from apikeys.key_events import keyevent_new
 from apikeys.models import ApiKey, KeyEvent
+from apikeys.revocation import apikey_overlap_end
 from lifecycle.events import KeyRevokeReason
 from lifecycle.services import lifecycle_key_revoked
 from outbox.models import OutboxEmail
@@ -96,16 +98,30 @@ def apikey_revoke_leaked_digests(*, reports: Sequence[DigestReport]) -> int:
 
 
 def _revoke(*, details: Mapping[str, str], reported_by: str) -> set[str]:
-    """Revoke the active keys among the digests of `details` (digest → audit detail); the
-    digests revoked. One query finds them, whatever their number."""
-    found = list(
+    """Revoke the active keys among the digests of `details` (digest → audit detail), and stop
+    those still working in an overlap after their renewal; the digests revoked. One query
+    finds them, whatever their number."""
+    candidates = list(
         ApiKey.objects.select_for_update(of=("self",))
         .select_related("user")
-        .filter(digest__in=list(details), revoked_at__isnull=True)
+        .filter(Q(revoked_at__isnull=True) | Q(overlap_until__isnull=False))
+        .filter(digest__in=list(details))
         .order_by("pk")
     )
+    found = [k for k in candidates if k.revoked_at is None]
+    stopped = {
+        k.digest
+        for k in candidates
+        if k.revoked_at is not None
+        and apikey_overlap_end(
+            key=k, actor=None, reason=KeyRevokeReason.LEAKED, because=details[k.digest]
+        )
+    }
+    for key in candidates:
+        if key.digest in stopped:
+            apikey_leak_notice_enqueue(api_key=key)
     if not found:
-        return set()
+        return stopped
     ApiKey.objects.filter(pk__in=[k.pk for k in found]).update(revoked_at=timezone.now())
     KeyEvent.objects.bulk_create(
         keyevent_new(kind=KeyEvent.Kind.LEAK_REVOKED, key=k, user=k.user, detail=details[k.digest])
@@ -124,7 +140,7 @@ def _revoke(*, details: Mapping[str, str], reported_by: str) -> set[str]:
         reported_by,
         ", ".join(f"{k.pk} ({k.hint})" for k in found),
     )
-    return {k.digest for k in found}
+    return {k.digest for k in found} | stopped
 
 
 def apikey_leak_notice_enqueue(*, api_key: ApiKey) -> OutboxEmail:

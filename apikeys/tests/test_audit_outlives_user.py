@@ -6,7 +6,8 @@ import pytest
 
 from apikeys.leaks.services import apikey_revoke_leaked
 from apikeys.models import KeyEvent
-from apikeys.services import apikey_issue, apikey_revoke
+from apikeys.revocation import apikey_revoke
+from apikeys.services import apikey_issue
 from lifecycle.events import KeyRevokeReason
 
 pytestmark = pytest.mark.django_db

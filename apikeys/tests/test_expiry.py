@@ -12,8 +12,9 @@ from freezegun import freeze_time
 from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.lifetime import lifetime_choices
 from apikeys.models import ApiKey, KeyEvent
+from apikeys.refusals import KeyRefusal
 from apikeys.service_tokens import service_token_create
-from apikeys.services import KeyRefusal, apikey_issue
+from apikeys.services import apikey_issue
 from core.errors import ApplicationError
 from tests.support.api import DETAIL, LIST
 

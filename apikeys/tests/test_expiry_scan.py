@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from apikeys.expiry import apikey_expiry_scan
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import apikey_issue, apikey_revoke_own
+from apikeys.revocation import apikey_revoke_own
+from apikeys.services import apikey_issue
 from outbox.models import OutboxEmail
 from outbox.services import outbox_deliver
 

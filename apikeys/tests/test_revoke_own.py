@@ -1,4 +1,4 @@
-"""Revoke my key (apikeys.services.apikey_revoke_own and its page): the key stops on the next
+"""Revoke my key (apikeys.revocation.apikey_revoke_own and its page): the key stops on the next
 request, no key is issued, a `revoked` event by the owner, a notice email without the key."""
 
 from datetime import timedelta
@@ -10,7 +10,9 @@ from freezegun import freeze_time
 
 from apikeys.credentials import apikey_verify
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import KeyRefusal, apikey_issue, apikey_revoke_own
+from apikeys.refusals import KeyRefusal
+from apikeys.revocation import apikey_revoke_own
+from apikeys.services import apikey_issue
 from core.errors import ApplicationError
 from outbox.models import OutboxEmail
 from tests.support.api import DETAIL

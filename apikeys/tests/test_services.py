@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from apikeys import crypto
 from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.models import ApiKey, KeyEvent
-from apikeys.services import apikey_decrypt, apikey_issue, apikey_revoke
+from apikeys.revocation import apikey_revoke
+from apikeys.services import apikey_decrypt, apikey_issue
 from lifecycle.events import KeyRevokeReason
 from tests.support.outbox import key_emails
 

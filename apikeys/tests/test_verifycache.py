@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apikeys.models import ApiKey
+from apikeys.revocation import apikey_revoke
 from apikeys.service_tokens import service_token_revoke, service_token_set_scopes
-from apikeys.services import apikey_issue, apikey_revoke
+from apikeys.services import apikey_issue
 from apikeys.tests.verifycache_support import raced_lookup, verify, warm
 from apikeys.verifycache import Outcome, outcomes, verify_cache_get
 from audit.services import SYSTEM

@@ -11,7 +11,8 @@ import redis
 from django.utils import timezone
 
 from apikeys.models import ApiKey
-from apikeys.services import apikey_issue, apikey_revoke
+from apikeys.revocation import apikey_revoke
+from apikeys.services import apikey_issue
 from apikeys.tests.verifycache_support import verify, warm
 from apikeys.verifycache import Outcome, Stamps, outcomes, verify_cache_get, verify_cache_size
 from core.errors import ApplicationError

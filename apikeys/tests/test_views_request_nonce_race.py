@@ -65,7 +65,8 @@ def test_eight_concurrent_posts_of_one_nonce_issue_exactly_one_key(live_server, 
 
 def test_a_nonce_already_spent_in_the_database_issues_nothing(client, owner):
     """The database check alone (as if the session still held the nonce) refuses a replay."""
-    from apikeys.services import KeyRefusal, apikey_issue
+    from apikeys.refusals import KeyRefusal
+    from apikeys.services import apikey_issue
     from core.errors import ApplicationError
 
     apikey_issue(user=owner, request_nonce="n-1")

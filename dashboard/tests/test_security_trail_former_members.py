@@ -14,7 +14,8 @@ from django.test import Client
 from accounts.models import User
 from accounts.services import user_active_set, user_delete
 from apikeys.models import KeyEvent
-from apikeys.services import apikey_issue, apikey_revoke_own
+from apikeys.revocation import apikey_revoke_own
+from apikeys.services import apikey_issue
 from audit.services import SYSTEM
 from teams.models import FormerMembership, Membership, Role
 from teams.services import membership_upsert

@@ -16,6 +16,14 @@ KEYSERVICE_KEY_PREFIX = env.str("KEYSERVICE_KEY_PREFIX", default="spx_")
 KEYSERVICE_KEY_MAX_LIFETIME_DAYS = env.int("KEYSERVICE_KEY_MAX_LIFETIME_DAYS", default=None)
 if KEYSERVICE_KEY_MAX_LIFETIME_DAYS is not None and KEYSERVICE_KEY_MAX_LIFETIME_DAYS < 1:
     raise ImproperlyConfigured("KEYSERVICE_KEY_MAX_LIFETIME_DAYS must be at least 1 (or unset).")
+# The longest overlap on renewal, in seconds (apikeys.overlap): with it, Request API Key may
+# keep the previous key working for up to this long. 0 (the default): the platform's contract,
+# the previous key stops at once and no overlap is offered. At most 30 days.
+KEYSERVICE_KEY_OVERLAP_MAX_SECONDS = env.int("KEYSERVICE_KEY_OVERLAP_MAX_SECONDS", default=0)
+if not 0 <= KEYSERVICE_KEY_OVERLAP_MAX_SECONDS <= 30 * 86400:
+    raise ImproperlyConfigured(
+        "KEYSERVICE_KEY_OVERLAP_MAX_SECONDS must be between 0 (no overlap) and 2592000 (30 days)."
+    )
 # False: the key email only says that a key was issued (with its hint), never the key itself.
 KEYSERVICE_EMAIL_INCLUDES_KEY = env.bool("KEYSERVICE_EMAIL_INCLUDES_KEY", default=True)
 KEYSERVICE_OUTBOX_MAX_ATTEMPTS = env.int("KEYSERVICE_OUTBOX_MAX_ATTEMPTS", default=6)

@@ -12,7 +12,8 @@ from accounts import hooks
 from accounts.models import User
 from accounts.services import user_active_set, user_delete, user_email_change
 from apikeys.leaks.services import apikey_revoke_leaked
-from apikeys.services import apikey_issue, apikey_revoke
+from apikeys.revocation import apikey_revoke
+from apikeys.services import apikey_issue
 from audit.services import SYSTEM
 from lifecycle.account_hooks import lifecycle_on_user_deactivated
 from lifecycle.events import KeyRevokeReason
