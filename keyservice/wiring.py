@@ -102,7 +102,8 @@ HOOKS: Final = (
     Hook(
         hooks.ACCESS_END,
         apikey_revoke_on_access_end,
-        "revokes the user's active key and stops a previous key still in its overlap (`revoked`, `overlap_ended` key events)",
+        "revokes the user's active key and stops a previous key still in its overlap "
+        "(`revoked`, `overlap_ended` key events)",
     ),
     Hook(
         hooks.IDENTITY_EVENT,
