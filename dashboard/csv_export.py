@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator
 
 from dashboard.selectors import TrailRow
@@ -34,7 +33,7 @@ def trail_csv_cells(row: TrailRow) -> list[str]:
         row.actor,
         row.person,
         " ".join(row.projects),
-        json.dumps(row.details, sort_keys=True, ensure_ascii=False) if row.details else "",
+        "; ".join(f"{label}: {text}" for label, text in row.detail_items()),
     ]
 
 
