@@ -22,7 +22,15 @@ if TYPE_CHECKING:
 
 # Shown, and read-only. A tuple: the stubs type `fields` and `readonly_fields` as different
 # lists, which only a tuple (covariant) satisfies both.
-API_KEY_FIELDS = ("hint", "user", "kek_id", "created_at", "expires_at", "revoked_at")
+API_KEY_FIELDS = (
+    "hint",
+    "user",
+    "kek_id",
+    "created_at",
+    "expires_at",
+    "revoked_at",
+    "overlap_until",
+)
 VIA_ADMIN = "admin"  # how the admin's writes name themselves in the audit trail
 
 

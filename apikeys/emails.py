@@ -18,6 +18,8 @@ from django.template.loader import render_to_string
 from apikeys.crypto import DecryptionError
 from apikeys.key_events import keyevent_create
 from apikeys.models import ApiKey, KeyEvent
+from apikeys.overlap import overlap_max
+from apikeys.selectors import apikey_overlapping_for
 from apikeys.services import apikey_decrypt
 from apikeys.usage.models import KeyUse
 from core.delivery import DeliveryOutcome
@@ -76,6 +78,9 @@ class ApiKeyEmail(_KeyEmail):
             "expires_at": key.expires_at,
             "include_key": include_key,
             "api_key": plaintext,
+            # A previous key kept working by an overlap on renewal (apikeys.overlap); one
+            # query more, only where an operator allows overlaps.
+            "previous": apikey_overlapping_for(user=key.user) if overlap_max() else None,
         }
         body = render_to_string("apikeys/email/new_key.txt", context)
         return EmailMessage(subject=self.subject, body=body, to=[row.recipient])

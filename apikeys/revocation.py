@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from apikeys.key_events import keyevent_create, keyevent_new
+from apikeys.key_events import keyevent_create
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.refusals import KeyRefusal
 from apikeys.selectors import apikey_active_for
@@ -35,38 +35,49 @@ from outbox.services import outbox_email_create
 logger = logging.getLogger(__name__)
 
 
-def keys_replace_current(*, user: User, actor: User | None, working_until: datetime | None) -> int:
+def keys_replace_current(
+    *, user: User, actor: User | None, working_until: datetime | None
+) -> datetime | None:
     """Revoke the user's active key(s) because a new one was requested: refused at once, or
-    still accepted until `working_until`. Ends any earlier overlap first (one previous key
-    works at most). The caller holds the user's row lock. How many keys were replaced."""
+    still accepted until `working_until` (no later than its own expiry). Ends any earlier
+    overlap first (one previous key works at most). The caller holds the user's row lock.
+    Until when a replaced key works; None when none does."""
     overlaps_end(
         user=user, actor=actor, reason=KeyRevokeReason.ROTATED, because="a newer key was requested"
     )
     now = timezone.now()
-    active = list(ApiKey.objects.filter(user=user, revoked_at__isnull=True).only("id", "hint"))
-    if not active:
-        return 0
-    ApiKey.objects.filter(id__in=[k.pk for k in active]).update(
-        revoked_at=now, overlap_until=working_until
-    )
-    if working_until is None:
-        kind, detail = KeyEvent.Kind.REVOKED, "rotated: a new key was requested"
-    else:
-        kind = KeyEvent.Kind.OVERLAP_STARTED
-        detail = f"a new key was requested; this one works until {working_until:%Y-%m-%d %H:%M} UTC"
-    KeyEvent.objects.bulk_create(
-        keyevent_new(kind=kind, key_id=k.pk, user=user, actor=actor, detail=detail) for k in active
-    )
+    active = list(ApiKey.objects.filter(user=user, revoked_at__isnull=True))
+    kept: datetime | None = None
     for key in active:
-        if working_until is None:
+        # Kept working no longer than the key's own expiry (an expired key stops at once).
+        until = working_until
+        if until is not None and key.expires_at is not None:
+            until = min(until, key.expires_at) if key.expires_at > now else None
+        ApiKey.objects.filter(pk=key.pk).update(revoked_at=now, overlap_until=until)
+        if until is None:
+            keyevent_create(
+                kind=KeyEvent.Kind.REVOKED,
+                key=key,
+                user=user,
+                actor=actor,
+                detail="rotated: a new key was requested",
+            )
             lifecycle_key_revoked(
                 user_public_id=user.public_id, key_hint=key.hint, reason=KeyRevokeReason.ROTATED
             )
         else:
-            lifecycle_key_retiring(
-                user_public_id=user.public_id, key_hint=key.hint, working_until=working_until
+            keyevent_create(
+                kind=KeyEvent.Kind.OVERLAP_STARTED,
+                key=key,
+                user=user,
+                actor=actor,
+                detail=f"a new key was requested; this one works until {until:%Y-%m-%d %H:%M} UTC",
             )
-    return len(active)
+            lifecycle_key_retiring(
+                user_public_id=user.public_id, key_hint=key.hint, working_until=until
+            )
+            kept = until
+    return kept
 
 
 def overlaps_end(*, user: User, actor: User | None, reason: KeyRevokeReason, because: str) -> int:

@@ -111,7 +111,7 @@ def apikey_issue(
         )
     now = timezone.now()
     working_until = overlap_end_for(renewed_at=now, seconds=overlap_seconds)
-    replaced = keys_replace_current(user=user, actor=actor, working_until=working_until)
+    kept = keys_replace_current(user=user, actor=actor, working_until=working_until)
     plaintext = crypto.generate_key()
     kek_id, kek = crypto.current_kek()
     api_key = ApiKey.objects.create(
@@ -124,8 +124,11 @@ def apikey_issue(
         expires_at=expiry_for(issued_at=now, days=days),
     )
     details = [] if days is None else [f"expires after {days} days"]
-    if replaced and working_until is not None:
-        details.append(f"the previous key works for {overlap_label(overlap_seconds)} more")
+    if kept is not None:
+        more = f"for {overlap_label(overlap_seconds)} more"
+        details.append(
+            f"the previous key works {more if kept == working_until else 'until its expiry'}"
+        )
     keyevent_create(
         kind=KeyEvent.Kind.ISSUED, key=api_key, user=user, actor=actor, detail="; ".join(details)
     )

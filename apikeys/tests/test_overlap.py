@@ -210,3 +210,51 @@ def test_a_cached_answer_for_the_previous_key_ends_at_the_overlaps_instant(
     response = verify(client, token, first, owner, showroom)
     assert response.status_code == 401
     assert response.json() == {"message": "Unauthorized: Invalid API Key"}
+
+
+def new_key_email_body(api_key: ApiKey) -> str:
+    from apikeys.emails import ApiKeyEmail
+    from outbox.models import OutboxEmail
+
+    row = OutboxEmail.objects.get(kind=ApiKey.EmailKind.NEW_KEY, subject_id=api_key.pk)
+    return str(ApiKeyEmail().message(row).body)
+
+
+def test_the_new_key_email_says_until_when_the_previous_key_works(owner, overlap_allowed):
+    old = apikey_issue(user=owner).api_key
+    new = apikey_issue(user=owner, overlap_seconds=HOUR).api_key
+    old.refresh_from_db()
+    body = new_key_email_body(new)
+    assert (
+        f"Your previous key ending in {old.hint} keeps working until "
+        f"{old.overlap_until:%Y-%m-%d %H:%M} UTC, then stops" in body
+    )
+    newest = apikey_issue(user=owner).api_key
+    assert "Your previous key, if you had one, has stopped working." in new_key_email_body(newest)
+
+
+def test_an_overlap_never_outlives_the_previous_keys_expiry(owner, overlap_allowed):
+    with freeze_time(RENEWED_AT - timedelta(days=30)):
+        first = apikey_issue(user=owner, lifetime_days=30).plaintext  # expires at RENEWED_AT
+    with freeze_time(RENEWED_AT - timedelta(minutes=10)):
+        apikey_issue(user=owner, overlap_seconds=HOUR)
+        issued = KeyEvent.objects.filter(kind=KeyEvent.Kind.ISSUED).latest("pk")
+        assert issued.detail == "the previous key works until its expiry"
+    old = ApiKey.objects.filter(user=owner).order_by("pk").first()
+    assert old.overlap_until == RENEWED_AT
+    with freeze_time(RENEWED_AT - SECOND):
+        assert works(first, owner)
+    with freeze_time(RENEWED_AT):
+        assert not works(first, owner)
+
+
+def test_renewing_an_expired_key_keeps_nothing_working(owner, overlap_allowed):
+    with freeze_time(RENEWED_AT - timedelta(days=31)):
+        apikey_issue(user=owner, lifetime_days=30)
+    with freeze_time(RENEWED_AT):
+        apikey_issue(user=owner, overlap_seconds=HOUR)
+        assert apikey_overlapping_for(user=owner) is None
+    old = ApiKey.objects.filter(user=owner).order_by("pk").first()
+    assert old.overlap_until is None and old.revoked_at == RENEWED_AT
+    issued = KeyEvent.objects.filter(kind=KeyEvent.Kind.ISSUED).latest("pk")
+    assert issued.detail == ""
