@@ -1,15 +1,15 @@
 """The expiry scan: reminders 7 days and 1 day before a key expires, and its `expired` event.
 
 Correctness never waits for it: the verifier refuses a key from its expiry instant on
-(apikeys.credentials). The scan (the Celery beat task apikeys.tasks.apikey_expiry_scan, every
-KEYSERVICE_KEY_EXPIRY_SCAN_SECONDS) only tells people: it moves each unrevoked, expiring key
-forward through ApiKey.ExpiryStage (none → 7-day reminder → 1-day reminder → expired), in
+(apikeys.verifier.credentials). The scan (the Celery beat task apikeys.tasks.apikey_expiry_scan,
+every KEYSERVICE_KEY_EXPIRY_SCAN_SECONDS) only tells people: it moves each unrevoked, expiring
+key forward through ApiKey.ExpiryStage (none → 7-day reminder → 1-day reminder → expired), in
 batches under `SELECT … FOR UPDATE SKIP LOCKED`. A stage only moves forward, in the same
 transaction as the outbox row or the audit event it stands for, so however many scans run at
-once, each reminder is queued once and each expiry recorded once. A key that enters the last
-day before any reminder was queued (e.g. the scan was stopped) gets the 1-day reminder only;
-one already expired gets no reminder, only its event. Rotated and revoked keys are left alone,
-and a reminder whose key was rotated or revoked before it was sent is skipped by its composer.
+once, each reminder is queued once and each expiry recorded once. A key that enters the last day
+before any reminder was queued (e.g. the scan was stopped) gets the 1-day reminder only; one
+already expired gets no reminder, only its event. Rotated and revoked keys are left alone, and a
+reminder whose key was rotated or revoked before it was sent is skipped by its composer.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Writes for API keys: issue (rotate), revoke, decrypt. Service tokens' writes are
-apikeys.service_tokens'; verification (a read) is apikeys.credentials.apikey_verify; expiry
+apikeys.service_tokens'; verification (a read) is apikeys.verifier.credentials.apikey_verify; expiry
 reminders and the `expired` event are apikeys.expiry's."""
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from apikeys.services import (
     keyuse_dismiss,
 )
 from core.errors import ApplicationError
-from core.stamps import StampRefusal
+from core.leasedcache import CacheRefusal
 
 _NONCE = "apikey_request_nonce"
 _REVOKE_NONCE = "apikey_revoke_nonce"
@@ -74,7 +74,7 @@ def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
                 if refused.reason is KeyRefusal.LIFETIME_NOT_ALLOWED:
                     messages.error(request, f"No key was issued. {refused.message}")
                     return redirect("apikey_request")
-                if refused.reason is StampRefusal.UNAVAILABLE:  # nothing was issued
+                if refused.reason is CacheRefusal.UNAVAILABLE:  # nothing was issued
                     messages.error(request, refused.message)
                     return redirect("apikey_request")
                 if refused.reason is not KeyRefusal.REQUEST_ALREADY_HANDLED:

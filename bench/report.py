@@ -611,7 +611,7 @@ UTC, nothing else running:
   from `KEYSERVICE_API_MIDDLEWARE`; the dashboard keeps `MIDDLEWARE` as Django builds it.
   The test client builds the same handler, so every contract test runs the served path;
   tests/contract/test_api_headers.py pins every API answer's headers.
-- `apikeys/credentials.py` `_fetch_one`: the credential query serves as the connection's
+- `apikeys/verifier/credentials.py` `_fetch_one`: the credential query serves as the connection's
   health check (`CONN_HEALTH_CHECKS`), one round trip instead of two; PostgreSQL counts
   {_f(r["db_under_load"]["transactions_per_request"], 3)} statements per verify under load.
 - `api/lean.py`: verify's and the project read's URLs call a lean transport that answers a

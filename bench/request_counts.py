@@ -142,9 +142,8 @@ def hit_miss_counts(seeded: dict) -> dict:
             {"userId": b["userId"], "apikey": b["apiKey"]},
         )
 
-    from django.conf import settings
-
     from apikeys.verifycache import verify_cache_lease, verify_cache_leases_stop
+    from django.conf import settings
 
     creds = seeded["small"][-5:]  # not used by per_request_counts
     close_old_connections()
