@@ -18,7 +18,12 @@ def apikey_held_by(*, user: User) -> bool:
 
 
 def apikey_revoke_on_access_end(*, user: User, actor: User | None, because: str) -> None:
-    """Revoke the active key of `user`, whose access ended `because`."""
+    """Revoke the active key of `user`, whose access ended `because`.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     for key in ApiKey.objects.filter(user=user, revoked_at__isnull=True):
         apikey_revoke(
             api_key=key,

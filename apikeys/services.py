@@ -98,6 +98,10 @@ def apikey_issue(
     its digest is stored on the new key (a unique column), so one nonce issues at most one key
     however many requests carry it at once; the others raise ApplicationError
     (KeyRefusal.REQUEST_ALREADY_HANDLED).
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     days = _lifetime_checked(lifetime_days)
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
@@ -170,7 +174,12 @@ def apikey_revoke(
     detail: str = "revoked",
 ) -> bool:
     """Revoke one key, `reason` telling the lifecycle subscribers why (`key.revoked`).
-    Returns False when it was already revoked."""
+    Returns False when it was already revoked.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -192,6 +201,10 @@ def apikey_revoke_own(*, user: User, actor: User | None = None) -> ApiKey:
     refused from the next request on; a `revoked` event names the actor, and the owner gets
     a notice email (the hint only, never the key). Raises ApplicationError (NO_ACTIVE_KEY)
     when there is no unrevoked, unexpired key.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
     api_key = apikey_active_for(user=user)
