@@ -6,7 +6,17 @@ must use the same Redis URL and lease length (docs/scaling.md). The names before
 KEYSERVICE_VERIFY_CACHE_LEASES is gone (leases are the one protocol).
 """
 
+import warnings
+
 from keyservice.settings.env import REDIS_URL, env, env_renamed
+
+if "KEYSERVICE_VERIFY_CACHE_LEASES" in env:
+    warnings.warn(
+        "KEYSERVICE_VERIFY_CACHE_LEASES is no longer read: leases are the leased cache's one "
+        "protocol (docs/configuration.md)",
+        FutureWarning,
+        stacklevel=1,
+    )
 
 # The Redis of the change stream and the leases; defaults to the broker's (REDIS_URL). ""
 # turns the cache off and writers announce nothing: then no process may have the cache on.
