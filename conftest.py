@@ -118,9 +118,10 @@ def google(fake_google, settings) -> FakeGoogle:
 # --- Real services --------------------------------------------------------------------------
 
 
-def stamps_flush(url: str) -> None:
-    """Delete the verify cache's stamps (ks:v:*) in that Redis, nothing else."""
-    from core.leases import leases_mark
+def leased_cache_flush(url: str) -> None:
+    """Delete the leased cache's keys (ks:v:*: the change stream, the leases) in that Redis,
+    nothing else."""
+    from core.leasedcache._leases import leases_mark
 
     client = redis.Redis.from_url(url)
     for key in client.scan_iter(match="ks:v:*", count=1000):
@@ -131,37 +132,36 @@ def stamps_flush(url: str) -> None:
 
 @pytest.fixture
 def verify_cache(settings, redis_url):
-    """The verify cache on (it is off in the suite: settings_test has no REDIS_URL), its
-    stamps in the test Redis, no stamp and no entry left from before. Request it after the
-    persona fixtures: their writes happened with the stamps off."""
-    from apikeys.verifycache import outcomes, verify_cache_clear
-    from core.stamps import stamps_reset
+    """The leased cache on (it is off in the suite: settings_test has no REDIS_URL), its Redis
+    the test Redis with nothing left from before, and this process holding its lease (without
+    one nothing is served from memory). Request it after the persona fixtures: their writes
+    happened with the cache off. Yields the Redis URL; gives the lease back afterwards."""
+    from core.leasedcache import cache_clear, lease_holder, lease_holder_stop, outcomes
 
-    settings.KEYSERVICE_VERIFY_CACHE = True
-    settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = redis_url
-    settings.KEYSERVICE_VERIFY_CACHE_LEASES = False  # the stamp path; `verify_leases` for leases
-    stamps_flush(redis_url)
-    stamps_reset()
-    verify_cache_clear()
+    settings.KEYSERVICE_LEASED_CACHE = True
+    settings.KEYSERVICE_LEASED_CACHE_REDIS_URL = redis_url
+    settings.KEYSERVICE_LEASED_CACHE_LEASE_SECONDS = 1.0
+    leased_cache_flush(redis_url)
+    cache_clear()
+    holder = lease_holder()
+    assert holder is not None
+    assert holder.await_lease(10), "the lease holder never got its lease"
     outcomes.clear()
     yield redis_url
-    verify_cache_clear()
-    stamps_flush(redis_url)
+    lease_holder_stop()
+    cache_clear()
+    leased_cache_flush(redis_url)
 
 
 @pytest.fixture
-def verify_leases(verify_cache, settings):
-    """The verify cache with leases (core.leases): yields this process's holder once it holds
-    its lease; gives it back afterwards."""
-    from apikeys.verifycache import verify_cache_lease, verify_cache_leases_stop
+def verify_leases(verify_cache):
+    """This process's lease holder (core.leasedcache), holding its lease."""
+    from core.leasedcache import lease_holder
 
-    settings.KEYSERVICE_VERIFY_CACHE_LEASES = True
-    settings.KEYSERVICE_VERIFY_CACHE_LEASE_SECONDS = 1.0
-    holder = verify_cache_lease()
+    holder = lease_holder()
     assert holder is not None
     assert holder.await_lease(10), "the lease holder never got its lease"
-    yield holder
-    verify_cache_leases_stop()
+    return holder
 
 
 @pytest.fixture(scope="session")

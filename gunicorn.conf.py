@@ -131,6 +131,15 @@ def post_fork(server, worker) -> None:
         signal.signal(stop, signal.SIG_DFL)
 
 
+def post_worker_init(worker) -> None:
+    """Start the leased cache's lease holder as soon as the app is loaded, so the worker holds
+    its lease (and may answer from memory) by its first requests instead of after them
+    (core.leasedcache; none starts while the cache is off)."""
+    from core.leasedcache import lease_holder
+
+    lease_holder()
+
+
 def child_exit(server, worker) -> None:
     from core.metrics_archive import metrics_process_archive
 

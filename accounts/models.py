@@ -13,14 +13,14 @@ from accounts.addresses import (
     validate_email_canonicalizable,
 )
 from core.ids import new_public_id, validate_public_id
-from core.stamped import StampedQuerySet
+from core.leasedcache import TrackedQuerySet
 
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
-    # Bulk writes bump the verify cache's stamps (core.stamped); Manager.get_queryset builds
-    # this class.
-    _queryset_class = StampedQuerySet
+    # Writes announce to the leased cache (core.leasedcache; the verifier reads users:
+    # apikeys/verifier/sources.py); Manager.get_queryset builds this class.
+    _queryset_class = TrackedQuerySet
 
     @classmethod
     def normalize_email(cls, email: str | None) -> str:

@@ -55,6 +55,10 @@ def user_create_or_update(
     Returns (user, created, changed). A password is re-hashed only when it differs, through
     user_password_set (audited; the account's sessions end). A new address (another canonical
     form: accounts.addresses) goes through user_email_change (the old holder's access ends).
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     if user is None:
         extra = {"public_id": public_id} if public_id else {}
@@ -205,7 +209,12 @@ def user_active_set(
     which needs a new sign-in) and tells the apps (accounts.hooks.USER_DEACTIVATED: projects,
     teams, then lifecycle's `user.deactivated`). Either change is recorded (IDENTITY_EVENT:
     `user_deactivated`, `user_reactivated`, by `actor`, `reason` saying how), all in this
-    transaction. Who answers each point: docs/architecture.md, "The wiring"."""
+    transaction. Who answers each point: docs/architecture.md, "The wiring".
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     updated = User.objects.filter(pk=user.pk, is_active=not active).update(is_active=active)
     user.is_active = active
     if not updated:
@@ -227,7 +236,12 @@ def user_delete(*, user: User, actor: User | None = None) -> None:
     """Delete `user` with everything the account holds (keys, projects, memberships: the
     database cascades), telling the apps first (accounts.hooks.USER_DEACTIVATED, `deleted`:
     projects announce the owner's projects, teams keep FormerMembership rows, lifecycle sends
-    `user.deactivated`; docs/architecture.md, "The wiring")."""
+    `user.deactivated`; docs/architecture.md, "The wiring").
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     user_deactivated(user=user, actor=actor, deleted=True)
     user.delete()
 
@@ -248,6 +262,10 @@ def user_unproven_remove(*, user: User, proven_by: str) -> bool:
     account could never sign in or request a key (accounts.backends), and now it is gone.
     Asks accounts.hooks.USER_HOLDINGS (user_is_inert), records IDENTITY_EVENT.
     Returns False (nothing done) for an account that is verified or holds anything.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     user = User.objects.select_for_update().get(pk=user.pk)
     if user_email_is_verified(user=user) or not user_is_inert(user=user):

@@ -3,8 +3,8 @@
 2 credentials present → 3 active key → 4 key owner is `userId` → 5 project exists →
 6 access. Rows 1 (body) and 7-8 (endpoint fields, rate limits) belong to the views.
 Rows 3-5 (and the internal API's service token) are checked by the one verifier,
-apikeys.credentials.apikey_verify; this module turns its outcome into docs/api.md's answers,
-decides whether the access suffices, and counts failed authentications. The credential
+apikeys.verifier.credentials.apikey_verify; this module turns its outcome into docs/api.md's
+answers, decides whether the access suffices, and counts failed authentications. The credential
 is always checked first (one query; a malformed key none): a request with valid
 credentials is never refused by a failure budget. Only failed authentications count,
 per client (core.clientip.client_identity: REMOTE_ADDR, or the KEYSERVICE_NUM_PROXIES-th
@@ -27,17 +27,17 @@ from rest_framework.request import Request
 
 from api.errors import ApiError, RateLimited
 from api.throttles import AuthFailureByClient
-from apikeys.credentials import (
+from apikeys.selectors import service_token_identity
+from apikeys.tokens import token_digest, token_is_well_formed
+from apikeys.usage.counting import usage_record
+from apikeys.usage.models import Surface
+from apikeys.verifier.credentials import (
     ProjectFacts,
     TokenCheck,
     Verification,
     VerifyFailure,
     apikey_verify,
 )
-from apikeys.selectors import service_token_identity
-from apikeys.tokens import token_digest, token_is_well_formed
-from apikeys.usage.counting import usage_record
-from apikeys.usage.models import Surface
 from core.clientip import client_address_normalize, client_address_raw, client_identity
 from core.ids import public_id_normalize
 from teams.selectors import Access
@@ -113,7 +113,7 @@ def client_address(request: AnyRequest) -> str:
 def _refused(
     request: AnyRequest, result: Verification, *, scope: str = "verify", relayed: bool = False
 ) -> ApiError:
-    """The answer to a refused credential (apikeys.credentials.VerifyFailure), once for all
+    """The answer to a refused credential (apikeys.verifier.credentials.VerifyFailure), once for all
     endpoints. Key and owner failures relayed by an internal service are not counted."""
     match result.failure:
         case VerifyFailure.INVALID_TOKEN:

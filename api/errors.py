@@ -17,7 +17,7 @@ from apikeys.leaks.services import LeakRefusal
 from builds.services import BuildRefusal
 from core.chains import is_api_path
 from core.errors import ApplicationError
-from core.stamps import StampRefusal
+from core.leasedcache import CacheRefusal
 from webhooks.refusals import WebhookRefusal
 
 logger = logging.getLogger(__name__)
@@ -60,8 +60,8 @@ APPLICATION_STATUS: dict[StrEnum, int] = {
     BuildRefusal.NOT_READY: 400,  # "File has no URL" (distribute-file)
     BuildRefusal.PROJECT_DISABLED: 403,  # "Access denied" (distribute-file)
     LeakRefusal.UNAVAILABLE: 503,  # the broker did not take a public leak report
-    # A write the verify cache's stamps cannot announce (their Redis is down): refused.
-    StampRefusal.UNAVAILABLE: 503,
+    # A write the leased cache cannot announce (its Redis is down): refused (CacheUnavailable).
+    CacheRefusal.UNAVAILABLE: 503,
 }
 
 _FIXED = {

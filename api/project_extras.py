@@ -1,9 +1,9 @@
 """What the public project read adds to the credential's answer — the project's webhook URL and
-events and its latest files — cached under the project's stamp like the credential itself.
+events and its latest files — cached (core.leasedcache) as depending on the project.
 
-Every write of those fields bumps the project's stamp (builds.apps and webhooks.apps track
-Upload and Webhook, core.stamped), so an entry is never stale (docs/scaling.md); a warm read
-makes no query at all.
+What its query reads is declared below it (PROJECT_EXTRAS_SOURCES, installed by the wiring):
+every write of those fields announces the project, so an entry is never stale
+(docs/scaling.md); a warm read makes no query at all.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef
 from django.db.models.functions import JSONObject
 
-from apikeys.verifycache import Stamps, verify_cache_get
 from builds.models import Upload
-from core.stamps import StampKind, stamp_key
+from core.leasedcache import Depends, Source, Sources, Topic, cached
 from projects.models import Project
+from webhooks.models import Webhook
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +75,39 @@ def _compute(project_pk: int) -> ProjectExtras:
     )
 
 
+# What _compute reads, and what each row's writes announce: the fields it answers with announce
+# the project; the upload pipeline's bookkeeping, a webhook's secret and retry setting do not.
+PROJECT_EXTRAS_SOURCES = Sources(
+    reader="the public project read's extras",
+    query="api.project_extras._compute",
+    sources=(
+        Source(
+            Project,
+            announces=((Topic.PROJECT, "id"),),
+            why="the row the webhook and the files hang off",
+        ),
+        Source(
+            Upload,
+            announces=((Topic.PROJECT, "project_id"),),
+            watched=("id", "project", "public_id", "file_url", "status", "objection", "created_at"),
+            why="a project's latest files as listed",
+        ),
+        Source(
+            Webhook,
+            announces=((Topic.PROJECT, "project_id"),),
+            watched=("id", "project", "url", "events"),
+            why="the webhook's URL and events",
+        ),
+    ),
+)
+
+
 def project_extras_get(*, project_pk: int) -> ProjectExtras:
-    depends = Stamps(keys=(stamp_key(StampKind.PROJECT, project_pk),))
-    extras, _ = verify_cache_get(
+    depends = Depends([(Topic.PROJECT, project_pk)])
+    extras, _ = cached(
         ("project-extras", project_pk),
         compute=lambda: _compute(project_pk),
-        stamps_of=lambda _: depends,
+        depends_on=lambda _: depends,
         observe=False,
     )
     return extras

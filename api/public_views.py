@@ -15,7 +15,7 @@ from api.errors import ApiError
 from api.inputs import http_url, positive_int
 from api.project_extras import project_extras_get, rest_timestamp
 from api.throttles import DistributeThrottle, UploadThrottle
-from apikeys.credentials import ProjectFacts
+from apikeys.verifier.credentials import ProjectFacts
 from builds.models import MAX_FILE_URL_LENGTH
 from builds.selectors import upload_distribution_is_noop, upload_get
 from builds.services import (
@@ -108,7 +108,7 @@ def project_detail_answer(request: AnyRequest, data: object, *, projectId: str) 
     principal = authorize_project(
         request, api_key=api_key, user_id=user_id, project_id=projectId, need="read"
     )
-    # The project's fields came with the credential (the verify cache's entry on a hit).
+    # The project's fields came with the credential (the leased cache's entry on a hit).
     project = principal.project
     extras = project_extras_get(project_pk=principal.project_pk)  # cached like the key
     return {

@@ -21,7 +21,12 @@ def apikey_held_by(*, user: User) -> bool:
 
 def apikey_revoke_on_access_end(*, user: User, actor: User | None, because: str) -> None:
     """Revoke the active key of `user`, whose access ended `because`, and stop a previous key
-    still in its overlap."""
+    still in its overlap.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     for key in ApiKey.objects.filter(
         Q(revoked_at__isnull=True) | Q(overlap_until__isnull=False), user=user
     ):

@@ -2,11 +2,6 @@ from django.apps import AppConfig
 
 
 class ApikeysConfig(AppConfig):
+    # What the verifier reads is tracked by the wiring (keyservice/wiring.py, READERS).
     name = "apikeys"
     verbose_name = "API keys"
-
-    def ready(self) -> None:
-        # The app's own modules import models: loadable only once the registry is ready.
-        from apikeys.verifysources import verify_sources_track
-
-        verify_sources_track()  # every write of what verify reads bumps its stamps

@@ -1,15 +1,15 @@
 """The expiry scan: reminders 7 days and 1 day before a key expires, and its `expired` event.
 
 Correctness never waits for it: the verifier refuses a key from its expiry instant on
-(apikeys.credentials). The scan (the Celery beat task apikeys.tasks.apikey_expiry_scan, every
-KEYSERVICE_KEY_EXPIRY_SCAN_SECONDS) only tells people: it moves each unrevoked, expiring key
-forward through ApiKey.ExpiryStage (none → 7-day reminder → 1-day reminder → expired), in
+(apikeys.verifier.credentials). The scan (the Celery beat task apikeys.tasks.apikey_expiry_scan,
+every KEYSERVICE_KEY_EXPIRY_SCAN_SECONDS) only tells people: it moves each unrevoked, expiring
+key forward through ApiKey.ExpiryStage (none → 7-day reminder → 1-day reminder → expired), in
 batches under `SELECT … FOR UPDATE SKIP LOCKED`. A stage only moves forward, in the same
 transaction as the outbox row or the audit event it stands for, so however many scans run at
-once, each reminder is queued once and each expiry recorded once. A key that enters the last
-day before any reminder was queued (e.g. the scan was stopped) gets the 1-day reminder only;
-one already expired gets no reminder, only its event. Rotated and revoked keys are left alone,
-and a reminder whose key was rotated or revoked before it was sent is skipped by its composer.
+once, each reminder is queued once and each expiry recorded once. A key that enters the last day
+before any reminder was queued (e.g. the scan was stopped) gets the 1-day reminder only; one
+already expired gets no reminder, only its event. Rotated and revoked keys are left alone, and a
+reminder whose key was rotated or revoked before it was sent is skipped by its composer.
 The scan also records the end of each overlap on renewal that ran out (apikeys.revocation
 `overlaps_settle`: the verifier refused the key at its instant; this tells people).
 """
@@ -91,7 +91,11 @@ def _advance_batch(*, stage: Stage, now: datetime, batch_size: int) -> int:
 
 def apikey_expiry_scan(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> ExpiryScan:
     """Queue the due reminders and record the keys that expired, as of `now` (default: the
-    clock). Safe to run concurrently and repeatedly: it does each thing once."""
+    clock). Safe to run concurrently and repeatedly: it does each thing once.
+
+    Ending overlaps changes ApiKey rows: that step announces what it changes
+    (core.leasedcache), waits for every lease holder, and is refused with CacheUnavailable
+    while the cache's Redis is down (the reminders and expiries are not tracked writes)."""
     now = now or timezone.now()
     done: dict[Stage, int] = {}
     for stage in (Stage.EXPIRED, Stage.DAY, Stage.WEEK):

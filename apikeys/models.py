@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from core.stamped import StampedManager
+from core.leasedcache import TrackedManager
 
 
 class ApiKey(models.Model):
@@ -47,14 +47,15 @@ class ApiKey(models.Model):
     # instant although revoked. Emptied when the overlap ends early (apikeys.revocation) or
     # once the expiry scan has recorded its end; only ever set on a revoked key.
     overlap_until = models.DateTimeField(null=True, blank=True, editable=False)
-    # Refused from this instant on (apikeys.credentials); empty: never expires.
+    # Refused from this instant on (apikeys.verifier.credentials); empty: never expires.
     expires_at = models.DateTimeField(null=True, blank=True)
     expiry_stage = models.PositiveSmallIntegerField(
         choices=ExpiryStage.choices, default=ExpiryStage.NONE, editable=False
     )
 
-    # Writes bump the verify cache's stamps (core.stamped; tracked in apikeys.apps).
-    objects = StampedManager["ApiKey"]()
+    # Writes announce to the leased cache (core.leasedcache; read by the verifier:
+    # apikeys/verifier/sources.py).
+    objects = TrackedManager["ApiKey"]()
 
     class Meta:
         verbose_name = "API key"
@@ -226,7 +227,7 @@ class ServiceToken(models.Model):
     digest = models.CharField(max_length=64, unique=True, editable=False)
     hint = models.CharField(max_length=32, editable=False)
     # Space-separated, sorted scope names (apikeys.tokens.scopes_normalize); one SQL LIKE checks
-    # a scope on the hot path (apikeys.credentials).
+    # a scope on the hot path (apikeys.verifier.credentials).
     scopes = models.CharField(
         max_length=255,
         default=" ".join(DEFAULT_SCOPES),
@@ -235,7 +236,8 @@ class ServiceToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = StampedManager["ServiceToken"]()  # core.stamped, tracked in apikeys.apps
+    # Writes announce to the leased cache (core.leasedcache; apikeys/verifier/sources.py).
+    objects = TrackedManager["ServiceToken"]()
 
     class Meta:
         ordering = ["name"]

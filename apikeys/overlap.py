@@ -4,8 +4,9 @@ By the platform's contract a new key replaces the previous one at once. An opera
 an overlap (KEYSERVICE_KEY_OVERLAP_MAX_SECONDS, default 0: none): Request API Key then offers
 to keep the previous key working for 5 minutes, 1 hour, 1 day or 1 week — those not above the
 maximum, and the maximum itself when it falls between them. The replaced key is revoked at
-renewal (`revoked_at`) and accepted until `ApiKey.overlap_until` (apikeys.credentials), by
-every replica at that instant; apikeys.revocation ends an overlap early.
+renewal (`revoked_at`) and accepted until `ApiKey.overlap_until` by the one verifier
+(apikeys.verifier.credentials), on every replica until that instant; apikeys.revocation ends
+an overlap early.
 """
 
 from __future__ import annotations

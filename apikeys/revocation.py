@@ -10,8 +10,9 @@ verifier refuses it at `overlap_until` and the expiry scan records the end after
 (`overlaps_settle`). Ending an overlap empties `overlap_until`, under a conditional UPDATE,
 so whichever path gets there first records it, once.
 
-Every write here changes ApiKey rows: it bumps the key owner's stamp (core.stamped), waits
-for the lease holders, and is refused when Redis is down (the transaction rolls back).
+Every write here changes ApiKey rows, a tracked model (core.leasedcache): it announces the
+change before its commit and after it, waits for every lease holder to drop what it changes,
+and is refused with CacheUnavailable (nothing written) while the cache's Redis is down.
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ def keys_replace_current(
     """Revoke the user's active key(s) because a new one was requested: refused at once, or
     still accepted until `working_until` (no later than its own expiry). Ends any earlier
     overlap first (one previous key works at most). The caller holds the user's row lock.
-    Until when a replaced key works; None when none does."""
+    Until when a replaced key works; None when none does.
+
+    Writes a tracked model: it announces what it changes (core.leasedcache), waits for every
+    lease holder, and is refused with CacheUnavailable while the cache's Redis is down.
+    """
     overlaps_end(
         user=user, actor=actor, reason=KeyRevokeReason.ROTATED, because="a newer key was requested"
     )
@@ -82,7 +87,11 @@ def keys_replace_current(
 
 def overlaps_end(*, user: User, actor: User | None, reason: KeyRevokeReason, because: str) -> int:
     """End now every overlap of the user's replaced keys (each is refused from now on); how
-    many ended. An overlap whose time had already run out is recorded as ended at its time."""
+    many ended. An overlap whose time had already run out is recorded as ended at its time.
+
+    Writes a tracked model: it announces what it changes (core.leasedcache), waits for every
+    lease holder, and is refused with CacheUnavailable while the cache's Redis is down.
+    """
     keys = ApiKey.objects.filter(user=user, overlap_until__isnull=False).select_related("user")
     return sum(apikey_overlap_end(key=k, actor=actor, reason=reason, because=because) for k in keys)
 
@@ -91,7 +100,11 @@ def apikey_overlap_end(
     *, key: ApiKey, actor: User | None, reason: KeyRevokeReason, because: str | None
 ) -> bool:
     """Stop a replaced key still in its overlap now: empty its `overlap_until` and record
-    why (`because`, or None when its time ran out). False when another path did first."""
+    why (`because`, or None when its time ran out). False when another path did first.
+
+    Writes a tracked model: it announces what it changes (core.leasedcache), waits for every
+    lease holder, and is refused with CacheUnavailable while the cache's Redis is down.
+    """
     until = key.overlap_until
     if until is None or not ApiKey.objects.filter(pk=key.pk, overlap_until=until).update(
         overlap_until=None
@@ -111,7 +124,11 @@ def apikey_overlap_end(
 def overlaps_settle(*, now: datetime | None = None, batch_size: int = 200) -> int:
     """Record the end of the overlaps that ran out by `now` (the expiry scan calls it): the
     verifier refused each key at its instant; this writes its `overlap_ended` audit event and
-    its `key.revoked` (reason `rotated`), once. How many were recorded."""
+    its `key.revoked` (reason `rotated`), once. How many were recorded.
+
+    Writes a tracked model: it announces what it changes (core.leasedcache), waits for every
+    lease holder, and is refused with CacheUnavailable while the cache's Redis is down.
+    """
     now = now or timezone.now()
     settled = 0
     while True:
@@ -139,7 +156,11 @@ def apikey_revoke(
     detail: str = "revoked",
 ) -> bool:
     """Revoke one key, `reason` telling the lifecycle subscribers why (`key.revoked`); a key
-    in its overlap stops at once. Returns False when it had already stopped working."""
+    in its overlap stops at once. Returns False when it had already stopped working.
+
+    Writes a tracked model: it announces what it changes (core.leasedcache), waits for every
+    lease holder, and is refused with CacheUnavailable while the cache's Redis is down.
+    """
     updated = ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
@@ -164,6 +185,9 @@ def apikey_revoke_own(*, user: User, actor: User | None = None) -> ApiKey:
     refused from the next request on; a `revoked` event names the actor, and the owner gets
     a notice email (the hint only, never the key). Raises ApplicationError (NO_ACTIVE_KEY)
     when there is no unrevoked, unexpired key.
+
+    Writes a tracked model: it announces what it changes (core.leasedcache), waits for every
+    lease holder, and is refused with CacheUnavailable while the cache's Redis is down.
     """
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
     api_key = apikey_active_for(user=user)
@@ -196,7 +220,11 @@ def apikey_revoke_own(*, user: User, actor: User | None = None) -> ApiKey:
 @transaction.atomic
 def apikey_overlap_end_own(*, user: User, actor: User | None = None) -> int:
     """Stop the user's previous key now, before its overlap's end ("Stop it now" on the key
-    page). Under the user's row lock; how many overlaps ended (0: none was running)."""
+    page). Under the user's row lock; how many overlaps ended (0: none was running).
+
+    Writes a tracked model: it announces what it changes (core.leasedcache), waits for every
+    lease holder, and is refused with CacheUnavailable while the cache's Redis is down.
+    """
     User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).get()
     return overlaps_end(
         user=user,

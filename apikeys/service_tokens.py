@@ -35,7 +35,12 @@ def service_token_create(
 
     `scopes`: what it may call (apikeys.models.Scope); only `verify` when none is given.
     Recorded (`token_created`, by `actor`: an operator, None for the system; `via` says
-    through what), in this transaction. Raises ValueError for an unknown scope."""
+    through what), in this transaction. Raises ValueError for an unknown scope.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     token = token_generate()
     row = ServiceToken.objects.create(
         name=name,
@@ -62,7 +67,12 @@ def service_token_set_scopes(
 ) -> str:
     """Replace a token's scopes (e.g. grant `revoke-leaked` to an existing scanner's token);
     effective on its next call. A change is recorded (`token_scopes_changed`, from and to, by
-    `actor`). Returns the stored value."""
+    `actor`). Returns the stored value.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     value = scopes_normalize(scopes)
     before = (
         ServiceToken.objects.select_for_update()
@@ -87,7 +97,12 @@ def service_token_revoke(
     *, service_token: ServiceToken, actor: User | None = None, via: str = ""
 ) -> bool:
     """Revoke a token: refused from its next call. Recorded (`token_revoked`, by `actor`).
-    Returns False when it was revoked already."""
+    Returns False when it was revoked already.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     revoked = ServiceToken.objects.filter(pk=service_token.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

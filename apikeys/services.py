@@ -1,7 +1,7 @@
 """Writes for API keys: issue (rotate), decrypt. How a key stops working (replaced, revoked,
 its overlap ended) is apikeys.revocation's; service tokens' writes are apikeys.service_tokens';
-verification (a read) is apikeys.credentials.apikey_verify; expiry reminders and the `expired`
-event are apikeys.expiry's."""
+verification (a read) is apikeys.verifier.credentials.apikey_verify; expiry reminders and the
+`expired` event are apikeys.expiry's."""
 
 from __future__ import annotations
 
@@ -95,6 +95,10 @@ def apikey_issue(
     its digest is stored on the new key (a unique column), so one nonce issues at most one key
     however many requests carry it at once; the others raise ApplicationError
     (KeyRefusal.REQUEST_ALREADY_HANDLED).
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     days = _lifetime_checked(lifetime_days)
     if not overlap_allowed(overlap_seconds):

@@ -27,7 +27,7 @@ from apikeys.revocation import apikey_overlap_end_own, apikey_revoke_own
 from apikeys.selectors import apikey_active_for, apikey_current_for, apikey_overlapping_for
 from apikeys.services import DEFAULT_LIFETIME, Lifetime, apikey_issue, keyuse_dismiss
 from core.errors import ApplicationError
-from core.stamps import StampRefusal
+from core.leasedcache import CacheRefusal
 
 _NONCE = "apikey_request_nonce"
 _REVOKE_NONCE = "apikey_revoke_nonce"
@@ -81,7 +81,7 @@ def request_key(request: AuthenticatedHttpRequest) -> HttpResponse:
                 ):
                     messages.error(request, f"No key was issued. {refused.message}")
                     return redirect("apikey_request")
-                if refused.reason is StampRefusal.UNAVAILABLE:  # nothing was issued
+                if refused.reason is CacheRefusal.UNAVAILABLE:  # nothing was issued
                     messages.error(request, refused.message)
                     return redirect("apikey_request")
                 if refused.reason is not KeyRefusal.REQUEST_ALREADY_HANDLED:

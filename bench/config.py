@@ -28,8 +28,11 @@ SAMPLE = 2000  # credentials replayed by wrk per scale (spread over the whole ta
 KEY_REQUESTS = int(os.environ.get("BENCH_KEY_REQUESTS", "30" if QUICK else "200"))
 EMAILS = int(os.environ.get("BENCH_EMAILS", "5" if QUICK else "20"))
 DB = os.environ.get("BENCH_DB", "keyservice_bench")
-# KEYSERVICE_VERIFY_CACHE of the main keyservice server; a second one always runs with "off".
-VERIFY_CACHE = os.environ.get("KEYSERVICE_VERIFY_CACHE", "on")
+# KEYSERVICE_LEASED_CACHE (or its old name) of the main keyservice server; a second one always
+# runs with "off".
+VERIFY_CACHE = os.environ.get(
+    "KEYSERVICE_LEASED_CACHE", os.environ.get("KEYSERVICE_VERIFY_CACHE", "on")
+)
 DB_LARGE = DB + "_large"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", "5432", "postgres"
 REDIS_DB = os.environ.get("BENCH_REDIS_DB", "7")
@@ -75,7 +78,7 @@ ENV = {
     "EMAIL_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
     "DJANGO_TRUST_X_FORWARDED_PROTO": "true",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "KEYSERVICE_VERIFY_CACHE": VERIFY_CACHE,
+    "KEYSERVICE_LEASED_CACHE": VERIFY_CACHE,
     "BENCH_CELERY_QUEUE": CELERY_QUEUE,
     "BENCH_BUILDS_QUEUE": BUILDS_QUEUE,
     "PYTHONPATH": str(ROOT),

@@ -126,7 +126,7 @@ CPROFILE_FUNCTIONS = [
     ("authorize_project (digests + the one query)", "api/auth.py", "authorize_project"),
     (
         "  of which credential_lookup (SQL round trip)",
-        "apikeys/credentials.py",
+        "apikeys/verifier/credentials.py",
         "credential_lookup",
     ),
     ("  of which HMAC digests (key, service token)", "hmac.py", "hexdigest"),

@@ -36,7 +36,7 @@ FUNCTIONS = [
     ("DRF APIView.dispatch", "dispatch (rest_framework/views.py"),
     ("verify_answer (the view body)", "verify_answer (api/internal_views.py"),
     ("authorize_project", "authorize_project (api/auth.py"),
-    ("credential_lookup (one SQL query)", "credential_lookup (apikeys/credentials.py"),
+    ("credential_lookup (one SQL query)", "credential_lookup (apikeys/verifier/credentials.py"),
     ("DB connection health check (SELECT 1)", "close_if_health_check_failed ("),
     ("HMAC digests (key and token)", "digest ("),
     (

@@ -17,9 +17,7 @@ LABELS = {
     "plain": "plain `JsonResponse` view inside keyservice (dashboard middleware chain)",
     "drf": "unauthenticated DRF `APIView` inside keyservice (dashboard chain)",
     "verify_read": "`POST /internal/v1/verify` access=read",
-    "verify_read_nocache": "`POST /internal/v1/verify` access=read, `KEYSERVICE_VERIFY_CACHE=off`",
-    "verify_read_noleases": "`POST /internal/v1/verify` access=read, leases off "
-    "(`KEYSERVICE_VERIFY_CACHE_LEASES=false`: an MGET per hit)",
+    "verify_read_nocache": "`POST /internal/v1/verify` access=read, `KEYSERVICE_LEASED_CACHE=off`",
     "verify_read_nousage": "`POST /internal/v1/verify` access=read, key usage off "
     "(`KEYSERVICE_USAGE=false`)",
     "verify_read_dashboard_chain": "`POST /internal/v1/verify` access=read through the "
@@ -36,7 +34,6 @@ SHORT = {
     "bare_apikey": "bare api-key",
     "verify_read_nocache": "verify (cache off)",
     "verify_read_nousage": "verify (usage off)",
-    "verify_read_noleases": "verify (no leases)",
     "plain": "plain in-stack",
     "drf": "DRF open",
     "verify_read": "verify read",
@@ -142,14 +139,14 @@ def targets(r: dict) -> list[tuple[str, str, str]]:
             )
         )
     hm = r["hit_miss"]["rows"]
-    hit = max(hm[f"verify read, warm hit ({d})"]["db_round_trips"] for d in ("stamps", "leases"))
-    miss = max(hm[f"verify read, miss ({d})"]["db_round_trips"] for d in ("stamps", "leases"))
+    hit = hm["verify read, warm hit (leases)"]["db_round_trips"]
+    miss = hm["verify read, miss (leases)"]["db_round_trips"]
     writes = sum(x["writes"] for x in hm.values()) + r["db_under_load"]["rows_written"]
     rows.append(
         (
             "0 database round trips on a warm hit, ≤ 1 on a miss, 0 writes (verify)",
             f"warm hit {hit}, miss {miss}, writes {writes} "
-            f"(KEYSERVICE_VERIFY_CACHE={r['hit_miss']['verify_cache']})",
+            f"(KEYSERVICE_LEASED_CACHE={r['hit_miss']['verify_cache']})",
             _met(hit == 0 and miss <= 1 and writes == 0),
         )
     )
@@ -158,14 +155,6 @@ def targets(r: dict) -> list[tuple[str, str, str]]:
         (
             "the bench also runs verify with the cache off",
             f"on {_f(on)}×, off {_f(off)}× the bare view",
-            "shown",
-        )
-    )
-    no_leases = s["verify_read_noleases"]["rps_ratio"]
-    rows.append(
-        (
-            "both cache designs measured (issue 12's stretch: leases, no network on a hit)",
-            f"leases {_f(on)}×, stamps only (an MGET per hit) {_f(no_leases)}× the bare view",
             "shown",
         )
     )
@@ -197,7 +186,6 @@ def ceiling_section(r: dict) -> str:
         "verify_read",
         "verify_write",
         "verify_read_nocache",
-        "verify_read_noleases",
         "verify_read_nousage",
         "project_detail",
     ):
@@ -207,13 +195,11 @@ def ceiling_section(r: dict) -> str:
         lines.append(f"| {LABELS[n]} | {s[n]['rps']:.0f} | {_f(s[n]['rps_ratio'])} | |")
     lines.append(
         f"\nThe verify cache: the main keyservice server runs with "
-        f"`KEYSERVICE_VERIFY_CACHE={r['hit_miss']['verify_cache']}`, a second one with "
-        "`KEYSERVICE_VERIFY_CACHE=off`; both serve the same database. A build without the "
+        f"`KEYSERVICE_LEASED_CACHE={r['hit_miss']['verify_cache']}`, a second one with "
+        "`KEYSERVICE_LEASED_CACHE=off`; both serve the same database. A build without the "
         "cache ignores the variable, and both rows measure the same code. A third server runs "
         "with key usage off (`KEYSERVICE_USAGE=false`: no per-process counting, no flush "
-        "thread), a fourth with the cache's leases off (`KEYSERVICE_VERIFY_CACHE_LEASES=false`: "
-        "every hit checks its stamps with one Redis MGET; core/leases.py), the rest "
-        "identical.\n"
+        "thread), the rest identical.\n"
     )
     lines.append("### One connection (`wrk -c1`): latency without queueing\n")
     lines.append(
@@ -229,13 +215,10 @@ def ceiling_section(r: dict) -> str:
     lines.append("\n### Database round trips and writes: warm hit and miss\n")
     lines.append(
         "Counted at the driver (Django test client, every psycopg execute and Redis "
-        f"command), `KEYSERVICE_VERIFY_CACHE={hm['verify_cache']}`: a *miss* is the first "
-        "request for a credential this process has not served. With the stamp design alone "
-        "(*stamps*, leases off) the cache learns from it which version stamps the answer "
-        "depends on and stores the answer on the *second* request (its stamps must be read "
-        "before the query that produces it: docs/scaling.md), so a *warm hit* is the third; "
-        "under a lease (*leases*, the default) the first miss stores and the second request "
-        "is a hit that sends nothing to PostgreSQL or Redis.\n"
+        f"command), `KEYSERVICE_LEASED_CACHE={hm['verify_cache']}`: a *miss* is the first "
+        "request for a credential this process has not served; under its lease "
+        "(core/leasedcache/) the first miss stores and the second request is a hit that sends "
+        "nothing to PostgreSQL or Redis.\n"
     )
     lines.append(
         "| request | status | PostgreSQL round trips | writes | Redis commands |\n"
@@ -267,7 +250,7 @@ WORKER_MODEL_TABLE = "\n".join(
         " 2586 | 2965 | 1.21, 0.97, 1.08, 1.07, 1.18 | **1.08** | 633 → 617 | 5.4 → 30.0 |",
         "| verify, `Connection: close` (a new connection per request)"
         " | 2609 | 2141 | 0.77, 0.91, 0.88, 0.81, 0.76 | **0.81** | 655 → 815 | 4.9 → 7.2 |",
-        "| verify, `KEYSERVICE_VERIFY_CACHE=false` (a query per request)"
+        "| verify, `KEYSERVICE_LEASED_CACHE=false` (a query per request)"
         " | 1105 | 1180 | 0.99, 0.50, 1.08, 1.11, 0.92 | **0.99** | 1117 → 1088 | 13.1 → 74.3 |",
     ]
 )  # python -m bench.worker_models, 2026-12-07 (docs/performance.md, "Worker model")
@@ -611,7 +594,7 @@ UTC, nothing else running:
   from `KEYSERVICE_API_MIDDLEWARE`; the dashboard keeps `MIDDLEWARE` as Django builds it.
   The test client builds the same handler, so every contract test runs the served path;
   tests/contract/test_api_headers.py pins every API answer's headers.
-- `apikeys/credentials.py` `_fetch_one`: the credential query serves as the connection's
+- `apikeys/verifier/credentials.py` `_fetch_one`: the credential query serves as the connection's
   health check (`CONN_HEALTH_CHECKS`), one round trip instead of two; PostgreSQL counts
   {_f(r["db_under_load"]["transactions_per_request"], 3)} statements per verify under load.
 - `api/lean.py`: verify's and the project read's URLs call a lean transport that answers a
@@ -627,14 +610,14 @@ UTC, nothing else running:
   client address read from META, not from `request.headers` (which copies all of META).
 - `api/base.py` `JsonNegotiation`: a request that accepts JSON as it is skips DRF's
   media-type parsing and ranking; any other `Accept` goes through DRF's negotiation (406).
-- `core/leases.py` (the default, `KEYSERVICE_VERIFY_CACHE_LEASES`): while a process holds its
-  lease a hit sends nothing to Redis or PostgreSQL and the first miss stores its answer; every
-  write returns only after each holder dropped what it changes (docs/scaling.md, "Leases").
-  Same run: {_f(s["verify_read"]["rps_ratio"])}× the bare view with leases,
-  {_f(s["verify_read_noleases"]["rps_ratio"])}× with the stamp design alone (an MGET per hit).
+- `core/leasedcache/`: while a process holds its lease a hit sends nothing to Redis or
+  PostgreSQL and the first miss stores its answer; every write returns only after each holder
+  dropped what it changes (docs/scaling.md, "Leases"). Same run:
+  {_f(s["verify_read"]["rps_ratio"])}× the bare view with the cache,
+  {_f(s["verify_read_nocache"]["rps_ratio"])}× with it off.
 - `api/project_extras.py`: the public project read's webhook settings and files are read in
   one query (a LEFT JOIN and an ARRAY subquery: a cold read is 2 queries, was 3) and cached
-  under the project's stamp (Upload and Webhook are tracked by core.stamped), so its warm hit
+  as depending on the project (what it reads is declared beside it), so its warm hit
   makes no query either.
 """
     )

@@ -121,7 +121,7 @@ def per_request_counts(seeded: dict) -> dict:
 def hit_miss_counts(seeded: dict) -> dict:
     """Round trips, writes and Redis commands of a verify read and a project read on a miss
     (the first request for a credential this process has not seen), the second request and a
-    warm hit (the third), with KEYSERVICE_VERIFY_CACHE as this process has it."""
+    warm hit (the third), with KEYSERVICE_LEASED_CACHE as this process has it."""
     from django.db import close_old_connections
     from django.test import Client
 
@@ -142,24 +142,20 @@ def hit_miss_counts(seeded: dict) -> dict:
             {"userId": b["userId"], "apikey": b["apiKey"]},
         )
 
-    from django.conf import settings
-
-    from apikeys.verifycache import verify_cache_lease, verify_cache_leases_stop
+    from core.leasedcache import lease_holder, lease_holder_stop
 
     creds = seeded["small"][-5:]  # not used by per_request_counts
     close_old_connections()
     verify(verify_body(creds[0], "read"))  # opens the connection, warms the token
     rows = {}
-    designs = (("stamps", False, creds[1:3]), ("leases", True, creds[3:5]))
-    for design, leased, (c_verify, c_detail) in designs:
-        settings.KEYSERVICE_VERIFY_CACHE_LEASES = leased
-        holder = verify_cache_lease()
-        if leased and holder is not None and not holder.await_lease(10):
-            raise SystemExit("the driver's lease holder never got a lease")
-        _hit_miss_rows(
-            rows, design, (("verify read", verify, c_verify), ("project read", detail, c_detail))
-        )
-    verify_cache_leases_stop()
+    c_verify, c_detail = creds[3:5]
+    holder = lease_holder()
+    if holder is not None and not holder.await_lease(10):
+        raise SystemExit("the driver's lease holder never got a lease")
+    _hit_miss_rows(
+        rows, "leases", (("verify read", verify, c_verify), ("project read", detail, c_detail))
+    )
+    lease_holder_stop()
     return {"verify_cache": VERIFY_CACHE, "rows": rows}
 
 
@@ -169,9 +165,8 @@ def _hit_miss_rows(rows: dict, design: str, calls: tuple) -> None:
 
     for label, call, c in calls:
         b = verify_body(c, "read")
-        # Stamps: the cache learns which stamps an answer needs on the first miss and stores
-        # the answer on the second (apikeys/verifycache.py): the third is the first hit.
-        # Leases: the first miss stores; the second request is a hit.
+        # Under the lease the first miss stores; the second request is a hit
+        # (core.leasedcache).
         for case in ("miss", "second request", "warm hit"):
             close_old_connections()
             counting = Counting()

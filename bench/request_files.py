@@ -129,7 +129,6 @@ def targets_for(seeded: dict, creds: list[dict], suffix: str = "") -> dict[str, 
         "expect": 200,
     }
     targets["verify_read_nocache"] = {**targets["verify_read"]}
-    targets["verify_read_noleases"] = {**targets["verify_read"]}
     targets["verify_read_nousage"] = {**targets["verify_read"]}
     return targets
 

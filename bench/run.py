@@ -83,15 +83,14 @@ def main() -> None:
         "note": os.environ.get("BENCH_NOTE", ""),
         "machine": machine(),
     }
-    server = Gunicorn()  # KEYSERVICE_VERIFY_CACHE=VERIFY_CACHE
-    nocache = Gunicorn({"KEYSERVICE_VERIFY_CACHE": "off"})
+    server = Gunicorn()  # KEYSERVICE_LEASED_CACHE=VERIFY_CACHE
+    nocache = Gunicorn({"KEYSERVICE_LEASED_CACHE": "off"})
     nousage = Gunicorn({"KEYSERVICE_USAGE": "false"})  # key usage (apikeys.usage) off
-    noleases = Gunicorn({"KEYSERVICE_VERIFY_CACHE_LEASES": "false"})  # an MGET per hit
     bare = Gunicorn({"DJANGO_SETTINGS_MODULE": "bench.bare.settings"}, app="bench.bare.wsgi")
     bare_apikey = Gunicorn(
         {"DJANGO_SETTINGS_MODULE": "bench.bare.settings_apikey"}, app="bench.bare.wsgi"
     )
-    servers = [server, nocache, nousage, noleases, bare, bare_apikey]
+    servers = [server, nocache, nousage, bare, bare_apikey]
     for s in servers:
         s.start()
     try:
@@ -100,7 +99,6 @@ def main() -> None:
         targets["bare_apikey"]["server"] = bare_apikey
         targets["verify_read_nocache"]["server"] = nocache
         targets["verify_read_nousage"]["server"] = nousage
-        targets["verify_read_noleases"]["server"] = noleases
         log("queries and Redis commands per request")
         results["per_request"] = per_request_counts(seeded)
         results["hit_miss"] = hit_miss_counts(seeded)
@@ -115,7 +113,6 @@ def main() -> None:
                 "verify_write",
                 "verify_read_nocache",
                 "verify_read_nousage",
-                "verify_read_noleases",
                 "project_detail",
             )
         }

@@ -173,9 +173,9 @@ def main() -> int:
             "gunicorn_workers_per_replica": rig.workers,
             "celery_workers": rig.celery_workers,
             "beat": rig.beat,
-            "verify_cache_setting": env["KEYSERVICE_VERIFY_CACHE"],
+            "verify_cache_setting": env["KEYSERVICE_LEASED_CACHE"],
             "verify_cache_in_build": any(
-                "KEYSERVICE_VERIFY_CACHE" in p.read_text()
+                "KEYSERVICE_LEASED_CACHE" in p.read_text()
                 for p in (ROOT / "keyservice" / "settings").glob("*.py")
             ),
             "machine": f"{os.cpu_count()} cores, {platform.platform()}",

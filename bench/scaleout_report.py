@@ -62,7 +62,7 @@ def section(r: dict) -> str:
         "",
         f"- Rig: {rig['replicas']} gunicorn replicas × {rig['gunicorn_workers_per_replica']} sync "
         "workers (gunicorn.conf.py, DEBUG off, "
-        f"`KEYSERVICE_VERIFY_CACHE={rig['verify_cache_setting']}` "
+        f"`KEYSERVICE_LEASED_CACHE={rig['verify_cache_setting']}` "
         f"passed through; the setting {'is' if rig.get('verify_cache_in_build') else 'is not yet'} "
         f"read by this build), {rig['celery_workers']} Celery workers (queues celery and "
         "webhooks) and beat, HAProxy round robin, one PostgreSQL database, one private "

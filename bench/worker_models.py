@@ -11,7 +11,7 @@ runs each target on each server, targets and servers shuffled in every round:
 - verify: `POST /internal/v1/verify` on kept-alive connections (what a client or the proxy
   does; the sync worker closes every connection after its answer);
 - verify, `Connection: close`: a new connection per request;
-- verify, cache off (`KEYSERVICE_VERIFY_CACHE=false` on a second pair of servers): one query
+- verify, cache off (`KEYSERVICE_LEASED_CACHE=false` on a second pair of servers): one query
   per request, through the pool under gevent, a persistent connection under sync.
 
 Reported per target: req/s, p50/p99, and the CPU time the gunicorn processes spent per request
@@ -131,7 +131,7 @@ class Server:
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_WORKERS": "2",
             "GUNICORN_WORKER_CLASS": model,
-            "KEYSERVICE_VERIFY_CACHE": cache,
+            "KEYSERVICE_LEASED_CACHE": cache,
         }
         self.log = OUT / f"gunicorn-workers-{model}-{cache}.log"
         self.proc: subprocess.Popen | None = None
@@ -217,7 +217,7 @@ def main() -> None:
             wait_ready(server, body, token)
         log(f"{ROUNDS} rounds of {DURATION} s per target and model, shuffled")
         for (cache, close), server in ((t, s) for t in targets.values() for s in servers.values()):
-            if server.env["KEYSERVICE_VERIFY_CACHE"] == cache:
+            if server.env["KEYSERVICE_LEASED_CACHE"] == cache:
                 wrk(server.port, files[close], 2)  # warm-up
         for number in range(ROUNDS):
             runs = [(t, m) for t in targets for m in MODELS]

@@ -98,7 +98,7 @@ def check(config: dict) -> list[str]:
     if str(env.get("DJANGO_TRUST_X_FORWARDED_PROTO")).lower() != "true":
         errors.append("web's DJANGO_TRUST_X_FORWARDED_PROTO must be true behind the proxy")
 
-    errors += _stamps_check(services, env)
+    errors += _leases_check(services, env)
 
     prometheus = services.get("prometheus")
     if prometheus is not None:
@@ -109,21 +109,24 @@ def check(config: dict) -> list[str]:
     return errors
 
 
-def _stamps_check(services: dict, env: dict) -> list[str]:
-    """The verify cache's stamps must live in a Redis of this file that never persists: one
-    restored from disk could bring back a stamp older than a bump it lost (docs/scaling.md)."""
-    url = str(env.get("KEYSERVICE_VERIFY_CACHE_REDIS_URL") or "")
+def _leases_check(services: dict, env: dict) -> list[str]:
+    """The leased cache's Redis must be a Redis of this file that never persists: one restored
+    from disk could bring back a set of lease holders that lost some (docs/scaling.md)."""
+    name = "KEYSERVICE_LEASED_CACHE_REDIS_URL"
+    if name not in env and "KEYSERVICE_VERIFY_CACHE_REDIS_URL" in env:
+        name = "KEYSERVICE_VERIFY_CACHE_REDIS_URL"  # the deprecated alias
+    url = str(env.get(name) or "")
     host = urlsplit(url).hostname or ""
-    stamps = services.get(host)
-    if stamps is None:
-        return [f"web's KEYSERVICE_VERIFY_CACHE_REDIS_URL must name a Redis service here ({url!r})"]
-    command = stamps.get("command") or []
+    leases = services.get(host)
+    if leases is None:
+        return [f"web's {name} must name a Redis service here ({url!r})"]
+    command = leases.get("command") or []
     words = command.split() if isinstance(command, str) else [str(w) for w in command]
     pairs = dict(zip(words, [*words[1:], None], strict=True))
     if pairs.get("--appendonly") != "no" or pairs.get("--save") not in ("", '""'):
-        return [f"the stamps Redis ({host}) must run with --save '' --appendonly no"]
-    if stamps.get("volumes"):
-        return [f"the stamps Redis ({host}) must keep nothing on a volume"]
+        return [f"the leased cache's Redis ({host}) must run with --save '' --appendonly no"]
+    if leases.get("volumes"):
+        return [f"the leased cache's Redis ({host}) must keep nothing on a volume"]
     return []
 
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from core.ids import new_public_id
-from core.stamped import StampedManager
+from core.leasedcache import TrackedManager
 
 # fileUrl: presigned URLs (the hosted platform's recommendation) run to a few KiB. Checked
 # by the API (api.inputs.http_url); not a URLField, whose validator stops at 2048.
@@ -55,8 +55,9 @@ class Upload(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
 
-    # core.stamped: the public project read caches a project's files (builds.apps)
-    objects = StampedManager["Upload"]()
+    # Writes announce to the leased cache (core.leasedcache): the public project read caches
+    # a project's files (api/project_extras.py, PROJECT_EXTRAS_SOURCES).
+    objects = TrackedManager["Upload"]()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -71,7 +71,12 @@ def upload_create_check(*, project: Project) -> None:
 
 @transaction.atomic
 def upload_create(*, project: Project, user: User, file_url: str, auto_release: bool) -> Upload:
-    """Record an upload (pending), fire `build.uploaded`, queue it for the pipeline."""
+    """Record an upload (pending), fire `build.uploaded`, queue it for the pipeline.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     upload_create_check(project=project)
     upload = Upload.objects.create(
         project=project, user=user, file_url=file_url, auto_release=auto_release
@@ -148,6 +153,10 @@ def upload_status_report(*, upload_public_id: str, status: str, objection: str |
     decides; an accepted move updates the upload and records its webhook event, enqueued when
     this commits. A repeat of the current state changes and fires nothing. `objection` is kept
     for Reject only. Refusals: NOT_FOUND, INVALID_TRANSITION (the message names both states).
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     if status not in Status.values:
         raise ValueError(f"not an upload status: {status!r}")

@@ -9,10 +9,10 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from core import checks  # noqa: F401  (registers the system checks)
-        from core.stamps import stamps_bump_after_migrate
+        from core.leasedcache import invalidate_after_migrate
 
-        # A data migration writes through historical models, which bump nothing: after
+        # A data migration writes through historical models, which announce nothing: after
         # `migrate`, no cached answer from before it is served.
         post_migrate.connect(
-            stamps_bump_after_migrate, weak=False, dispatch_uid="core.stamps.migrate"
+            invalidate_after_migrate, weak=False, dispatch_uid="core.leasedcache.migrate"
         )

@@ -61,7 +61,7 @@ HTTP_RESPONSES = Counter(
 )
 VERIFY_OUTCOMES = Counter(
     "keyservice_verify",
-    "Credential verifications (apikeys.credentials.apikey_verify) by outcome: ok or the "
+    "Credential verifications (apikeys.verifier.credentials.apikey_verify) by outcome: ok or the "
     "VerifyFailure's name.",
     ["outcome"],
 )

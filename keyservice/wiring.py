@@ -5,8 +5,8 @@ the apps above fill it. They do so here and nowhere else: the tables below say, 
 registry, which app's function answers which point, and `wiring_install` fills every registry
 from them, once, at start-up (keyservice.apps.WiringConfig.ready(), last in INSTALLED_APPS).
 Each registry keeps its own typed registration function (`HookPoint.register`,
-`composer_register`, `pruner_register`, `gauge_register`), and a point nothing filled still
-raises when called.
+`composer_register`, `pruner_register`, `gauge_register`, `sources_install`), and a point
+nothing filled still raises when called.
 
 docs/architecture.md, "The wiring", is these tables as a page: `python manage.py wiring
 --write` regenerates it (keyservice/wiring_page.py) and tests/architecture/test_wiring.py fails
@@ -25,6 +25,7 @@ from django.db.models import TextChoices
 
 from accounts import hooks
 from accounts.hooks import HookPoint
+from api.project_extras import PROJECT_EXTRAS_SOURCES
 from apikeys.account_hooks import (
     apikey_held_by,
     apikey_revoke_on_access_end,
@@ -40,7 +41,9 @@ from apikeys.emails import (
 from apikeys.models import ApiKey
 from apikeys.services import keyevent_prune
 from apikeys.usage.collect import usage_prune
+from apikeys.verifier.sources import VERIFIER_SOURCES
 from audit.services import auditevent_prune
+from core.leasedcache import Sources, sources_install
 from core.metrics import ScrapeGauge, gauge_register
 from core.retention import Pruner, pruner_register
 from lifecycle.account_hooks import lifecycle_on_user_deactivated
@@ -195,6 +198,10 @@ GAUGES: tuple[ScrapeGauge, ...] = (
     ),
 )
 
+# core.leasedcache: the cached readers, each with what its query reads (declared beside the
+# query). Installing one tracks its models: every write of their rows announces what it changes.
+READERS: tuple[Sources, ...] = (VERIFIER_SOURCES, PROJECT_EXTRAS_SOURCES)
+
 
 def wiring_install() -> None:
     """Fill every registry from the tables above. Idempotent: ready() may run again for a new
@@ -217,3 +224,5 @@ def wiring_install() -> None:
             label=gauge.label,
             values=gauge.values,
         )
+    for reader in READERS:
+        sources_install(reader)

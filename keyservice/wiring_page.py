@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from accounts import hooks
-from keyservice.wiring import EMAILS, GAUGES, HOOKS, PRUNERS
+from core.leasedcache import Source
+from keyservice.wiring import EMAILS, GAUGES, HOOKS, PRUNERS, READERS
 
 ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 REGENERATE = "python manage.py wiring --write"
@@ -42,13 +43,10 @@ nothing filled raises when called. These are explicit calls in the caller's tran
 signals. This section is those tables."""
 
 ELSEWHERE = """\
-### Registered elsewhere, for now
+### Registered elsewhere
 
-- tracked models (`core.stamped.stamps_track`, whose writes bump the verify cache's stamps):
-  `apikeys/verifysources.py` (`verify_sources_track`, called by `apikeys/apps.py`),
-  `builds/apps.py` (`Upload`) and `webhooks/apps.py` (`Webhook`);
-- core's own `ready()` (`core/apps.py`): its system checks and the stamps' bump after
-  `migrate`."""
+- core's own `ready()` (`core/apps.py`): its system checks and, after `migrate`, the leased
+  cache's invalidation of every entry (`core.leasedcache.invalidate_after_migrate`)."""
 
 
 def _name(obj: Callable[..., Any] | type) -> str:
@@ -114,9 +112,42 @@ def _gauges() -> list[str]:
     return lines
 
 
+def _announces(source: Source) -> str:
+    names = ", ".join(f"`{topic.name}` of `{attname}`" for topic, attname in source.announces)
+    if source.watched is not None:
+        return f"{names} (writes of {', '.join(f'`{w}`' for w in source.watched)} only)"
+    if source.ignored:
+        return f"{names} (writes of only {', '.join(f'`{i}`' for i in source.ignored)}: nothing)"
+    return names
+
+
+def _readers() -> list[str]:
+    lines = [
+        "### `core.leasedcache`: the cached readers and the tracked models",
+        "",
+        "Each reader's query reads these models; every write of their rows announces what it",
+        "changes (before its commit and after it, waiting for every lease holder), and is",
+        "refused while the cache's Redis is down.",
+        "",
+        "| reader | query | model | its writes announce |",
+        "| --- | --- | --- | --- |",
+    ]
+    for reader in READERS:
+        for source in reader.sources:
+            lines.append(
+                f"| {reader.reader} | `{reader.query}` | `{source.model._meta.label}` "
+                f"| {_announces(source)} |"
+            )
+    m2m = [f"`{field.field}`" for reader in READERS for field in reader.m2m]
+    if m2m:
+        lines += ["", f"Many-to-many edits from either side announce too: {', '.join(m2m)}."]
+    return lines
+
+
 def wiring_markdown() -> str:
     """The section "The wiring", markers excluded, ending with a newline."""
-    parts = [INTRO, *map("\n".join, (_hooks(), _emails(), _pruners(), _gauges())), ELSEWHERE]
+    sections = (_hooks(), _emails(), _pruners(), _gauges(), _readers())
+    parts = [INTRO, *map("\n".join, sections), ELSEWHERE]
     return "\n\n".join(parts) + "\n"
 
 

@@ -3,7 +3,7 @@ from django.db import models
 
 from core.hostnames import MAX_DNS_NAME_LENGTH
 from core.ids import new_public_id, validate_public_id
-from core.stamped import StampedManager
+from core.leasedcache import TrackedManager
 from projects.domains import validate_custom_domain
 
 
@@ -48,7 +48,9 @@ class Project(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = StampedManager["Project"]()  # core.stamped, tracked in projects.apps
+    # Writes announce to the leased cache (core.leasedcache; apikeys/verifier/sources.py and
+    # api/project_extras.py).
+    objects = TrackedManager["Project"]()
 
     class Meta:
         ordering = ["name", "id"]

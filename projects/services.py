@@ -27,6 +27,10 @@ def project_create_or_update(
     """Create a project for `owner` (keeping a given projectId) or rename `project`.
 
     Returns (project, created, changed).
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     if project is None:
         if name is None:  # teams.directory_check requires a name for a new project
@@ -41,6 +45,12 @@ def project_create_or_update(
 
 
 def project_rename(*, project: Project, name: str) -> Project:
+    """Give the project a new name (stripped); its `updated_at` moves on.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     project.name = name.strip()
     project.save(update_fields=["name", "updated_at"])
     return project
@@ -48,7 +58,12 @@ def project_rename(*, project: Project, name: str) -> Project:
 
 def project_touch(*, project: Project) -> Project:
     """Record a change of something the project holds (its webhook settings): its
-    `updated_at` (the API's updatedAt) moves on."""
+    `updated_at` (the API's updatedAt) moves on.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     project.save(update_fields=["updated_at"])
     return project
 
@@ -57,7 +72,12 @@ def project_settings_update(*, project: Project, region: str, custom_domain: str
     """Set the project's region (one of Project.Region) and custom domain (a hostname,
     projects.domains; empty or None for none, stored as ""), validated: INVALID_SETTINGS
     names the fields at fault (`region`, `customDomain`, as the API calls them) and changes
-    nothing."""
+    nothing.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     errors: dict[str, str] = {}
     if region not in Project.Region.values:
         errors["region"] = f"Choose one of: {', '.join(Project.Region.values)}."
@@ -77,7 +97,12 @@ def project_settings_update(*, project: Project, region: str, custom_domain: str
 @transaction.atomic
 def project_status_set(*, project: Project, status: str) -> bool:
     """Set the project's status (Project.Status); returns False when it already had it.
-    Disabling (active → inactive) announces `project.disabled` to the lifecycle subscribers."""
+    Disabling (active → inactive) announces `project.disabled` to the lifecycle subscribers.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     status = Project.Status(status)
     updated = Project.objects.filter(pk=project.pk).exclude(status=status).update(status=status)
     project.status = status
@@ -93,7 +118,12 @@ def project_status_set(*, project: Project, status: str) -> bool:
 @transaction.atomic
 def project_delete(*, project: Project) -> None:
     """Delete the project (its memberships' access to it, its webhook and builds go with it),
-    announcing `project.disabled` (reason `deleted`) in the same transaction."""
+    announcing `project.disabled` (reason `deleted`) in the same transaction.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     lifecycle_project_disabled(
         project_public_id=project.public_id,
         owner_public_id=project.owner.public_id,

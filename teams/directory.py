@@ -59,6 +59,10 @@ def directory_import(*, data: dict) -> ImportSummary:
     """Check `data` completely, then write it in one transaction: all or nothing.
 
     Raises DirectoryError (nothing written) listing every problem found.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     summary = ImportSummary()
     try:

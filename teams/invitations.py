@@ -241,6 +241,10 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Acceptance:
     the lock: only a user who verified the invited address, in the same canonical form
     (accounts.addresses), compared exactly, so a look-alike's owner never accepts.
     An existing membership in that account gets the invitation's role and projects.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     refusal = invitation_refusal_for(invitation=invitation, user=user)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.addresses import email_canonical, validate_email_canonicalizable
-from core.stamped import StampedManager
+from core.leasedcache import TrackedManager
 
 
 class Role(models.TextChoices):
@@ -27,7 +27,8 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = StampedManager["Membership"]()  # core.stamped, tracked in teams.apps
+    # Writes announce to the leased cache (core.leasedcache; apikeys/verifier/sources.py).
+    objects = TrackedManager["Membership"]()
 
     class Meta:
         constraints = [

@@ -1,7 +1,7 @@
 """Reads about teams. The access rule lives here, once: `membership_find_granting` (which
 membership gives a user a role on a project) and `access_resolve` (owner, that role, or none).
 `project_access_for` (the ORM path) and the API's one-query hot path
-(apikeys.credentials.credential_lookup, which compiles `membership_find_granting` into its
+(apikeys.verifier.credentials.credential_lookup, which compiles `membership_find_granting` into its
 SQL) both decide access through them."""
 
 from __future__ import annotations

@@ -69,6 +69,10 @@ def membership_upsert(
     `member_changed`, caused by `actor`, `via` saying through what). Raises ApplicationError
     (MembershipRefusal.INVALID, naming the fields) when member is the owner, the role is
     unknown, or a project belongs to another account.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     projects = list(projects)
     membership_validate(owner=owner, member=member, role=role, projects=projects)
@@ -127,7 +131,12 @@ def membership_remove(*, owner: User, member: User, actor: Actor) -> bool:
     """Remove `member` from `owner`'s account. Returns False when they were not a member.
 
     Recorded in the owner's trail: `member_left` when the member is the actor, else
-    `member_removed`; announced to lifecycle subscribers as `membership.changed`."""
+    `member_removed`; announced to lifecycle subscribers as `membership.changed`.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     membership = Membership.objects.select_for_update().filter(owner=owner, member=member).first()
     if membership is None:
         return False

@@ -30,7 +30,12 @@ def webhook_address_policy() -> AddressPolicy:
 
 def webhook_get_or_create(*, project: Project) -> Webhook:
     """The project's webhook settings, created (no URL, no events, a new secret) the first
-    time a project needs them. The one place a Webhook row is created."""
+    time a project needs them. The one place a Webhook row is created.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     hook = webhook_get(project=project)
     if hook is None:
         hook, _ = Webhook.objects.get_or_create(project=project)
@@ -48,6 +53,10 @@ def webhook_settings_update(
     The URL gets the check every send repeats (core.outbound.url_check): exactly the string saved
     is the one checked, nothing is trimmed or normalised. A literal IP must be public.
     A new URL is recorded in the project owner's audit trail (webhook_url_audit).
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
     """
     url = "" if url is None else url
     errors: dict[str, str] = {}
@@ -113,7 +122,12 @@ def webhook_secret_rotate(*, project: Project, actor: Actor) -> str:
     so an attempt in flight or retried verifies at a receiver holding either; then the replaced
     one is dropped (webhook_previous_secrets_drop). A rotation within an overlap replaces the
     previous secret by the one it replaces (two at most). Stamps `secret_rotated_at` and
-    records the rotation (never a secret) in the owner's trail."""
+    records the rotation (never a secret) in the owner's trail.
+
+    Writes tracked models (core.leasedcache): it announces the change before its commit and
+    after it, waits for every lease holder to drop what it changes, and is refused with
+    CacheUnavailable (nothing written) while the cache's Redis is down.
+    """
     hook = webhook_get_or_create(project=project)
     now = timezone.now()
     overlap = max(0, settings.KEYSERVICE_WEBHOOK_SECRET_OVERLAP_SECONDS)

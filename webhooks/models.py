@@ -3,7 +3,7 @@ import secrets
 from django.db import models
 
 from core.ids import new_public_id
-from core.stamped import StampedManager
+from core.leasedcache import TrackedManager
 
 
 def new_webhook_secret() -> str:
@@ -44,8 +44,9 @@ class Webhook(models.Model):
         "answered 429, 502, 503 or 504). Off: one attempt only.",
     )
 
-    # core.stamped: the public project read caches its URL and events (webhooks.apps)
-    objects = StampedManager["Webhook"]()
+    # Writes announce to the leased cache (core.leasedcache): the public project read caches
+    # its URL and events (api/project_extras.py, PROJECT_EXTRAS_SOURCES).
+    objects = TrackedManager["Webhook"]()
 
     class Meta:
         indexes = [

@@ -11,10 +11,10 @@ import pytest
 from django.core import mail
 
 from apikeys import crypto
-from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.leaks.github_scanning import github_keys_forget
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_issue
+from apikeys.verifier.credentials import VerifyFailure, apikey_verify
 from outbox.models import OutboxEmail
 from tests.support.github import FakeGithubKeys, SigningKey
 

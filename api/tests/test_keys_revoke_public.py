@@ -17,9 +17,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apikeys import crypto
-from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.services import apikey_issue
+from apikeys.verifier.credentials import VerifyFailure, apikey_verify
 from outbox.models import OutboxEmail
 from tests.support.services import use_broker
 from tests.support.waiting import wait_until

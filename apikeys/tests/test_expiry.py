@@ -1,5 +1,5 @@
-"""Key expiry (apikeys.lifetime, apikeys.credentials): a key with a lifetime is refused from
-its expiry instant on, on every surface, by the one verifier query, with a frozen clock."""
+"""Key expiry (apikeys.lifetime, apikeys.verifier.credentials): a key with a lifetime is refused
+from its expiry instant on, on every surface, by the one verifier query, with a frozen clock."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -9,12 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from freezegun import freeze_time
 
-from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.lifetime import lifetime_choices
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.refusals import KeyRefusal
 from apikeys.service_tokens import service_token_create
 from apikeys.services import apikey_issue
+from apikeys.verifier.credentials import VerifyFailure, apikey_verify
 from core.errors import ApplicationError
 from tests.support.api import DETAIL, LIST
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.expiry import apikey_expiry_scan
 from apikeys.leaks.services import apikey_revoke_leaked
 from apikeys.models import ApiKey, KeyEvent
@@ -21,7 +20,8 @@ from apikeys.refusals import KeyRefusal
 from apikeys.revocation import apikey_overlap_end_own, apikey_revoke, apikey_revoke_own
 from apikeys.selectors import apikey_overlapping_for
 from apikeys.services import apikey_issue
-from apikeys.tests.verifycache_support import verify
+from apikeys.verifier.credentials import VerifyFailure, apikey_verify
+from apikeys.verifier.tests.verifycache_support import verify
 from core.errors import ApplicationError
 from lifecycle.events import KeyRevokeReason
 from lifecycle.tests.conftest import emitted, make_subscriber

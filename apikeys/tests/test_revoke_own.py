@@ -8,11 +8,11 @@ from django.core import mail
 from django.test import Client
 from freezegun import freeze_time
 
-from apikeys.credentials import apikey_verify
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.refusals import KeyRefusal
 from apikeys.revocation import apikey_revoke_own
 from apikeys.services import apikey_issue
+from apikeys.verifier.credentials import apikey_verify
 from core.errors import ApplicationError
 from outbox.models import OutboxEmail
 from tests.support.api import DETAIL

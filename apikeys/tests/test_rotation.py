@@ -14,10 +14,10 @@ from django.db import connection, transaction
 
 from accounts.models import User
 from apikeys import crypto
-from apikeys.credentials import apikey_verify
 from apikeys.models import ApiKey
 from apikeys.rotation import kek_rotate
 from apikeys.services import apikey_decrypt, apikey_issue
+from apikeys.verifier.credentials import apikey_verify
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apikeys import crypto
-from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.revocation import apikey_revoke
 from apikeys.services import apikey_decrypt, apikey_issue
+from apikeys.verifier.credentials import VerifyFailure, apikey_verify
 from lifecycle.events import KeyRevokeReason
 from tests.support.outbox import key_emails
 

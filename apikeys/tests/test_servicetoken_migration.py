@@ -10,10 +10,10 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import User
-from apikeys.credentials import TokenCheck, apikey_verify
 from apikeys.models import ServiceToken
 from apikeys.services import apikey_issue
 from apikeys.tokens import token_digest, token_generate, token_hint
+from apikeys.verifier.credentials import TokenCheck, apikey_verify
 from projects.models import Project
 from tests.support.accounts import verified_user
 from tests.support.migrations import migrate_to, migrate_to_latest

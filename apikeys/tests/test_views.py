@@ -6,9 +6,9 @@ import pytest
 from django.core import mail
 
 from apikeys import crypto
-from apikeys.credentials import apikey_verify
 from apikeys.models import ApiKey
 from apikeys.services import apikey_issue
+from apikeys.verifier.credentials import apikey_verify
 
 pytestmark = pytest.mark.django_db
 KEY_IN_PAGE = re.compile(r'<code id="api-key">(spx_[0-9A-Za-z]+)</code>')

@@ -75,8 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # A write the verify cache's stamps cannot announce: a 503 page, nothing changed.
-    "core.outage.StampOutageMiddleware",
+    # A write the leased cache cannot announce (core.leasedcache): a 503 page, nothing changed.
+    "core.leasedcache.RefusedWriteMiddleware",
 ]
 # The APIs' chain, in MIDDLEWARE's order: the metrics; request ids; the security headers, HSTS
 # and the HTTPS redirect exemptions; Host validation (ALLOWED_HOSTS), APPEND_SLASH and

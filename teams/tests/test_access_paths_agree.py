@@ -1,7 +1,7 @@
 """The access rule is written once (teams.selectors: membership_find_granting, access_resolve)
 and both paths that apply it agree: the ORM path (`project_access_for`, the dashboard) and the
-API's one-query hot path (apikeys.credentials.credential_lookup, which compiles the rule into
-its SQL)."""
+API's one-query hot path (apikeys.verifier.credentials.credential_lookup, which compiles the
+rule into its SQL)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apikeys import crypto
-from apikeys.credentials import credential_lookup
 from apikeys.services import apikey_issue
+from apikeys.verifier.credentials import credential_lookup
 from teams.selectors import Access, project_access_for
 
 pytestmark = pytest.mark.django_db

@@ -20,6 +20,9 @@ READS = [
     re.compile(r"\benv\.\w+\(\s*\"([A-Z][A-Z0-9_]+)\""),  # env.str("NAME", …), env.db(…), …
     re.compile(r"\bos\.environ(?:\.get\(|\[)\s*\"([A-Z][A-Z0-9_]+)\""),
     re.compile(r"\"([A-Z][A-Z0-9_]+)\" in env\b"),
+    # a renamed setting (keyservice/settings/env.py env_renamed): its name and its old alias
+    re.compile(r"\benv_renamed\(\s*\"([A-Z][A-Z0-9_]+)\""),
+    re.compile(r"\bold=\"([A-Z][A-Z0-9_]+)\""),
 ]
 # Read by the settings, but not a setting of ours: Django's own.
 NOT_SETTINGS = {"DJANGO_SETTINGS_MODULE"}

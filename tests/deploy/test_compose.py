@@ -130,17 +130,17 @@ def test_a_proxy_address_docker_could_hand_out_is_refused(resolved):
     assert any("ip_range" in e for e in broken(resolved, inside))
 
 
-def test_verify_cache_stamps_in_a_redis_that_persists_are_refused(resolved):
+def test_the_leased_cache_in_a_redis_that_persists_is_refused(resolved):
     def persisted(c):
-        c["services"]["stamps"]["command"] = ["redis-server", "--appendonly", "yes"]
+        c["services"]["leases"]["command"] = ["redis-server", "--appendonly", "yes"]
 
     def shared(c):
-        c["services"]["web"]["environment"]["KEYSERVICE_VERIFY_CACHE_REDIS_URL"] = (
+        c["services"]["web"]["environment"]["KEYSERVICE_LEASED_CACHE_REDIS_URL"] = (
             "redis://elsewhere:6379/0"
         )
 
     def on_a_volume(c):
-        c["services"]["stamps"]["volumes"] = [{"type": "volume", "source": "s", "target": "/data"}]
+        c["services"]["leases"]["volumes"] = [{"type": "volume", "source": "s", "target": "/data"}]
 
     assert compose_rules.check(resolved) == []
     assert any("--appendonly no" in e for e in broken(resolved, persisted))

@@ -82,9 +82,8 @@ def processes(postgres, verify_cache, settings):
     """Two gunicorn processes holding leases on the verify cache, ready to answer."""
     settings.KEYSERVICE_KEY_OVERLAP_MAX_SECONDS = OVERLAP_SECONDS
     env = {
-        "KEYSERVICE_VERIFY_CACHE": "true",
-        "KEYSERVICE_VERIFY_CACHE_REDIS_URL": verify_cache,
-        "KEYSERVICE_VERIFY_CACHE_LEASES": "true",
+        "KEYSERVICE_LEASED_CACHE": "true",
+        "KEYSERVICE_LEASED_CACHE_REDIS_URL": verify_cache,
         "DJANGO_TRUST_X_FORWARDED_PROTO": "true",
     }
     with Gunicorn(**env) as first, Gunicorn(**env) as second:

@@ -10,10 +10,10 @@ from pathlib import Path
 import requests
 from django.test import Client
 
-from apikeys.credentials import apikey_verify
 from apikeys.models import ApiKey
 from apikeys.service_tokens import service_token_create
 from apikeys.services import apikey_issue
+from apikeys.verifier.credentials import apikey_verify
 from teams.models import Membership
 
 REPORT = Path(__file__).resolve().parents[2] / "test-artifacts"

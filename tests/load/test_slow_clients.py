@@ -169,7 +169,7 @@ def test_concurrent_clients_of_a_gevent_worker_share_its_pool_of_database_connec
     with Gunicorn(
         GUNICORN_WORKERS="2",
         DJANGO_SETTINGS_MODULE="keyservice.settings",
-        KEYSERVICE_VERIFY_CACHE="false",
+        KEYSERVICE_LEASED_CACHE="false",
     ) as server:
         _warm(server.port, verify_request)
         outcomes: list[int | str] = []

@@ -82,7 +82,7 @@ class Browser:
 
     def request_key_or_refusal(self, pin: str | None = None) -> str | None:
         """The new key, or None when the site refused the request and issued nothing (its
-        verify stamps' Redis was down: a redirect back with the reason, core.stamps)."""
+        leased cache's Redis was down: a redirect back with the reason, core.leasedcache)."""
         page = self.get("/keys/request/", pin)
         nonce = NONCE.search(page.text)
         assert page.status_code == 200 and nonce, (page.status_code, page.text[:300])
@@ -126,7 +126,7 @@ class Race:
     subjects: list[Subject] = field(default_factory=list)
     keys_issued: list[str] = field(default_factory=list)
     token: str = ""
-    writes_refused: int = 0  # refused while the verify stamps' Redis was down: nothing changed
+    writes_refused: int = 0  # refused while the leased cache's Redis was down: nothing changed
 
     def seed(self, tag: str) -> None:
         """Users, projects, memberships in the ORM; every first key through the dashboard."""
@@ -150,7 +150,7 @@ class Race:
             self.subjects.append(subject)
 
     def write(self, subject: Subject, pin: str) -> None:
-        """One write through a replica. While the verify stamps' Redis is down the site
+        """One write through a replica. While the leased cache's Redis is down the site
         refuses it and changes nothing (503, or the key page's redirect): it is counted as
         refused, and the subject's credential stays valid (so no verify of it is stale)."""
         if subject.kind == "rotate":

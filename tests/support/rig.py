@@ -165,7 +165,7 @@ class Rig:
             "DJANGO_TRUST_X_FORWARDED_PROTO": "true",
             "GUNICORN_FORWARDED_ALLOW_IPS": "127.0.0.1",
             "KEYSERVICE_NUM_PROXIES": "1",
-            "KEYSERVICE_VERIFY_CACHE": os.environ.get("KEYSERVICE_VERIFY_CACHE", "on"),
+            "KEYSERVICE_LEASED_CACHE": os.environ.get("KEYSERVICE_LEASED_CACHE", "on"),
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }

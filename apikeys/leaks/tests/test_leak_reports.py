@@ -9,7 +9,6 @@ import json
 import redis
 
 from apikeys import crypto
-from apikeys.credentials import apikey_verify
 from apikeys.leaks.reports import leak_report_enqueue, leak_reports_buffer, leak_reports_drain
 from apikeys.models import KeyEvent
 from apikeys.services import apikey_issue
@@ -18,6 +17,7 @@ from apikeys.tasks import (
     leak_reports_drain_task,
     leak_reports_sweep_task,
 )
+from apikeys.verifier.credentials import apikey_verify
 from outbox.tasks import outbox_send
 
 REPORTER = "the public revocation endpoint (client 203.0.113.7)"

@@ -13,9 +13,9 @@ import redis
 from django.test import Client
 
 from apikeys import crypto
-from apikeys.credentials import apikey_verify
 from apikeys.leaks.reports import leak_reports_buffer
 from apikeys.services import apikey_issue
+from apikeys.verifier.credentials import apikey_verify
 from tests.support.waiting import wait_until
 
 REPORTS = 1500

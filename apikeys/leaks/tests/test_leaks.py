@@ -10,11 +10,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from apikeys import crypto
-from apikeys.credentials import VerifyFailure, apikey_verify
 from apikeys.models import ApiKey, KeyEvent
 from apikeys.service_tokens import service_token_create, service_token_revoke
 from apikeys.services import apikey_issue
 from apikeys.tokens import token_generate
+from apikeys.verifier.credentials import VerifyFailure, apikey_verify
 from outbox.models import OutboxEmail
 
 pytestmark = pytest.mark.django_db

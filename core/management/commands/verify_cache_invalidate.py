@@ -2,23 +2,23 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from core.errors import ApplicationError
-from core.stamps import stamps_bump_global, stamps_enabled, stamps_leases_forget
+from core.leasedcache import CacheUnavailable, announcing, holders_forget, invalidate_all
 
 
 class Command(BaseCommand):
     help = (
-        "Make every process's verify cache miss once (bumps the global stamp): after restoring "
-        "the stamps' Redis from a snapshot, a failover, or writing the tables with raw SQL."
+        "Make every process's leased cache (the verifier's, the project read's) miss once and "
+        "every lease holder start over: after a failover or a restore of the cache's Redis, "
+        "or writing the tracked tables with raw SQL."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not stamps_enabled():
-            self.stdout.write("The verify cache is off (no KEYSERVICE_VERIFY_CACHE_REDIS_URL).")
+        if not announcing():
+            self.stdout.write("The leased cache is off (no KEYSERVICE_LEASED_CACHE_REDIS_URL).")
             return
         try:
-            stamps_leases_forget()
-            stamps_bump_global()
-        except ApplicationError as exc:
+            holders_forget()
+            invalidate_all()
+        except CacheUnavailable as exc:
             raise CommandError(exc.message) from exc
-        self.stdout.write("Every cached verify answer is invalidated.")
+        self.stdout.write("Every cached answer is invalidated.")

@@ -8,9 +8,10 @@ then constant-time comparisons. Access itself is decided by teams.selectors: its
 `membership_find_granting` is compiled into the query and `access_resolve` applied to the row,
 like on every other surface.
 
-The query's answer goes through the verify cache (apikeys.verifycache, `credential_lookup_cached`):
-a found credential's answer is served again, with no query, while its version stamps are
-unchanged (docs/scaling.md, "Why the verify cache is never stale").
+The query's answer goes through the leased cache (core.leasedcache, `credential_lookup_cached`):
+a found credential's answer is served again, with no query, while this process holds its lease
+(docs/scaling.md, "Why the leased cache is never stale"); what the query reads is declared in
+apikeys/verifier/sources.py.
 """
 
 from __future__ import annotations
@@ -29,11 +30,10 @@ from accounts.models import User
 from apikeys import crypto
 from apikeys.models import SCOPE_NAME, ApiKey, Scope, ServiceToken
 from apikeys.tokens import token_digest, token_is_well_formed
-from apikeys.verifycache import Stamps, verify_cache_get
 from core.ids import is_public_id
+from core.leasedcache import Depends, Topic, cached
 from core.metrics import verify_outcome_count, verify_outcomes_declare
 from core.onerow import fetch_one_row
-from core.stamps import StampKind, stamp_key
 from projects.models import Project
 from teams.selectors import Access, access_resolve, membership_find_granting
 
@@ -167,10 +167,10 @@ def _verify(
 def credential_lookup_cached(
     *, key_digest: str | None, project_public_id: str | None, token_digest: str | None, scope: str
 ) -> CredentialLookup:
-    """credential_lookup's answer through the verify cache (apikeys.verifycache): no query
-    on a valid entry, the one query otherwise."""
+    """credential_lookup's answer through the leased cache (core.leasedcache): no query
+    on a current entry, the one query otherwise."""
     answer: CredentialLookup
-    answer, _ = verify_cache_get(
+    answer, _ = cached(
         (key_digest, project_public_id, token_digest, scope),
         compute=lambda: credential_lookup(
             key_digest=key_digest,
@@ -178,8 +178,8 @@ def credential_lookup_cached(
             token_digest=token_digest,
             scope=scope,
         ),
-        stamps_of=partial(
-            _stamps_of,
+        depends_on=partial(
+            _depends_on,
             with_token=token_digest is not None,
             with_project=project_public_id is not None,
         ),
@@ -187,22 +187,22 @@ def credential_lookup_cached(
     return answer
 
 
-def _stamps_of(found: CredentialLookup, *, with_token: bool, with_project: bool) -> Stamps | None:
-    """The stamps an answer depends on, or None when it must not be cached: only a found
+def _depends_on(found: CredentialLookup, *, with_token: bool, with_project: bool) -> Depends | None:
+    """What an answer depends on, or None when it must not be cached: only a found
     key (of an active user), with the token and the project found when they were asked
-    about. Every row the query read is covered by one of them (docs/scaling.md)."""
+    about. Every row the query read announces one of them (apikeys/verifier/sources.py)."""
     if not found.key_found or found.user_pk is None:
         return None
-    keys = [stamp_key(StampKind.USER, found.user_pk)]
+    keys: list[tuple[Topic, object]] = [(Topic.USER, found.user_pk)]
     if with_project:
         if found.project_pk is None:
             return None
-        keys.append(stamp_key(StampKind.PROJECT, found.project_pk))
+        keys.append((Topic.PROJECT, found.project_pk))
     if with_token:
         if found.token_pk is None:
             return None
-        keys.append(stamp_key(StampKind.TOKEN, found.token_pk))
-    return Stamps(keys=tuple(keys), valid_until=found.key_works_until)
+        keys.append((Topic.TOKEN, found.token_pk))
+    return Depends(keys, valid_until=found.key_works_until)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
-"""Helpers of the verify cache's tests: verify calls and warming an entry (the fixtures
+"""Helpers of the verifier cache's tests: verify calls and warming an entry (the fixtures
 `token` and `committed` are in apikeys/tests/conftest.py)."""
 
 from __future__ import annotations
 
-from apikeys.verifycache import Outcome, outcomes
+from core.leasedcache import Outcome, outcomes
 from tests.support.api import internal_verify
 
 
@@ -13,7 +13,7 @@ def verify(client, token, key, user, project, access="read"):
 
 
 def warm(client, token, key, user, project, access="read"):
-    """Two misses (the first learns which stamps to read, the second stores), then a hit."""
+    """A miss (which stores), then hits."""
     for _ in range(3):
         assert verify(client, token, key, user, project, access).status_code == 200
     assert outcomes[Outcome.HIT] >= 1
@@ -22,9 +22,9 @@ def warm(client, token, key, user, project, access="read"):
 def raced_lookup(owner, member, project, committed):
     """The credential query for `member`'s key and `project`, a variant that removes `member`
     from the team right after reading (a write committing while an answer is computed), and
-    the stamps of its answer: (plain lookup, raced lookup, stamps_of)."""
-    from apikeys.credentials import _stamps_of, credential_lookup
+    what its answer depends on: (plain lookup, raced lookup, depends_on)."""
     from apikeys.models import ApiKey
+    from apikeys.verifier.credentials import _depends_on, credential_lookup
     from audit.services import SYSTEM
     from teams.services import membership_remove
 
@@ -42,7 +42,7 @@ def raced_lookup(owner, member, project, committed):
             membership_remove(owner=owner, member=member, actor=SYSTEM)
         return found
 
-    def stamps_of(found):
-        return _stamps_of(found, with_token=False, with_project=True)
+    def depends_on(found):
+        return _depends_on(found, with_token=False, with_project=True)
 
-    return lookup, lookup_then_remove, stamps_of
+    return lookup, lookup_then_remove, depends_on

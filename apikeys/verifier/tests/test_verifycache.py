@@ -1,4 +1,5 @@
-"""The verify cache: a warm hit makes no query, a miss one, and no change is ever missed."""
+"""The verifier's cache (core.leasedcache): a warm hit makes no query, a miss one, and no change
+is ever missed."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from apikeys.models import ApiKey
 from apikeys.revocation import apikey_revoke
 from apikeys.service_tokens import service_token_revoke, service_token_set_scopes
 from apikeys.services import apikey_issue
-from apikeys.tests.verifycache_support import raced_lookup, verify, warm
-from apikeys.verifycache import Outcome, outcomes, verify_cache_get
+from apikeys.verifier.tests.verifycache_support import verify, warm
 from audit.services import SYSTEM
 from builds.services import upload_create, upload_status_report
+from core.leasedcache import Outcome, outcomes
 from lifecycle.events import KeyRevokeReason
 from projects.services import project_rename
 from teams.models import Role
@@ -27,34 +28,11 @@ from webhooks.configure import webhook_settings_update
 pytestmark = pytest.mark.django_db
 
 
-def test_a_warm_verify_makes_no_query_a_miss_one_and_neither_writes(
-    client, full_member, showroom, token, verify_cache, committed
-):
-    with committed():
-        key = apikey_issue(user=full_member).plaintext
-    seen = []
-    for expected in (1, 1, 0, 0):
-        with CaptureQueriesContext(connection) as queries:
-            response = verify(client, token, key, full_member, showroom, "write")
-        assert response.status_code == 200
-        assert len(queries) == expected
-        seen += [q["sql"] for q in queries]
-    assert response.json() == {
-        "valid": True,
-        "userId": full_member.public_id,
-        "projectId": showroom.public_id,
-        "role": "FULL",
-        "access": "write",
-    }
-    assert all(sql.lstrip().upper().startswith("SELECT") for sql in seen)  # no writes
-    assert outcomes == {Outcome.MISS: 2, Outcome.HIT: 2}
-
-
 def test_with_the_cache_off_every_verify_is_one_query(
     client, owner, showroom, token, settings, django_assert_num_queries
 ):
     key = apikey_issue(user=owner).plaintext
-    assert settings.KEYSERVICE_VERIFY_CACHE is False  # the suite's default
+    assert settings.KEYSERVICE_LEASED_CACHE is False  # the suite's default
     for _ in range(3):
         with django_assert_num_queries(1):
             assert verify(client, token, key, owner, showroom).status_code == 200
@@ -133,9 +111,7 @@ def _deactivate_owner_of_nothing_else(ctx):
         (_deactivate_owner_of_nothing_else, 404, "Project not found"),
     ],
 )
-@pytest.mark.parametrize("design", ["stamps", "leases"])
 def test_the_request_after_a_change_returned_sees_it(
-    request,
     client,
     owner,
     full_member,
@@ -143,13 +119,10 @@ def test_the_request_after_a_change_returned_sees_it(
     token,
     verify_cache,
     committed,
-    design,
     change,
     status,
     message,
 ):
-    if design == "leases":
-        request.getfixturevalue("verify_leases")
     with committed():
         key = apikey_issue(user=full_member).plaintext
     warm(client, token, key, full_member, showroom, "write")
@@ -157,22 +130,6 @@ def test_the_request_after_a_change_returned_sees_it(
         change({"owner": owner, "user": full_member, "project": showroom, "token": token})
     response = verify(client, token, key, full_member, showroom, "write")
     assert (response.status_code, response.json()) == (status, {"message": message})
-
-
-def test_a_write_that_commits_while_an_answer_is_computed_invalidates_it(
-    owner, full_member, showroom, verify_cache, committed
-):
-    """The stamps are read before the query: a write committing after the query (and
-    bumping after its commit) leaves the entry built from the old rows unservable."""
-    with committed():
-        key = apikey_issue(user=full_member).plaintext
-    lookup, lookup_then_remove, stamps_of = raced_lookup(owner, full_member, showroom, committed)
-    entry_key = ("raced", key)
-    verify_cache_get(entry_key, compute=lookup, stamps_of=stamps_of)
-    stale, _ = verify_cache_get(entry_key, compute=lookup_then_remove, stamps_of=stamps_of)
-    assert stale.access == "FULL"  # computed before the removal committed
-    fresh, outcome = verify_cache_get(entry_key, compute=lookup, stamps_of=stamps_of)
-    assert (fresh.access, outcome) == ("NONE", Outcome.MISS)
 
 
 def test_the_public_project_read_uses_the_cache_and_sees_a_rename(
@@ -219,7 +176,7 @@ def test_a_cold_public_project_read_is_two_queries_however_many_files_it_lists(
             events=["build.uploaded"],
             actor=SYSTEM,
         )
-    settings.KEYSERVICE_VERIFY_CACHE = False  # every read computes its answer
+    settings.KEYSERVICE_LEASED_CACHE = False  # every read computes its answer
     with django_assert_num_queries(2):  # the credential; the webhook settings and the files
         body = DETAIL.call(
             client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
@@ -235,18 +192,15 @@ def test_a_cold_public_project_read_is_two_queries_however_many_files_it_lists(
     assert {(f["status"], f["objection"]) for f in body["files"]} == {("pending", None)}
 
 
-@pytest.mark.parametrize("design", ["stamps", "leases"])
 def test_the_public_project_read_sees_a_new_file_a_status_and_a_webhook_change_at_once(
-    request, client, owner, showroom, verify_cache, committed, settings, design
+    client, owner, showroom, verify_cache, committed, settings
 ):
-    if design == "leases":
-        request.getfixturevalue("verify_leases")
     settings.KEYSERVICE_WEBHOOK_ALLOW_PRIVATE = True
     with committed():
         key = apikey_issue(user=owner).plaintext
 
     def read():
-        for _ in range(2):  # the second is a hit in both designs once warm
+        for _ in range(2):  # the second is a hit once warm
             body = DETAIL.call(
                 client, api_key=key, user_id=owner.public_id, project_id=showroom.public_id
             ).json()
@@ -290,22 +244,22 @@ def test_answers_from_the_cache_are_byte_identical_to_answers_from_the_database(
         refused = verify(client, token, key, full_member, showroom.__class__(public_id="0" * 24))
         return [(r.status_code, r.content) for r in (detail, checked, refused)]
 
-    settings.KEYSERVICE_VERIFY_CACHE = False
+    settings.KEYSERVICE_LEASED_CACHE = False
     from_database = answers()
-    settings.KEYSERVICE_VERIFY_CACHE = True
-    answers(), answers()  # learn the stamps, store
+    settings.KEYSERVICE_LEASED_CACHE = True
+    answers(), answers()  # store, then hit
     outcomes.clear()
     assert answers() == from_database
     assert outcomes[Outcome.HIT] == 2  # the detail and the verify; the refusal is never cached
 
 
-def test_the_key_page_explains_a_refused_request_when_the_stamps_are_unreachable(
+def test_the_key_page_explains_a_refused_request_when_the_cache_redis_is_unreachable(
     client, owner, verify_cache, settings
 ):
     client.force_login(owner)
     page = client.get("/keys/request/")
     nonce = page.context["nonce"]
-    settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    settings.KEYSERVICE_LEASED_CACHE_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
     response = client.post("/keys/request/", {"nonce": nonce}, follow=True)
     assert response.status_code == 200
     assert "cannot be made right now" in response.content.decode()

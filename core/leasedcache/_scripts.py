@@ -1,5 +1,6 @@
-"""The Redis scripts of core.leases (Lua, run with EVAL): each is atomic in Redis, which is
-what makes a renewal and a writer's check of the acknowledgements never interleave."""
+"""The Redis scripts of the leases (core.leasedcache._leases; Lua, run with EVAL): each is
+atomic in Redis, which is what makes a renewal and a writer's check of the acknowledgements
+never interleave."""
 
 PUBLISH = """
 local id = redis.call('XADD', KEYS[1], '*', 'phase', ARGV[1], 'keys', ARGV[2])

@@ -1,93 +1,74 @@
-"""Every write path of every row the verifier reads bumps a stamp (core.stamped), so no
-cached answer outlives a change: services, the admin, queryset.update, bulk writes,
-many-to-many edits from either side, cascaded deletes, the directory import."""
+"""Every write path of every row the verifier reads announces what it changes
+(core.leasedcache), before its commit and after it, so no cached answer outlives a change:
+services, the admin, queryset.update, bulk writes, many-to-many edits from either side,
+cascaded deletes, the directory import. (That every table the query reads is declared:
+tests/architecture/test_cached_readers.py.)"""
 
 from __future__ import annotations
 
 import io
 import json
-import re
 
 import pytest
 import redis
-from django.apps import apps
 from django.utils import timezone
 
 from accounts.models import User
-from apikeys.credentials import _sql
 from apikeys.models import ApiKey, ServiceToken
 from apikeys.service_tokens import service_token_create
 from apikeys.services import apikey_issue
-from core.stamped import StampedManager, StampedQuerySet, covered_models
-from core.stamps import PENDING, StampKind, stamp_key
+from core.leasedcache import Topic, TrackedQuerySet, dependency
+from core.leasedcache._leases import STREAM
 from projects.models import Project
 from teams.models import Membership, Role
 
 pytestmark = pytest.mark.django_db
 
-
-def _tables_read_by_the_credential_query() -> set[str]:
-    sql = _sql(True) + _sql(False)
-    return set(re.findall(r'"([a-z_]+)"\s', sql)) & {
-        m._meta.db_table for m in apps.get_models(include_auto_created=True)
-    }
+# What `announced.value` says of a name announced before a write's commit and not yet after it.
+PENDING = "pending:"
 
 
-def test_every_table_the_credential_query_reads_is_covered_by_the_stamps():
-    by_table = {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
-    tables = _tables_read_by_the_credential_query()
-    assert {"accounts_user", "apikeys_apikey", "apikeys_servicetoken", "projects_project"} <= tables
-    assert "teams_membership_projects" in tables and "teams_membership" in tables
-    covered = covered_models()
-    for table in tables:
-        model = by_table[table]
-        assert model in covered, f"{model.__name__} feeds the verify answer but bumps nothing"
-        assert isinstance(model._default_manager, StampedManager) or model is User
-        assert isinstance(model._default_manager.all(), StampedQuerySet)
+def test_related_managers_write_through_the_tracked_queryset(owner, showroom):
+    assert isinstance(owner.api_keys.all(), TrackedQuerySet)
+    assert isinstance(owner.projects.all(), TrackedQuerySet)
+    assert isinstance(showroom.memberships.all(), TrackedQuerySet)
 
 
-def test_every_table_the_cached_project_extras_read_is_covered_by_the_stamps(showroom):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from api.project_extras import _compute
-
-    by_table = {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
-    with CaptureQueriesContext(connection) as queries:
-        _compute(showroom.pk)
-    sql = " ".join(q["sql"] for q in queries)
-    # every quoted name that is a table (a subquery reads its table under an alias: U0)
-    tables = set(re.findall(r'"([a-z_]+)"', sql)) & set(by_table)
-    assert tables == {"builds_upload", "webhooks_webhook", "projects_project"}
-    for table in tables:
-        model = by_table[table]
-        assert model in covered_models(), f"{model.__name__} feeds the project read"
-        assert isinstance(model._default_manager.all(), StampedQuerySet)
-
-
-def test_related_managers_write_through_the_stamped_queryset(owner, showroom):
-    assert isinstance(owner.api_keys.all(), StampedQuerySet)
-    assert isinstance(owner.projects.all(), StampedQuerySet)
-    assert isinstance(showroom.memberships.all(), StampedQuerySet)
+def _id(change_id):
+    ms, seq = change_id.split("-")
+    return int(ms), int(seq)
 
 
 @pytest.fixture
-def stamps(verify_cache):
+def announced(verify_cache):
+    """What the change stream says of a name since `seed`: None (nothing announced),
+    "pending:<change>" (announced before a commit, not yet after it) or "committed:<change>"."""
     client = redis.Redis.from_url(verify_cache, decode_responses=True)
 
-    class Stamps:
+    class Announced:
+        def __init__(self):
+            self.since = {}
+
         def value(self, kind, pk):
-            return client.get(stamp_key(kind, pk))
+            name = dependency(kind, pk)
+            since = self.since.get(name, (0, 0))
+            last = None
+            for change_id, fields in client.xrange(STREAM):
+                if _id(change_id) > since and name in fields["keys"].split():
+                    phase = PENDING if fields["phase"] == "p" else "committed:"
+                    last = phase + change_id
+            return last
 
         def seed(self, *pairs):
+            newest = client.xrevrange(STREAM, count=1)
             for kind, pk in pairs:
-                client.set(stamp_key(kind, pk), "before")
+                self.since[dependency(kind, pk)] = _id(newest[0][0]) if newest else (0, 0)
 
         def bumped(self, kind, pk):
             value = self.value(kind, pk)
             return value not in (None, "before") and not value.startswith(PENDING)
 
-    yield Stamps()
+    yield Announced()
     client.close()
 
 
@@ -107,7 +88,7 @@ def world(owner, full_member, showroom, configurator):
     }
 
 
-U, P, T = StampKind.USER, StampKind.PROJECT, StampKind.TOKEN
+U, P, T = Topic.USER, Topic.PROJECT, Topic.TOKEN
 
 WRITES = {
     "queryset update of a user": (
@@ -218,22 +199,22 @@ def _save(row, **fields):
 
 
 @pytest.mark.parametrize("name", list(WRITES))
-def test_every_write_path_bumps_the_stamp_after_its_commit(
-    name, world, stamps, django_capture_on_commit_callbacks
+def test_every_write_path_announces_before_its_commit_and_after_it(
+    name, world, announced, django_capture_on_commit_callbacks
 ):
     write, kind, who = WRITES[name]
     pk = world[who].pk
-    stamps.seed((kind, pk))
+    announced.seed((kind, pk))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         write(world)
-        assert stamps.value(kind, pk).startswith(PENDING)  # before the commit
+        assert announced.value(kind, pk).startswith(PENDING)  # before the commit
     for callback in callbacks:
         callback()
-    assert stamps.bumped(kind, pk)
+    assert announced.bumped(kind, pk)
 
 
-def test_writes_no_verify_answer_depends_on_bump_nothing(world, stamps, settings):
-    settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = "redis://127.0.0.1:1/0"  # unreachable
+def test_writes_no_verify_answer_depends_on_announce_nothing(world, announced, settings):
+    settings.KEYSERVICE_LEASED_CACHE_REDIS_URL = "redis://127.0.0.1:1/0"  # unreachable
     member = world["member"]
     User.objects.filter(pk=member.pk).update(last_login=timezone.now())  # sign-in
     member.name = "New name"
@@ -241,11 +222,13 @@ def test_writes_no_verify_answer_depends_on_bump_nothing(world, stamps, settings
     ApiKey.objects.bulk_update([world["key"]], ["ciphertext", "kek_id"])  # re-encryption
 
 
-def test_the_admin_bumps_what_it_changes(client, world, stamps, django_capture_on_commit_callbacks):
+def test_the_admin_announces_what_it_changes(
+    client, world, announced, django_capture_on_commit_callbacks
+):
     root = User.objects.create_superuser("root@example.com", "pw-root-123")
     client.force_login(root)
     showroom, membership = world["showroom"], world["membership"]
-    stamps.seed((P, showroom.pk), (U, world["member"].pk))
+    announced.seed((P, showroom.pk), (U, world["member"].pk))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/admin/projects/project/{showroom.pk}/change/",
@@ -258,7 +241,7 @@ def test_the_admin_bumps_what_it_changes(client, world, stamps, django_capture_o
             },
         )
     assert response.status_code == 302, response.content[:500]
-    assert stamps.bumped(P, showroom.pk)
+    assert announced.bumped(P, showroom.pk)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/admin/teams/membership/",
@@ -266,16 +249,16 @@ def test_the_admin_bumps_what_it_changes(client, world, stamps, django_capture_o
         )
     assert response.status_code == 302
     assert not Membership.objects.filter(pk=membership.pk).exists()
-    assert stamps.bumped(U, world["member"].pk)
+    assert announced.bumped(U, world["member"].pk)
 
 
-def test_the_directory_import_bumps_what_it_changes(
-    tmp_path, world, stamps, django_capture_on_commit_callbacks
+def test_the_directory_import_announces_what_it_changes(
+    tmp_path, world, announced, django_capture_on_commit_callbacks
 ):
     from django.core.management import call_command
 
     owner, member, showroom = world["owner"], world["member"], world["showroom"]
-    stamps.seed((U, member.pk))
+    announced.seed((U, member.pk))
     data = {
         "users": [
             {"email": owner.email, "userId": owner.public_id},
@@ -296,4 +279,4 @@ def test_the_directory_import_bumps_what_it_changes(
     with django_capture_on_commit_callbacks(execute=True):
         call_command("import_directory", str(path), stdout=io.StringIO())
     assert Membership.objects.get(member=member).role == Role.READONLY
-    assert stamps.bumped(U, member.pk)
+    assert announced.bumped(U, member.pk)

@@ -1,5 +1,6 @@
-"""A dashboard or admin write refused because the verify cache's stamps cannot be bumped is a
-503 page that says nothing changed — never a 500 — and indeed nothing changed."""
+"""A dashboard or admin write refused because the leased cache cannot announce it (its Redis is
+unreachable: CacheUnavailable) is a 503 page that says nothing changed — never a 500 — and
+indeed nothing changed (RefusedWriteMiddleware)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ pytestmark = pytest.mark.services
 
 
 @pytest.fixture
-def stamps_down(owner, readonly_member, verify_cache, settings):
-    """The personas exist; then the stamps' Redis becomes unreachable."""
-    settings.KEYSERVICE_VERIFY_CACHE_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+def cache_redis_down(owner, readonly_member, verify_cache, settings):
+    """The personas exist; then the leased cache's Redis becomes unreachable."""
+    settings.KEYSERVICE_LEASED_CACHE_REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
 
 
-def test_removing_a_member_while_the_stamps_redis_is_down_is_a_503_page_and_changes_nothing(
-    client, owner, readonly_member, stamps_down
+def test_removing_a_member_while_the_cache_redis_is_down_is_a_503_page_and_changes_nothing(
+    client, owner, readonly_member, cache_redis_down
 ):
     client.force_login(owner)
     answer = client.post(f"/team/members/{readonly_member.public_id}/remove/")
@@ -29,8 +30,8 @@ def test_removing_a_member_while_the_stamps_redis_is_down_is_a_503_page_and_chan
     assert Membership.objects.filter(owner=owner, member=readonly_member).exists()
 
 
-def test_an_operator_deactivating_a_user_in_admin_while_the_stamps_redis_is_down_gets_a_503(
-    client, owner, readonly_member, stamps_down, django_user_model
+def test_an_operator_deactivating_a_user_in_admin_while_the_cache_redis_is_down_gets_a_503(
+    client, owner, readonly_member, cache_redis_down, django_user_model
 ):
     operator = django_user_model.objects.create_superuser(
         email="operator@example.com", password="pw-operator-123"

@@ -1,30 +1,30 @@
-"""Leases: a per-process cache may answer with no network round trip, and still never stale.
+"""Leases: a process answers from memory only while it holds one, and is never stale.
 
-The version stamps (core.stamps) let a cache prove an entry current with one MGET per hit.
-A lease moves that proof off the hot path. A process that holds a lease has promised every
-writer to hear each change before the writer answers:
+A process that holds a lease has promised every writer to hear each change before the writer
+answers:
 
 - **Holding.** A `LeaseHolder` thread reads the change stream (`ks:v:changes`, a Redis
   stream) with a blocking XREAD, applies each change (its `on_invalidate` drops the entries
-  that depend on the changed stamps), then renews its lease: `SET ks:v:lease:<holder>
+  that depend on the changed names), then renews its lease: `SET ks:v:lease:<holder>
   <last change applied> PX <lease>` (with SADD to `ks:v:holders`, in one script). The lease's
-  value is its acknowledgement. The process may serve entries without asking Redis only
-  while its lease is valid by its own clock: until `t + 0.8 × lease`, `t` taken *before*
-  the renewal was sent (Redis expires the key at the earliest at `t + lease`).
-- **Publishing.** Every bump of a stamp (before the write's commit and after it) also adds
-  the stamps to the stream (`leases_publish`) and returns only when every holder in
+  value is its acknowledgement. The process may serve entries from memory only while its
+  lease is valid by its own clock: until `t + 0.8 × lease`, `t` taken *before* the renewal was
+  sent (Redis expires the key at the earliest at `t + lease`). Without a valid lease it asks
+  PostgreSQL.
+- **Publishing.** Every write announces the names it changes (before its commit and after
+  it): `leases_publish` adds them to the stream and returns only when every holder in
   `ks:v:holders` has acknowledged that change or its lease key has expired. A holder whose
-  key expired has passed its own deadline: it serves nothing from its cache until it renews,
+  key expired has passed its own deadline: it serves nothing from memory until it renews,
   and a renewal after a lapse starts a new *epoch* whose entries are only those stored after
   it.
 - **Storing.** A miss under a lease takes a token (epoch, generation, time) before its query
   and stores the answer only if, at store time, the epoch is the same, no change applied
-  since the token names a stamp the answer depends on, none of them was pending since the
+  since the token names a name the answer depends on, none of them was pending since the
   token (a change announced before its commit and not yet after it), and the token is
   younger than TOKEN_MAX_AGE. A change applied after the store drops the entry.
 
-docs/scaling.md, "Why the verify cache is never stale", proves it. This module knows nothing
-of what the stamps cover (it is told the wildcard stamp that stands for everything).
+docs/scaling.md, "Why the leased cache is never stale", proves it. This module knows nothing
+of what the names cover (it is told the wildcard name that stands for everything).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from typing import Any
 import redis
 from redis.exceptions import RedisError
 
-from core.lease_scripts import PUBLISH, RENEW, WAITING
+from core.leasedcache._scripts import PUBLISH, RENEW, WAITING
 from core.quietlog import QuietWarning
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class LeaseHolder:
         self._log: deque[frozenset[str] | None] = deque(maxlen=LOG_SIZE)  # None: everything
         self._pending: dict[str, list[float]] = {}
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="verify-cache-lease", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="leased-cache-holder", daemon=True)
         self._thread.start()
         atexit.register(self.stop)
 
@@ -271,7 +271,7 @@ class LeaseHolder:
                     continue
                 self._renewed(sent=sent, at=time.monotonic())
             except (RedisError, OSError) as exc:
-                _quiet.warn("verify cache lease not renewed (%s)", type(exc).__name__)
+                _quiet.warn("leased cache: lease not renewed (%s)", type(exc).__name__)
                 self._stop.wait(min(0.5, self._lease / 4))
         self._give_back(client)
         client.close()
@@ -311,6 +311,6 @@ class LeaseHolder:
         with self._lock:
             if at >= self._deadline:
                 # Lapsed (or first): writers may have stopped waiting for us, so nothing
-                # stored before may be served without a stamp check again.
+                # stored before may be served again.
                 self._epoch += 1
             self._deadline = sent + SAFE_SHARE * self._lease
