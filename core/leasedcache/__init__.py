@@ -59,7 +59,6 @@ __all__ = [
     "LeaseHolder",
     "Outcome",
     "RefusedWriteMiddleware",
-    # declaring what a reader reads
     "Source",
     "Sources",
     "Topic",
@@ -68,18 +67,15 @@ __all__ = [
     "Tracking",
     "announce_committed",
     "announce_pending",
-    # writing
     "announcing",
     "cache_clear",
     "cache_size",
-    # reading
     "cached",
     "dependency",
     "enabled",
     "holders_forget",
     "invalidate_after_migrate",
     "invalidate_all",
-    # the lease
     "lease_holder",
     "lease_holder_stop",
     "outcomes",
