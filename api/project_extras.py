@@ -2,8 +2,9 @@
 events and its latest files — cached (core.leasedcache) as depending on the project.
 
 What its query reads is declared below it (PROJECT_EXTRAS_SOURCES, installed by the wiring):
-every write of those fields announces the project, so an entry is never stale
-(docs/scaling.md); a warm read makes no query at all.
+every write of those fields announces the project (its row: PROJECT; its webhook and files:
+PROJECT_EXTRAS, which no credential's answer depends on, so an upload leaves the credentials
+cached), so an entry is never stale (docs/scaling.md); a warm read makes no query at all.
 """
 
 from __future__ import annotations
@@ -104,13 +105,13 @@ PROJECT_EXTRAS_SOURCES = Sources(
         ),
         Source(
             Upload,
-            announces=((Topic.PROJECT, "project_id"),),
+            announces=((Topic.PROJECT_EXTRAS, "project_id"),),
             watched=("id", "project", "public_id", "file_url", "status", "objection", "created_at"),
             why="a project's latest files as listed",
         ),
         Source(
             Webhook,
-            announces=((Topic.PROJECT, "project_id"),),
+            announces=((Topic.PROJECT_EXTRAS, "project_id"),),
             watched=("id", "project", "url", "events"),
             why="the webhook's URL and events",
         ),
@@ -119,7 +120,7 @@ PROJECT_EXTRAS_SOURCES = Sources(
 
 
 def project_extras_get(*, project_pk: int) -> ProjectExtras:
-    depends = Depends([(Topic.PROJECT, project_pk)])
+    depends = Depends([(Topic.PROJECT, project_pk), (Topic.PROJECT_EXTRAS, project_pk)])
     extras, _ = cached(
         ("project-extras", project_pk),
         compute=lambda: _compute(project_pk),
