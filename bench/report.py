@@ -618,6 +618,13 @@ UTC, nothing else running:
   one query (a LEFT JOIN and an ARRAY subquery: a cold read is 2 queries, was 3) and cached
   as depending on the project (what it reads is declared beside it), so its warm hit
   makes no query either.
+- Issue 25: the extras' query is built once per process (raw SQL answering one JSON text;
+  building and compiling the ORM queryset on every miss cost more than its round trip);
+  uploads and webhook edits announce `PROJECT_EXTRAS` instead of `PROJECT`, so they no
+  longer drop every worker's cached credentials for the project (the hit/miss counts above
+  showed it); `core/cache.py` keeps one `redis.Redis` per pool (Django builds one per cache
+  operation; the rate limits pay their round trips only); `upload_create` publishes its
+  hand-over from the rows in hand instead of reading them again.
 """
     )
     return "\n".join(lines)
