@@ -2,19 +2,20 @@
 events and its latest files — cached (core.leasedcache) as depending on the project.
 
 What its query reads is declared below it (PROJECT_EXTRAS_SOURCES, installed by the wiring):
-every write of those fields announces the project, so an entry is never stale
-(docs/scaling.md); a warm read makes no query at all.
+every write of those fields announces the project (its row: PROJECT; its webhook and files:
+PROJECT_EXTRAS, which no credential's answer depends on, so an upload leaves the credentials
+cached), so an entry is never stale (docs/scaling.md); a warm read makes no query at all.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef
-from django.db.models.functions import JSONObject
+from django.db import connection
 
 from builds.models import Upload
 from core.leasedcache import Depends, Source, Sources, Topic, cached
@@ -38,29 +39,45 @@ def rest_timestamp(value: datetime) -> str:
 FILES_LISTED = 100
 
 
+@cache
+def _sql() -> str:
+    """The extras' query, built once per process: the project's webhook settings (a LEFT JOIN:
+    a project may have none) and its latest FILES_LISTED files, as one JSON text. Built by
+    the ORM on every miss it cost more CPU than the round trip (docs/performance.md)."""
+    q = connection.ops.quote_name
+    project, webhook, upload = (q(m._meta.db_table) for m in (Project, Webhook, Upload))
+    return f"""
+        SELECT json_build_object(
+                 'url', w.url,
+                 'events', w.events,
+                 'files', COALESCE(
+                   (SELECT json_agg(f.file ORDER BY f.created_at DESC, f.id DESC)
+                      FROM (SELECT jsonb_build_object(
+                                     'id', u.public_id, 'url', u.file_url,
+                                     'status', u.status, 'created_at', u.created_at,
+                                     'objection', u.objection) AS file,
+                                   u.created_at, u.id
+                              FROM {upload} u
+                             WHERE u.project_id = p.id
+                             ORDER BY u.created_at DESC, u.id DESC
+                             LIMIT {int(FILES_LISTED)}) f),
+                   '[]'::json))::text
+          FROM {project} p LEFT JOIN {webhook} w ON w.project_id = p.id
+         WHERE p.id = %(project)s
+    """  # noqa: S608 (table names from the models, the limit an int: no input)
+
+
 def _compute(project_pk: int) -> ProjectExtras:
-    """One query: the project's webhook settings (a LEFT JOIN: a project may have none) and
-    its latest FILES_LISTED files (an ARRAY subquery of JSON objects)."""
-    files = Upload.objects.filter(project_id=OuterRef("pk")).values(
-        file=JSONObject(
-            id="public_id",
-            url="file_url",
-            status="status",
-            created_at="created_at",
-            objection="objection",
-        )
-    )[:FILES_LISTED]
-    row = (
-        Project.objects.filter(pk=project_pk)
-        .annotate(files=ArraySubquery(files))
-        .values("webhook__url", "webhook__events", "files")
-        .first()
-    )
-    if row is None:  # deleted since the credential was read: nothing to add
+    """One query (`_sql`): the project's webhook settings and latest files."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(), {"project": project_pk})
+        found = cursor.fetchone()
+    if found is None:  # deleted since the credential was read: nothing to add
         return ProjectExtras(None, (), ())
+    row = json.loads(found[0])
     return ProjectExtras(
-        row["webhook__url"] or None,
-        tuple(row["webhook__events"] or ()),
+        row["url"] or None,
+        tuple(row["events"] or ()),
         tuple(
             {
                 "_id": f["id"],
@@ -88,13 +105,13 @@ PROJECT_EXTRAS_SOURCES = Sources(
         ),
         Source(
             Upload,
-            announces=((Topic.PROJECT, "project_id"),),
+            announces=((Topic.PROJECT_EXTRAS, "project_id"),),
             watched=("id", "project", "public_id", "file_url", "status", "objection", "created_at"),
             why="a project's latest files as listed",
         ),
         Source(
             Webhook,
-            announces=((Topic.PROJECT, "project_id"),),
+            announces=((Topic.PROJECT_EXTRAS, "project_id"),),
             watched=("id", "project", "url", "events"),
             why="the webhook's URL and events",
         ),
@@ -103,7 +120,7 @@ PROJECT_EXTRAS_SOURCES = Sources(
 
 
 def project_extras_get(*, project_pk: int) -> ProjectExtras:
-    depends = Depends([(Topic.PROJECT, project_pk)])
+    depends = Depends([(Topic.PROJECT, project_pk), (Topic.PROJECT_EXTRAS, project_pk)])
     extras, _ = cached(
         ("project-extras", project_pk),
         compute=lambda: _compute(project_pk),

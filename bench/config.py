@@ -37,6 +37,9 @@ DB_LARGE = DB + "_large"
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", "5432", "postgres"
 REDIS_DB = os.environ.get("BENCH_REDIS_DB", "7")
 REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
+# The leases of the replicas of the Request API Key run (bench/request_key.py): their own
+# Redis database, so that only their holders count.
+LEASES_REDIS_URL = f"redis://127.0.0.1:6379/{int(REDIS_DB) + 1}"
 CELERY_QUEUE, BUILDS_QUEUE = "bench-celery", "bench-builds"
 
 

@@ -58,7 +58,9 @@ def wrk(server: Gunicorn, target: dict, duration: int, connections: int = CONNEC
         "--",
         str(target["file"]),
     ]
+    before = server.cache_outcomes()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=True)
+    after = server.cache_outcomes()
     line = next(x for x in out.stdout.splitlines() if x.startswith("BENCHJSON "))
     result = json.loads(line.removeprefix("BENCHJSON "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
@@ -70,7 +72,16 @@ def wrk(server: Gunicorn, target: dict, duration: int, connections: int = CONNEC
         + result["write_errors"]
         + result["timeouts"]
     )
+    # The leased cache's lookups during this run, all workers (zero on the bare projects).
+    result["cache"] = {k: after[k] - before[k] for k in OUTCOMES}
     return result
+
+
+OUTCOMES = ("hit", "miss", "bypass")
+
+
+def cache_total(runs: list[dict], key: str = "cache") -> dict[str, int]:
+    return {k: sum(r.get(key, {}).get(k, 0) for r in runs) for k in OUTCOMES}
 
 
 REFERENCE = "bare_plain"  # the ceiling: a plain JsonResponse view in a bare project
@@ -78,9 +89,10 @@ REFERENCE = "bare_plain"  # the ceiling: a plain JsonResponse view in a bare pro
 
 def load_rounds(server: Gunicorn, targets: dict[str, dict], rounds: int) -> dict[str, list]:
     results: dict[str, list] = {name: [] for name in targets}
+    warmups: dict[str, dict] = {}
     for name, target in targets.items():
         probe(server, name, target)
-        wrk(server, target, WARMUP)
+        warmups[name] = wrk(server, target, WARMUP)["cache"]
     others = [name for name in targets if name != REFERENCE]
     for n in range(rounds):
         random.Random(n).shuffle(others)
@@ -106,6 +118,8 @@ def load_rounds(server: Gunicorn, targets: dict[str, dict], rounds: int) -> dict
                 )
             else:
                 results[name].append(runs[0])
+            if n == 0:  # the warm-up's lookups, reported beside the runs' (never hidden)
+                results[name][-1]["warmup_cache"] = warmups[name]
     purge_queue(BUILDS_QUEUE)
     return results
 
@@ -130,6 +144,7 @@ def latency_c1(server: Gunicorn, targets: dict[str, dict]) -> dict:
             "p99_ms": statistics.median(r["p99_us"] for r in rs) / 1000,
             "rps": statistics.median(r["rps"] for r in rs),
             "requests": sum(r["requests"] for r in rs),
+            "cache": cache_total(rs),
         }
         for name, rs in runs.items()
     }
@@ -155,5 +170,8 @@ def summarize(results: dict[str, list]) -> dict[str, dict]:
             "requests": sum(r["requests"] for r in runs),
             "unexpected": sum(r["unexpected"] for r in runs),
             "rounds": len(runs),
+            "cache": cache_total(runs),
+            "warmup_cache": cache_total(runs, "warmup_cache"),
+            "cache_by_round": [r.get("cache", {}) for r in runs],
         }
     return summary

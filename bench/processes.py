@@ -8,9 +8,12 @@ the repository's gunicorn.conf.py and the run's environment plus its own overrid
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
+from collections import Counter
+from pathlib import Path
 
 from bench.config import OUT, ROOT, VENV_BIN, free_port
 
@@ -27,11 +30,20 @@ class Gunicorn:
         self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{self.port}", **(extra_env or {})}
         self.log_path = OUT / f"gunicorn-{self.port}.log"
+        # Its workers' Prometheus files (gunicorn.conf.py empties the directory at start): the
+        # bench reads the leased cache's hit/miss/bypass counts from them (`cache_outcomes`).
+        self.metrics_dir = OUT / f"metrics-{self.port}"
+        self.env = {
+            **os.environ,
+            "GUNICORN_BIND": f"127.0.0.1:{self.port}",
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+            **(extra_env or {}),
+        }
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
+        Path(self.env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as out:
             self.proc = subprocess.Popen(
                 [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", self.app],
@@ -63,3 +75,42 @@ class Gunicorn:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+
+    def cache_outcomes(self) -> Counter[str]:
+        """The leased cache's lookups so far, every worker added up (hit, miss, bypass): the
+        counter keyservice_verify_cache_total that /metrics serves, read from the files."""
+        from prometheus_client import CollectorRegistry
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        totals: Counter[str] = Counter()
+        path = self.env["PROMETHEUS_MULTIPROC_DIR"]
+        if not Path(path).is_dir():
+            return totals
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=path)
+        for metric in registry.collect():
+            if metric.name == "keyservice_verify_cache":
+                for sample in metric.samples:
+                    if sample.name.endswith("_total"):
+                        totals[sample.labels["result"]] += int(sample.value)
+        return totals
+
+    def worker_pids(self) -> list[int]:
+        if self.proc is None:
+            return []
+        pid = self.proc.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        return [int(x) for x in children.read_text().split()] if children.exists() else []
+
+    def worker_rss_mb(self) -> list[float]:
+        """Resident memory of each worker (VmRSS, MiB)."""
+        sizes = []
+        for pid in self.worker_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            kb = next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmRSS:"))
+            sizes.append(kb / 1024)
+        return sizes

@@ -15,7 +15,16 @@ import subprocess
 import threading
 import time
 
-from bench.config import CELERY_QUEUE, EMAILS, KEY_REQUESTS, OUT, ROOT, SMTP_PORT, VENV_BIN
+from bench.config import (
+    CELERY_QUEUE,
+    EMAILS,
+    KEY_REQUESTS,
+    LEASES_REDIS_URL,
+    OUT,
+    ROOT,
+    SMTP_PORT,
+    VENV_BIN,
+)
 from bench.database import purge_queue
 from bench.processes import Gunicorn
 
@@ -88,8 +97,9 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q / 100 * (len(values) - 1)))]
 
 
-def request_key_latency(server: Gunicorn) -> dict:
-    dashboard = Dashboard(server, "bench-dashboard@bench.invalid")
+def _key_requests(server: Gunicorn, email: str) -> tuple[list[float], list[float]]:
+    """KEY_REQUESTS Request API Key rounds (after one warm-up): GET and POST durations, ms."""
+    dashboard = Dashboard(server, email)
     dashboard.request_key()  # warm-up
     gets, posts = [], []
     for _ in range(KEY_REQUESTS):
@@ -97,12 +107,56 @@ def request_key_latency(server: Gunicorn) -> dict:
         gets.append(get_s * 1000)
         posts.append(post_s * 1000)
     purge_queue(CELERY_QUEUE)  # enqueued, never sent
+    return gets, posts
+
+
+def request_key_latency(server: Gunicorn) -> dict:
+    gets, posts = _key_requests(server, "bench-dashboard@bench.invalid")
     return {
         "requests": KEY_REQUESTS,
         "post_p50_ms": statistics.median(posts),
         "post_p99_ms": percentile(posts, 99),
         "post_mean_ms": statistics.mean(posts),
         "get_p50_ms": statistics.median(gets),
+    }
+
+
+def request_key_replicas() -> dict:
+    """Request API Key's POST on one replica while 1, then 4, then 1 replica(s) hold leases.
+
+    Each replica is a keyservice server as deployed (gunicorn.conf.py, its workers each
+    holding a lease); they share a Redis database of their own for the leases
+    (LEASES_REDIS_URL), so only theirs count. The POST rotates the key: a write of a tracked
+    model, which returns only when every holder applied it (core.leasedcache). The requests go
+    to the first replica; the others are idle, as replicas between requests are."""
+    import redis
+
+    env = {"KEYSERVICE_LEASED_CACHE_REDIS_URL": LEASES_REDIS_URL, "KEYSERVICE_LEASED_CACHE": "on"}
+    redis.Redis.from_url(LEASES_REDIS_URL).flushdb()
+    first = Gunicorn(env)
+    others = [Gunicorn(env) for _ in range(3)]
+    posts: dict[str, list[float]] = {"1": [], "4": []}
+    first.start()
+    try:
+        posts["1"] += _key_requests(first, "bench-replicas-1a@bench.invalid")[1]
+        for other in others:
+            other.start()
+        time.sleep(1)  # their workers take their leases at start (post_worker_init)
+        posts["4"] += _key_requests(first, "bench-replicas-4@bench.invalid")[1]
+        for other in others:
+            other.stop()  # each worker gives its lease back as it exits
+        posts["1"] += _key_requests(first, "bench-replicas-1b@bench.invalid")[1]
+    finally:
+        for s in (first, *others):
+            s.stop()
+        redis.Redis.from_url(LEASES_REDIS_URL).flushdb()
+    p50 = {n: statistics.median(v) for n, v in posts.items()}
+    return {
+        "requests": {n: len(v) for n, v in posts.items()},
+        "workers_per_replica": int(os.environ.get("GUNICORN_WORKERS", "3")),
+        "post_p50_ms": p50,
+        "post_p99_ms": {n: percentile(v, 99) for n, v in posts.items()},
+        "ratio_4_to_1": p50["4"] / p50["1"],
     }
 
 

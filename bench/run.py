@@ -6,13 +6,17 @@
    plus the bench-only views), checked request by request before any load;
 4. wrk (Lua scripts in bench/lua) on every target, ROUNDS rounds in shuffled order, each
    run DURATION seconds after a warm-up; ratios to the plain Django view of the same round;
+   Every run states the leased cache's hits, misses and bypasses during it (the warm-up's too);
 5. queries and Redis commands per request (Django test client, counted at the driver);
    statements and written rows seen by PostgreSQL during a verify load run;
 6. a py-spy profile of the gunicorn workers under verify load;
 7. seed up to 1 000 000 users and measure verify/read again (sampled over the whole table);
-8. "Request API Key" over HTTP with a signed-in session (email enqueued, no worker), then the
-   time to the email's arrival at a real SMTP server (aiosmtpd) through a real Celery worker;
-9. bench/out/results.json, then docs/performance.md and docs/performance.png (bench/report.py).
+8. "Request API Key" over HTTP with a signed-in session (email enqueued, no worker), again with
+   1 and with 4 replicas holding leases, then the time to the email's arrival at a real SMTP
+   server (aiosmtpd) through a real Celery worker;
+9. the cold long tail (bench/longtail.py): fresh workers, Zipf requests over 100 000 keys of
+   the large database, and the workers' memory after it;
+10. bench/out/results.json, then docs/performance.md and docs/performance.png (bench/report.py).
 
 BENCH_QUICK=1: 100 000 instead of 1 000 000 users, one 3 s round per target.
 """
@@ -43,13 +47,15 @@ from bench.connection_loss import connection_loss
 from bench.database import db_url, drop_database, fresh_database, redis_client
 from bench.inprocess_cpu import inprocess_cpu
 from bench.load import latency_c1, load_rounds, ratio, summarize
+from bench.longtail import longtail, longtail_indices
 from bench.machine import machine
 from bench.processes import Gunicorn
 from bench.profiling import profile_verify
 from bench.request_counts import db_activity_under_load, hit_miss_counts, per_request_counts
 from bench.request_files import read_projects, targets_for
-from bench.request_key import email_arrival, request_key_latency
+from bench.request_key import email_arrival, request_key_latency, request_key_replicas
 from bench.seeding import seed_small_and_peers
+from bench.wallprofile import wall_profiles
 
 
 def main() -> None:
@@ -70,6 +76,7 @@ def main() -> None:
     logging.getLogger("django.request").setLevel(logging.ERROR)  # the driver's own 4xx probes
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-command lines
     large_sample = set(random.sample(range(1, LARGE + 1), SAMPLE))
+    tail = longtail_indices(random.Random(20250102))
     log(f"seeding {SMALL} users, keys, projects; the peers' keys for {SAMPLE} of them")
     seeded = seed_small_and_peers()
     log(f"seeded in {seeded['seed_seconds']:.1f} s")
@@ -120,6 +127,8 @@ def main() -> None:
         results["c1"] = latency_c1(server, targets)
         log("CPU per request in-process (test client) and a cProfile of verify")
         results["inprocess"] = inprocess_cpu(seeded)
+        log("where the wall time goes: public read, uploads, verify (cProfile, wall clock)")
+        results["wall_profile"] = wall_profiles(seeded)
         log("database connections killed during verify load")
         results["connection_loss"] = connection_loss(server, targets["verify_read"])
         log("what PostgreSQL sees during a verify load run")
@@ -128,22 +137,19 @@ def main() -> None:
         results["profile"] = profile_verify(server, targets["verify_read"])
         log("Request API Key latency")
         results["request_key"] = request_key_latency(server)
+        log("Request API Key with 1 and with 4 replicas holding leases")
+        results["request_key_replicas"] = request_key_replicas()
         log("email arrival through a real worker and SMTP server")
         results["email"] = email_arrival(server)
-        log("what-if: one Redis client per pool in the cache backend (bench/cache.py)")
-        whatif = Gunicorn({"BENCH_WHATIF": "1"})
-        whatif.start()
-        try:
-            wt = {k: targets[k] for k in ("bare_plain", "verify_read", "project_detail")}
-            results["whatif_summary"] = summarize(load_rounds(whatif, wt, ROUNDS))
-        finally:
-            whatif.stop()
         log(f"a second database with {LARGE} users, and its own server")
         fresh_database(DB_LARGE)
         from bench.seed import copy_service_tokens, seed_service, seed_uploads
 
         t = time.monotonic()
-        large_creds = seed_service(upto=LARGE, wanted=large_sample, dsn=db_url(DB_LARGE))
+        seeded_large = seed_service(
+            upto=LARGE, wanted=large_sample | set(tail), dsn=db_url(DB_LARGE)
+        )
+        large_creds = [c for c in seeded_large if c["index"] in large_sample]
         copy_service_tokens(source_dsn=db_url(DB), target_dsn=db_url(DB_LARGE))
         seed_uploads(dsn=db_url(DB_LARGE), project_ids=read_projects(large_creds))
         results["large_seed_seconds"] = time.monotonic() - t
@@ -165,6 +171,13 @@ def main() -> None:
             scale_runs = load_rounds(server, scale, ROUNDS)
         finally:
             large_server.stop()
+        log(f"the cold long tail: {len(set(tail))} of {len(tail)} Zipf requests' keys")
+        results["longtail"] = longtail(
+            dsn=db_url(DB_LARGE),
+            creds={c["index"]: c for c in seeded_large},
+            indices=tail,
+            targets=targets,
+        )
         results["runs_scale"] = scale_runs
         results["scale_summary"] = summarize(scale_runs)
         results["scale_ratio"] = {

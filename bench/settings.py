@@ -35,11 +35,6 @@ REST_KNOX = {"TOKEN_TTL": None, "AUTO_REFRESH": False}
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BENCH_CELERY_QUEUE", "bench-celery")
 KEYSERVICE_BUILDS_QUEUE = os.environ.get("BENCH_BUILDS_QUEUE", "bench-builds")
 
-# What-if runs only (BENCH_WHATIF=1, a second server; reported apart from the headline
-# numbers): reuse one Redis client per pool in the cache backend (see bench/cache.py).
-if os.environ.get("BENCH_WHATIF") == "1":
-    CACHES["default"]["BACKEND"] = "bench.cache.ReusingRedisCache"  # noqa: F405
-
 # collectstatic (the manifest that DEBUG-off pages need) writes here, not to the repository's
 # staticfiles/ that a developer's server may be using.
 STATIC_ROOT = BASE_DIR / "bench" / "out" / "static"  # noqa: F405

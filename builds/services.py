@@ -88,7 +88,8 @@ def upload_create(*, project: Project, user: User, file_url: str, auto_release: 
         file_url=file_url,
         status=upload.status,
     )
-    transaction.on_commit(lambda: upload_hand_over(upload_id=upload.pk))
+    # Published from the rows in hand (the sweep, `upload_hand_over`, reads them again).
+    transaction.on_commit(lambda: _hand_over(upload))
     return upload
 
 
@@ -199,7 +200,11 @@ def upload_status_report(*, upload_public_id: str, status: str, objection: str |
 
 
 def upload_hand_over(*, upload_id: int) -> bool:
-    upload = Upload.objects.select_related("project", "user").get(pk=upload_id)
+    """Publish the process message of an upload (read with its project and user)."""
+    return _hand_over(Upload.objects.select_related("project", "user").get(pk=upload_id))
+
+
+def _hand_over(upload: Upload) -> bool:
     payload = {
         "uploadId": upload.public_id,
         "projectId": upload.project.public_id,
@@ -209,7 +214,7 @@ def upload_hand_over(*, upload_id: int) -> bool:
     }
     if not _publish(PROCESS_TASK, payload):
         return False
-    Upload.objects.filter(pk=upload_id).update(handed_over_at=timezone.now())
+    Upload.objects.filter(pk=upload.pk).update(handed_over_at=timezone.now())
     return True
 
 

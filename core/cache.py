@@ -8,6 +8,12 @@ So when Redis is unreachable or times out, reads miss and writes are dropped, wi
 or "lock taken" (core.ratelimit, allauth's rate-limit lock), so a limit fails open instead of
 refusing everyone. `incr` still raises: core.ratelimit decides on its own (it fails open).
 keyservice/settings/__init__.py uses this backend whenever CACHE_URL is a Redis URL.
+
+Django's Redis client builds a new `redis.Redis` object for every operation
+(`RedisCacheClient.get_client`), whose constructor fills a dict of ~170 response callbacks:
+CPU on every rate-limit check. This backend keeps one client per connection pool instead
+(redis.Redis is thread-safe; the pool holds the connections and resets itself in a forked
+child), so an operation costs its round trip only (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import logging
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 from core.quietlog import QuietWarning
@@ -37,7 +43,32 @@ def _unavailable(operation: str, exc: BaseException) -> None:
     )
 
 
+class ReusingRedisCacheClient(RedisCacheClient):
+    """Django's client, with one `redis.Redis` per connection pool instead of one per call."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        django: Any = self  # RedisCacheClient's private attributes are missing from the stubs
+        index = django._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:  # the pool as Django's _get_connection_pool makes it, for `index`
+            if index not in django._pools:
+                django._pools[index] = django._pool_class.from_url(
+                    django._servers[index], **django._pool_options
+                )
+            client = django._client(connection_pool=django._pools[index])
+            self._clients[index] = client
+        return client
+
+
 class FailSoftRedisCache(RedisCache):
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = ReusingRedisCacheClient
+
     def add(
         self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
     ) -> bool:

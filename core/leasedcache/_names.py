@@ -17,7 +17,10 @@ class Topic(StrEnum):
     """What a cached answer can depend on, and what a tracked row's write names."""
 
     USER = "u"
-    PROJECT = "p"
+    PROJECT = "p"  # a project's own row (and its access list)
+    # What the public project read adds to a project: its webhook settings and latest files.
+    # Apart from PROJECT, so an upload drops no credential's answer, only the read's extras.
+    PROJECT_EXTRAS = "x"
     TOKEN = "t"  # noqa: S105 (a topic, not a secret)
 
 
