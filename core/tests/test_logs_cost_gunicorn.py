@@ -1,8 +1,14 @@
-"""Through the real gunicorn (gunicorn.conf.py, one sync worker): logging a hostile request
-costs the worker about what logging a usual one does (issue 22: the log filter's
+"""Through the real gunicorn (gunicorn.conf.py, one sync worker): a hostile request's log
+records are cut to their bounds and redacted by the worker itself (issue 22: the log filter's
 percent-encoding pattern took 1.2 s of worker CPU for an 8 KB refused Host header and 0.3 s
 for a 4 KB `%25`-nested path, after the answer: three such requests a second kept every
-worker busy)."""
+worker busy).
+
+What bounds the cost is asserted by counting, not timing: core/tests/test_logs_bounded.py
+(redaction sees bounded text, a bounded number of decoding passes) and
+tests/architecture/test_regex_linear_time.py (every pattern linear). Here the worker's CPU for
+hostile and usual requests is printed, not asserted: a CPU budget in 10 ms clock ticks failed
+under a loaded machine (0.05 s usual, 0.15 s hostile) although nothing had regressed."""
 
 from __future__ import annotations
 
@@ -21,10 +27,6 @@ HOSTILE_HOST = "%2525252525252541&" + "%" * 8000
 HOSTILE_PATH = "/%25252525252525252541&" + "%25" * 1300
 USUAL_HOST = "evil.example"
 USUAL_PATH = "/no-such-page/" + "x" * 40
-# Worker CPU for ROUNDS hostile pairs beyond what ROUNDS usual pairs cost (best of two
-# runs each, in clock ticks of 10 ms): about 0.04 s here; with the old pattern 0.25 s even
-# on records cut to their bounds (1.5 s a pair without them).
-EXTRA_CPU_BUDGET = 0.10
 ROUNDS = 5
 
 
@@ -54,7 +56,7 @@ def _pair_cost(server: Gunicorn, pid: int, host: str, path: str) -> float:
     return _cpu_seconds(pid) - before
 
 
-def test_a_refused_8_kb_host_and_a_4_kb_nested_path_cost_the_worker_little_to_log(db):
+def test_the_worker_logs_a_refused_8_kb_host_and_a_4_kb_nested_path_cut_and_redacted(db):
     with Gunicorn() as server:
         pid = _worker_pid(server)
         _pair_cost(server, pid, USUAL_HOST, USUAL_PATH)  # warm: imports, templates
@@ -68,4 +70,3 @@ def test_a_refused_8_kb_host_and_a_4_kb_nested_path_cost_the_worker_little_to_lo
     access = [line for line in output.splitlines() if '"GET [redacted]&%%%' in line]
     assert len(access) == 2 * ROUNDS
     assert all("…[truncated" in line and ' HTTP/1.1" 404 ' in line for line in access)
-    assert hostile - usual < EXTRA_CPU_BUDGET, (usual, hostile)
