@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
+from apikeys.models import ApiKey
 from apikeys.overlap import overlap_choices
 from apikeys.selectors import (
     apikey_active_for,
@@ -22,24 +23,21 @@ from teams.selectors import project_list_visible
 @require_GET
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     key = apikey_current_for(user=request.user)
-    overlapping = apikey_overlapping_for(user=request.user)
     return render(
         request,
         "dashboard/home.html",
-        {
-            "projects": project_list_visible(user=request.user),
-            "current_key": key,
-            "key_use": keyuse_for(key=key) if key else None,
-            "usage_chart": usage_chart(days=key_usage_days(key=key)) if key else None,
-            "retired_notices": retired_key_notices(user=request.user),
-            "overlapping": overlapping,
-            "overlap_offered": bool(overlap_choices()),
-            "overlapping_use": keyuse_for(key=overlapping) if overlapping else None,
-            "overlap_seconds_left": (overlapping.overlap_until - timezone.now()).total_seconds()
-            if overlapping and overlapping.overlap_until
-            else 0,
-        },
+        {"projects": project_list_visible(user=request.user), **_key_facts(request, key)},
     )
+
+
+def _key_facts(request: AuthenticatedHttpRequest, key: ApiKey | None) -> dict[str, object]:
+    """What the home page and the key page both show of the user's key."""
+    return {
+        "current_key": key,
+        "key_use": keyuse_for(key=key) if key else None,
+        "usage_chart": usage_chart(days=key_usage_days(key=key)) if key else None,
+        "retired_notices": retired_key_notices(user=request.user),
+    }
 
 
 @login_required
@@ -53,11 +51,8 @@ def key_detail(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "dashboard/key.html",
         {
-            "current_key": key,
+            **_key_facts(request, key),
             "active_key": apikey_active_for(user=request.user),
-            "key_use": keyuse_for(key=key) if key else None,
-            "usage_chart": usage_chart(days=key_usage_days(key=key)) if key else None,
-            "retired_notices": retired_key_notices(user=request.user),
             "overlapping": overlapping,
             "overlap_offered": bool(overlap_choices()),
             "overlapping_use": keyuse_for(key=overlapping) if overlapping else None,
