@@ -36,6 +36,20 @@ from outbox.services import outbox_email_create
 logger = logging.getLogger(__name__)
 
 
+def _stopped(
+    *,
+    key: ApiKey,
+    user: User,
+    actor: User | None,
+    kind: KeyEvent.Kind,
+    detail: str,
+    reason: KeyRevokeReason,
+) -> None:
+    """Record that `key` stopped working: its audit event and its `key.revoked`."""
+    keyevent_create(kind=kind, key=key, user=user, actor=actor, detail=detail)
+    lifecycle_key_revoked(user_public_id=user.public_id, key_hint=key.hint, reason=reason)
+
+
 def keys_replace_current(
     *, user: User, actor: User | None, working_until: datetime | None
 ) -> datetime | None:
@@ -60,15 +74,13 @@ def keys_replace_current(
             until = min(until, key.expires_at) if key.expires_at > now else None
         ApiKey.objects.filter(pk=key.pk).update(revoked_at=now, overlap_until=until)
         if until is None:
-            keyevent_create(
-                kind=KeyEvent.Kind.REVOKED,
+            _stopped(
                 key=key,
                 user=user,
                 actor=actor,
+                kind=KeyEvent.Kind.REVOKED,
                 detail="rotated: a new key was requested",
-            )
-            lifecycle_key_revoked(
-                user_public_id=user.public_id, key_hint=key.hint, reason=KeyRevokeReason.ROTATED
+                reason=KeyRevokeReason.ROTATED,
             )
         else:
             keyevent_create(
@@ -114,10 +126,14 @@ def apikey_overlap_end(
         reason, detail = KeyRevokeReason.ROTATED, f"its overlap ended at {until:%Y-%m-%d %H:%M} UTC"
     else:
         detail = f"its overlap was ended early: {because}"
-    keyevent_create(
-        kind=KeyEvent.Kind.OVERLAP_ENDED, key=key, user=key.user, actor=actor, detail=detail
+    _stopped(
+        key=key,
+        user=key.user,
+        actor=actor,
+        kind=KeyEvent.Kind.OVERLAP_ENDED,
+        detail=detail,
+        reason=reason,
     )
-    lifecycle_key_revoked(user_public_id=key.user.public_id, key_hint=key.hint, reason=reason)
     return True
 
 
@@ -165,11 +181,13 @@ def apikey_revoke(
         revoked_at=timezone.now()
     )
     if updated:
-        keyevent_create(
-            kind=KeyEvent.Kind.REVOKED, key=api_key, user=api_key.user, actor=actor, detail=detail
-        )
-        lifecycle_key_revoked(
-            user_public_id=api_key.user.public_id, key_hint=api_key.hint, reason=reason
+        _stopped(
+            key=api_key,
+            user=api_key.user,
+            actor=actor,
+            kind=KeyEvent.Kind.REVOKED,
+            detail=detail,
+            reason=reason,
         )
         return True
     api_key.refresh_from_db(fields=["overlap_until"])
@@ -195,16 +213,12 @@ def apikey_revoke_own(*, user: User, actor: User | None = None) -> ApiKey:
         raise ApplicationError(KeyRefusal.NO_ACTIVE_KEY, "You have no active API key to revoke.")
     api_key.revoked_at = timezone.now()
     api_key.save(update_fields=["revoked_at"])
-    keyevent_create(
-        kind=KeyEvent.Kind.REVOKED,
+    _stopped(
         key=api_key,
         user=user,
         actor=actor,
+        kind=KeyEvent.Kind.REVOKED,
         detail="revoked by its owner; no new key was issued",
-    )
-    lifecycle_key_revoked(
-        user_public_id=user.public_id,
-        key_hint=api_key.hint,
         reason=KeyRevokeReason.REVOKED_BY_OWNER,
     )
     overlaps_end(
