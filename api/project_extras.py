@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.db import connection
 
 from builds.models import Upload
 from core.leasedcache import Depends, Source, Sources, Topic, cached
+from core.timestamps import rest_timestamp
 from projects.models import Project
 from webhooks.models import Webhook
 
@@ -28,11 +29,6 @@ class ProjectExtras:
     webhook_url: str | None
     webhook_events: tuple[str, ...]
     files: tuple[dict[str, Any], ...]  # the answer's files[] (never mutated: entries are shared)
-
-
-def rest_timestamp(value: datetime) -> str:
-    """A REST timestamp as documented: UTC, milliseconds, `Z` (2026-02-01T10:15:00.000Z)."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # The latest files of a project, each as a JSON object, newest first (Upload's ordering).

@@ -13,7 +13,7 @@ from api.auth import AnyRequest, authorize_project, authorize_user
 from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
 from api.errors import ApiError
 from api.inputs import http_url, positive_int
-from api.project_extras import project_extras_get, rest_timestamp
+from api.project_extras import project_extras_get
 from api.throttles import DistributeThrottle, UploadThrottle
 from apikeys.verifier.credentials import ProjectFacts
 from builds.models import MAX_FILE_URL_LENGTH
@@ -25,6 +25,7 @@ from builds.services import (
     upload_distribute_check,
 )
 from core.ids import public_id_normalize
+from core.timestamps import rest_timestamp
 from projects.models import Project
 from teams.selectors import Access, project_list_visible
 from webhooks.services import webhook_test_send

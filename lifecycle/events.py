@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from django.utils import timezone
+
+from core.timestamps import rest_timestamp
 
 
 class LifecycleEvent(StrEnum):
@@ -96,11 +98,10 @@ def lifecycle_payload(
             ordered[name] = [str(v) for v in value]
         else:
             raise ValueError(f"{event} {name}: a string, a list of strings or null")
-    when = (now or timezone.now()).astimezone(UTC)
     return {
         "event": str(event),
         "eventId": event_id,
-        "occurredAt": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "occurredAt": rest_timestamp(now or timezone.now()),
         "data": ordered,
     }
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from django.db import transaction
@@ -21,6 +21,7 @@ from django.db import transaction
 from core.errors import ApplicationError
 from core.ids import new_public_id
 from core.outbound import AddressPolicy, AddressRefused, UrlRefused, url_check
+from core.timestamps import rest_timestamp
 from lifecycle.events import (
     DataValue,
     EndReason,
@@ -145,11 +146,10 @@ def lifecycle_key_revoked(*, user_public_id: str, key_hint: str, reason: KeyRevo
 
 def lifecycle_key_retiring(*, user_public_id: str, key_hint: str, working_until: datetime) -> None:
     """A replaced key keeps working until `working_until` (apikeys.overlap)."""
-    when = working_until.astimezone(UTC).isoformat(timespec="milliseconds")
     data = {
         "userId": user_public_id,
         "keyHint": key_hint,
-        "workingUntil": when.replace("+00:00", "Z"),
+        "workingUntil": rest_timestamp(working_until),
     }
     lifecycle_event_emit(event=LifecycleEvent.KEY_RETIRING, data=data)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
 
 from django.utils import timezone
+
+from core.timestamps import rest_timestamp
 
 WEBHOOK_EVENTS: tuple[str, ...] = (
     "build.uploaded",
@@ -62,7 +63,6 @@ def webhook_payload(
     A field that does not apply is null, never "": `objection` unless the build was rejected,
     and on `webhook.test` the upload's fields (uploadId, fileUrl, status, objection).
     """
-    now = timezone.now().astimezone(UTC)
     return {
         "event": event,
         "projectId": project_id,
@@ -70,7 +70,7 @@ def webhook_payload(
         "fileUrl": file_url or None,
         "status": status or None,
         "objection": objection or None,
-        "timestamp": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "timestamp": rest_timestamp(timezone.now()),
     }
 
 
