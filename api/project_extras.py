@@ -19,6 +19,7 @@ from django.db import connection
 
 from builds.models import Upload
 from core.leasedcache import Depends, Source, Sources, Topic, cached
+from core.onerow import fetch_optional_row
 from core.timestamps import rest_timestamp
 from projects.models import Project
 from webhooks.models import Webhook
@@ -64,10 +65,9 @@ def _sql() -> str:
 
 
 def _compute(project_pk: int) -> ProjectExtras:
-    """One query (`_sql`): the project's webhook settings and latest files."""
-    with connection.cursor() as cursor:
-        cursor.execute(_sql(), {"project": project_pk})
-        found = cursor.fetchone()
+    """One query (`_sql`, prepared: core.onerow): the project's webhook settings and latest
+    files."""
+    found = fetch_optional_row(_sql(), {"project": project_pk})
     if found is None:  # deleted since the credential was read: nothing to add
         return ProjectExtras(None, (), ())
     row = json.loads(found[0])

@@ -39,4 +39,12 @@ if KEYSERVICE_DB_POOL_SIZE > 0:
         "max_size": KEYSERVICE_DB_POOL_SIZE,
         "timeout": env.float("KEYSERVICE_DB_POOL_TIMEOUT", default=10.0),
     }
+# The hot readers' fixed queries (the credential lookup, the public read's extras) run as
+# prepared statements, planned once per connection (core/onerow.py); everything else is sent
+# as Django sends it. Off behind a pooler in transaction mode that cannot keep prepared
+# statements (PgBouncer before 1.21, or without max_prepared_statements).
+KEYSERVICE_DB_PREPARED = env.bool("KEYSERVICE_DB_PREPARED", default=True)
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+    5 if KEYSERVICE_DB_PREPARED else None  # psycopg's default; None: never prepare
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
