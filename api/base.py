@@ -111,19 +111,33 @@ class PublicApiView(ApiView):
 
     def authorize_write(self, request: Request) -> tuple[dict, ProjectPrincipal]:
         """Rows 1-6 for a POST endpoint that writes to the project in its body."""
-        data = self.body(request)
-        api_key, user_id, project_id = self.body_credentials(data)
-        principal = authorize_project(
-            request, api_key=api_key, user_id=user_id, project_id=project_id, need="write"
-        )
-        return data, principal
+        return authorize_write_body(request, self.body(request))
 
     def throttle(self, request: Request, throttle_class: type, principal: Principal) -> None:
-        """Row 8: the endpoint's rate limit for this principal (`throttle_class(userId)`),
-        counted atomically (api.throttles); 429 with Retry-After past it."""
-        throttle = throttle_class(principal.user_public_id)
-        if not throttle.allow_request(request, self):
-            raise RateLimited(throttle.wait())
+        throttle_spend(request, throttle_class, principal)
+
+
+def authorize_write_body(
+    request: HttpRequest | Request, data: object
+) -> tuple[dict, ProjectPrincipal]:
+    """Rows 2-6 for a POST endpoint that writes to the project in its parsed JSON body `data`
+    (not an object: {}): the DRF views' and the lean transport's (api.lean)."""
+    body = data if isinstance(data, dict) else {}
+    api_key, user_id, project_id = PublicApiView.body_credentials(body)
+    principal = authorize_project(
+        request, api_key=api_key, user_id=user_id, project_id=project_id, need="write"
+    )
+    return body, principal
+
+
+def throttle_spend(
+    request: HttpRequest | Request, throttle_class: type, principal: Principal
+) -> None:
+    """Row 8: the endpoint's rate limit for this principal (`throttle_class(userId)`),
+    counted atomically (api.throttles); 429 with Retry-After past it."""
+    throttle = throttle_class(principal.user_public_id)
+    if not throttle.allow_request(request, None):
+        raise RateLimited(throttle.wait())
 
 
 def field_error(name: str, *, missing: bool = False) -> ApiError:

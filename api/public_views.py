@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import math
 
+from django.db import DEFAULT_DB_ALIAS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
 from api import schema
-from api.auth import AnyRequest, authorize_project, authorize_user
-from api.base import CREDENTIALS_MESSAGE, PublicApiView, field_error
+from api.auth import AnyRequest, ProjectPrincipal, authorize_project, authorize_user
+from api.base import (
+    CREDENTIALS_MESSAGE,
+    PublicApiView,
+    authorize_write_body,
+    field_error,
+    throttle_spend,
+)
 from api.errors import ApiError
 from api.inputs import http_url, positive_int
 from api.project_extras import project_extras_get
@@ -144,24 +151,40 @@ def _file_url(data: dict) -> str:
     return value
 
 
+def upload_file_answer(request: AnyRequest, data: object) -> dict:
+    """POST projects/upload-file: the DRF view's handler and its lean transport's (api.lean)."""
+    body, principal = authorize_write_body(request, data)
+    file_url = _file_url(body)
+    auto_release = body.get("autoRelease", True)
+    if not isinstance(auto_release, bool):
+        raise field_error("autoRelease")
+    project, user = _principal_rows(principal)
+    upload_create_check(project=project)  # a disabled project: before the rate limit
+    throttle_spend(request, UploadThrottle, principal)
+    upload = upload_create(project=project, user=user, file_url=file_url, auto_release=auto_release)
+    return {"message": "Build queued for processing", "uploadId": upload.public_id}
+
+
+def _principal_rows(principal: ProjectPrincipal) -> tuple[Project, User]:
+    """The project and the user as model instances built from what the credential's query
+    read (no query): the fields it did not read are deferred, loaded if something reads them."""
+    project = Project.from_db(
+        DEFAULT_DB_ALIAS,
+        ["id", "public_id", "status"],
+        [principal.project_pk, principal.project.public_id, principal.project.status],
+    )
+    user = User.from_db(
+        DEFAULT_DB_ALIAS, ["id", "public_id"], [principal.user_pk, principal.user_public_id]
+    )
+    return project, user
+
+
 class UploadFile(PublicApiView):
+    """Served through api.lean (api/urls.py): this view answers the unusual requests."""
+
     @schema.upload_file
     def post(self, request: Request) -> Response:
-        data, principal = self.authorize_write(request)
-        file_url = _file_url(data)
-        auto_release = data.get("autoRelease", True)
-        if not isinstance(auto_release, bool):
-            raise field_error("autoRelease")
-        project = Project.objects.get(pk=principal.project_pk)
-        upload_create_check(project=project)  # a disabled project: before the rate limit
-        self.throttle(request, UploadThrottle, principal)
-        upload = upload_create(
-            project=project,
-            user=User.objects.get(pk=principal.user_pk),
-            file_url=file_url,
-            auto_release=auto_release,
-        )
-        return Response({"message": "Build queued for processing", "uploadId": upload.public_id})
+        return Response(upload_file_answer(request, self.body(request)))
 
 
 class DistributeFile(PublicApiView):

@@ -16,16 +16,21 @@ CATCH_ALL = r"^[\s\S]*$"  # named UNMATCHED: its metrics label (core.metrics_htt
 
 
 def _route(
-    route: str, view: type[ApiView], name: str, *, lean_answer: Answer | None = None
+    route: str,
+    view: type[ApiView],
+    name: str,
+    *,
+    lean_answer: Answer | None = None,
+    method: str = "GET",
 ) -> list[URLPattern]:
     """`route` (named, for reverse(), and in the OpenAPI schema) and `route/`, the same
-    view (an alias: `schema=None` keeps it out of the schema). With `lean_answer`, a hot GET:
-    the lean transport in front of the view (api.lean)."""
+    view (an alias: `schema=None` keeps it out of the schema). With `lean_answer`, a hot
+    endpoint: the lean transport in front of the view for its `method` (api.lean)."""
 
     def callback(**initkwargs):
         if lean_answer is None:
             return view.as_view(**initkwargs)
-        return lean(view, lean_answer, method="GET", **initkwargs)
+        return lean(view, lean_answer, method=method, **initkwargs)
 
     return [path(route, callback(), name=name), path(f"{route}/", callback(schema=None))]
 
@@ -33,7 +38,13 @@ def _route(
 public = [
     *_route("projects", public_views.ProjectList, "api_projects"),
     *_route("projects/projects-status", public_views.ProjectStatus, "api_projects_status"),
-    *_route("projects/upload-file", public_views.UploadFile, "api_upload"),
+    *_route(
+        "projects/upload-file",
+        public_views.UploadFile,
+        "api_upload",
+        lean_answer=public_views.upload_file_answer,
+        method="POST",
+    ),
     *_route("projects/distribute-file", public_views.DistributeFile, "api_distribute"),
     *_route("projects/test-webhook", public_views.TestWebhook, "api_test_webhook"),
     *_route(
@@ -47,7 +58,15 @@ public = [
     *_route("keys/github-secret-scanning", leak_views.GithubSecretScanning, "api_github_scanning"),
     # The documented legacy singular path: the same endpoint, an alias as well.
     *[
-        path(route, public_views.UploadFile.as_view(schema=None))
+        path(
+            route,
+            lean(
+                public_views.UploadFile,
+                public_views.upload_file_answer,
+                method="POST",
+                schema=None,
+            ),
+        )
         for route in ("project/upload-file", "project/upload-file/")
     ],
     re_path(CATCH_ALL, not_found, name=UNMATCHED),

@@ -16,7 +16,7 @@ statements), and the same queries run unprepared, with the same answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, LiteralString
@@ -25,7 +25,7 @@ import psycopg
 from django.db import InterfaceError, OperationalError, connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
-Params = dict[str, str | int | datetime | None]
+Params = Mapping[str, str | int | datetime | None]
 
 
 class _PreparedCursor(psycopg.Cursor[Any]):

@@ -1,7 +1,7 @@
-"""The lean transport (api.lean) of verify and of the public project read answers every
-request exactly as the DRF view does: the same status, body bytes and headers, for the usual
-requests it serves itself and for the unusual ones it hands over; and the usual ones never
-build DRF's request."""
+"""The lean transport (api.lean) of verify, of the public project read and of upload-file
+answers every request exactly as the DRF view does: the same status, body bytes and headers,
+for the usual requests it serves itself and for the unusual ones it hands over; and the usual
+ones never build DRF's request."""
 
 from __future__ import annotations
 
@@ -287,3 +287,131 @@ def test_plain_http_is_answered_alike_both_ways_when_the_operator_allows_it(
     expected = _send(rf, ProjectDetail.as_view(), case, path, projectId=showroom.public_id)
     assert expected[0] == 200
     assert _send(rf, resolve(path).func, case, path, projectId=showroom.public_id) == expected
+
+
+UPLOAD_PATH = "/pixelStripeApi/projects/upload-file"
+
+
+def _upload_cases(keys, owner, full_member, readonly_member, outsider, showroom) -> dict:
+    """name → rf.generic arguments: upload-file requests that write nothing (every check of
+    the contract's rows, and the unusual transports)."""
+
+    def body(key="owner", user=owner, project=showroom.public_id, **more):
+        creds = {"apiKey": keys[key], "userId": user.public_id, "projectId": project}
+        return json.dumps({**creds, "fileUrl": "ftp://cdn.example.com/b.txt", **more})
+
+    def post(data, content_type=JSON, secure=True, **extra):
+        return {"method": "POST", "data": data, "content_type": content_type, "secure": secure}
+
+    return {
+        "an invalid fileUrl": post(body()),
+        "no fileUrl": post(json.dumps({**json.loads(body()), "fileUrl": None})),
+        "autoRelease not a boolean": post(
+            body(fileUrl="https://cdn.example.com/b.zip", autoRelease="yes")
+        ),
+        "member READONLY": post(body("readonly", user=readonly_member)),
+        "member FULL": post(body("full", user=full_member)),
+        "outsider": post(body("outsider", user=outsider)),
+        "unknown project": post(body(project="0" * 24)),
+        "a malformed key": post(body().replace(keys["owner"][-6:], "AAAAAA")),
+        "a missing field": post(json.dumps({"apiKey": keys["owner"]})),
+        "plain HTTP": post(body(), secure=False),
+        "text/plain": post(body(), content_type="text/plain"),
+        "malformed JSON": post("{"),
+        "a JSON list": post("[1]"),
+        "oversized": post(json.dumps({"pad": "x" * 70000})),
+        "GET": {"method": "GET", "secure": True},
+        "OPTIONS": {"method": "OPTIONS", "secure": True},
+    }
+
+
+@pytest.mark.parametrize(
+    "path", [UPLOAD_PATH, UPLOAD_PATH + "/", "/pixelStripeApi/project/upload-file"]
+)
+def test_every_upload_check_gets_from_the_lean_transport_what_the_drf_view_answers(
+    rf, keys, owner, full_member, readonly_member, outsider, showroom, path
+):
+    from api.public_views import UploadFile
+
+    lean_view, drf_view = resolve(path).func, UploadFile.as_view()
+    assert lean_view.cls is UploadFile
+    statuses = set()
+    cases = _upload_cases(keys, owner, full_member, readonly_member, outsider, showroom)
+    for name, case in cases.items():
+        expected = _send(rf, drf_view, case, path)
+        assert _send(rf, lean_view, case, path) == expected, name
+        statuses.add(expected[0])
+    assert statuses >= {400, 401, 403, 404, 405, 413, 415}
+
+
+def test_a_real_upload_is_answered_alike_both_ways_and_each_records_one_upload(
+    rf, keys, owner, showroom, settings
+):
+    from api.public_views import UploadFile
+    from builds.models import Upload
+
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "upload": "2/120s"},
+    }
+
+    case = {
+        "method": "POST",
+        "secure": True,
+        "data": json.dumps(
+            {
+                "apiKey": keys["owner"],
+                "userId": owner.public_id,
+                "projectId": showroom.public_id,
+                "fileUrl": "https://cdn.example.com/builds/b.zip",
+            }
+        ),
+    }
+    answers = [
+        _send(rf, view, case, UPLOAD_PATH)
+        for view in (UploadFile.as_view(), resolve(UPLOAD_PATH).func)
+    ]
+    ids = []
+    for status, content, _headers in answers:
+        body = json.loads(content)
+        ids.append(body.pop("uploadId"))
+        assert (status, body) == (200, {"message": "Build queued for processing"})
+    assert answers[0][2].keys() == answers[1][2].keys()
+    uploads = Upload.objects.filter(public_id__in=ids)
+    assert len(ids) == 2 and {(u.project_id, u.user_id) for u in uploads} == {
+        (showroom.pk, owner.pk)
+    }
+
+
+def test_a_usual_upload_never_builds_drf_request_nor_reads_the_project_or_the_user_again(
+    client, keys, owner, showroom, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    built = []
+    original = drf_request.Request.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(drf_request.Request, "__init__", counting)
+    body = {
+        "apiKey": keys["owner"],
+        "userId": owner.public_id,
+        "projectId": showroom.public_id,
+        "fileUrl": "https://cdn.example.com/builds/b.zip",
+    }
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(UPLOAD_PATH, body, content_type=JSON, secure=True).status_code == 200
+    assert built == []
+    # The credential's query read both: the upload's writes name them by id.
+    read_again = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT")
+        and ('FROM "projects_project"' in q["sql"] or 'FROM "accounts_user"' in q["sql"])
+    ]
+    assert read_again == []
