@@ -121,7 +121,7 @@ def google(fake_google, settings) -> FakeGoogle:
 def leased_cache_flush(url: str) -> None:
     """Delete the leased cache's keys (ks:v:*: the change stream, the leases) in that Redis,
     nothing else."""
-    from core.leasedcache._leases import leases_mark
+    from core.leasedcache._publish import leases_mark
 
     client = redis.Redis.from_url(url)
     for key in client.scan_iter(match="ks:v:*", count=1000):

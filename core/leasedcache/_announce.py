@@ -27,8 +27,8 @@ import redis
 from redis.exceptions import RedisError
 
 from core.leasedcache import _config
-from core.leasedcache._leases import leases_forget, leases_publish
 from core.leasedcache._names import WILDCARD
+from core.leasedcache._publish import leases_forget, leases_publish
 from core.leasedcache._refused import CacheUnavailable
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ answers:
   sent (Redis expires the key at the earliest at `t + lease`). Without a valid lease it asks
   PostgreSQL.
 - **Publishing.** Every write announces the names it changes (before its commit and after
-  it): `leases_publish` adds them to the stream and returns only when every holder in
-  `ks:v:holders` has acknowledged that change or its lease key has expired. A holder whose
-  key expired has passed its own deadline: it serves nothing from memory until it renews,
-  and a renewal after a lapse starts a new *epoch* whose entries are only those stored after
-  it.
+  it): `leases_publish` (core.leasedcache._publish) adds them to the stream and returns
+  only when every holder in `ks:v:holders` has acknowledged that change or its lease key
+  has expired. A holder whose key expired has passed its own deadline: it serves nothing
+  from memory until it renews, and a renewal after a lapse starts a new *epoch* whose
+  entries are only those stored after it.
 - **Storing.** A miss under a lease takes a token (epoch, generation, time) before its query
   and stores the answer only if, at store time, the epoch is the same, no change applied
   since the token names a name the answer depends on, none of them was pending since the
@@ -43,7 +43,7 @@ from typing import Any
 import redis
 from redis.exceptions import RedisError
 
-from core.leasedcache._scripts import PUBLISH, RENEW, WAITING
+from core.leasedcache._scripts import RENEW
 from core.quietlog import QuietWarning
 
 logger = logging.getLogger(__name__)
@@ -68,58 +68,6 @@ SAFE_SHARE = 0.8
 LOG_SIZE = 4096
 
 Invalidate = Callable[[frozenset[str] | None], None]  # None: everything
-
-
-class LeaseTimeout(RedisError):
-    """A holder neither acknowledged a change nor let its lease expire in time."""
-
-
-def leases_publish(
-    client: redis.Redis, keys: Iterable[str], *, phase: str, lease_seconds: float
-) -> None:
-    """Announce that `keys` change (`phase` "p": before the commit, "c": after it) and return
-    once every holder has applied it or lost its lease. Raises RedisError/OSError (a
-    LeaseTimeout after twice the lease and a second)."""
-    names = " ".join(sorted(set(keys)))
-    if not names:
-        return
-    change = str(client.eval(PUBLISH, 1, STREAM, phase, names, STREAM_KEEP_MS))
-    deadline = time.monotonic() + 2 * lease_seconds + 1
-    pause = 0.0002
-    while True:
-        waiting = int(
-            client.eval(
-                WAITING,
-                3,
-                HOLDERS,
-                MARKER,
-                YOUNG,
-                change,
-                LEASE_PREFIX,
-                secrets.token_hex(8),
-                int(lease_seconds * 1000),
-            )
-        )
-        if waiting == 0:
-            return
-        if waiting < 0:
-            time.sleep(-waiting / 1000)  # until every lease the lost Redis granted ran out
-            continue
-        if time.monotonic() > deadline:
-            raise LeaseTimeout(f"change {change} not acknowledged")
-        time.sleep(pause)
-        pause = min(pause * 2, 0.005)
-
-
-def leases_forget(client: redis.Redis) -> None:
-    """Make every holder treat its lease as lapsed, and the next writer wait a whole lease
-    (after a failover or a restore, when the holders' set may have lost members)."""
-    client.delete(MARKER)
-
-
-def leases_mark(client: redis.Redis) -> None:
-    """Give a Redis known to have no holders its marker (tests, after deleting the keys)."""
-    client.set(MARKER, secrets.token_hex(8))
 
 
 @dataclass(frozen=True, slots=True)
