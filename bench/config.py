@@ -40,6 +40,11 @@ REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 # The leases of the replicas of the Request API Key run (bench/request_key.py): their own
 # Redis database, so that only their holders count.
 LEASES_REDIS_URL = f"redis://127.0.0.1:6379/{int(REDIS_DB) + 1}"
+# The servers of the 1,000,000-key database (the 10,000 vs 1,000,000 rounds, the long tail)
+# are another deployment: their leases live in a Redis database of their own, so the small
+# database's writes (the real uploads) do not wake their holders, as no deployment's writes
+# wake another's.
+LARGE_LEASES_REDIS_URL = f"redis://127.0.0.1:6379/{int(REDIS_DB) + 2}"
 CELERY_QUEUE, BUILDS_QUEUE = "bench-celery", "bench-builds"
 
 

@@ -15,6 +15,7 @@ import random
 import statistics
 
 from bench.config import DURATION, LARGE, QUICK, log
+from bench.config import LARGE_LEASES_REDIS_URL as LARGE_LEASES
 from bench.load import REFERENCE, probe, wrk
 from bench.processes import Gunicorn
 from bench.request_files import verify_body, write_requests
@@ -49,7 +50,7 @@ def longtail(*, dsn: str, creds: dict[int, dict], indices: list[int], targets: d
         [("POST", "/internal/v1/verify", _json(verify_body(creds[i], "read"))) for i in indices],
     )
     target = {"file": path, "expect": 200}
-    server = Gunicorn({"DATABASE_URL": dsn})
+    server = Gunicorn({"DATABASE_URL": dsn, "KEYSERVICE_LEASED_CACHE_REDIS_URL": LARGE_LEASES})
     server.start()
     try:
         rss_before = server.worker_rss_mb()

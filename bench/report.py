@@ -323,6 +323,10 @@ def render(r: dict) -> str:
         "project, write access) passes and the answer is the expected 400, with no write. "
         "*Real upload* creates the upload row, the `build.uploaded` event and a Celery message "
         "(queue purged after the run).\n"
+        "- Leases: the servers of the small database (keyservice's, with the cache on, and the "
+        "one with key usage off: two replicas of one deployment) hold their leases in one Redis "
+        "database, so a write there waits for their 6 holders; the servers of the large "
+        "database are another deployment, with leases of their own.\n"
     )
     w(f"## Results at {r['small']:,} keys\n")
     w(

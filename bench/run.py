@@ -30,6 +30,8 @@ import random
 import statistics
 import time
 
+import redis
+
 from bench.config import (
     CONNECTIONS,
     DB,
@@ -43,6 +45,7 @@ from bench.config import (
     SMALL,
     log,
 )
+from bench.config import LARGE_LEASES_REDIS_URL as LARGE_LEASES
 from bench.connection_loss import connection_loss
 from bench.database import db_url, drop_database, fresh_database, redis_client
 from bench.inprocess_cpu import inprocess_cpu
@@ -69,6 +72,7 @@ def main() -> None:
         f"rounds={ROUNDS} c={CONNECTIONS}"
     )
     redis_client().flushdb()
+    redis.Redis.from_url(LARGE_LEASES).flushdb()
     fresh_database()
     import django
 
@@ -154,7 +158,9 @@ def main() -> None:
         seed_uploads(dsn=db_url(DB_LARGE), project_ids=read_projects(large_creds))
         results["large_seed_seconds"] = time.monotonic() - t
         log(f"seeded in {results['large_seed_seconds']:.1f} s")
-        large_server = Gunicorn({"DATABASE_URL": db_url(DB_LARGE)})
+        large_server = Gunicorn(
+            {"DATABASE_URL": db_url(DB_LARGE), "KEYSERVICE_LEASED_CACHE_REDIS_URL": LARGE_LEASES}
+        )
         large_server.start()
         try:
             large_targets = targets_for(seeded, large_creds, suffix="-large")
