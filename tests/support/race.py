@@ -238,6 +238,9 @@ class Race:
                 while len(records) < threshold:
                     self._hooks(hooks, len(records) / verifies, marks)
                     time.sleep(0.02)
+                # Verifies may outrun the writes (each takes 0.35 s): the hooks still fire
+                # between them, so writes fall before, during and after an outage.
+                self._hooks(hooks, len(records) / verifies, marks)
                 hot[0] = index
                 time.sleep(0.05)  # verifies of this credential are in flight as it changes
                 self.write(self.subjects[index], self.replicas[n % len(self.replicas)])
