@@ -13,6 +13,7 @@ import statistics
 import subprocess
 
 from bench.config import BUILDS_QUEUE, CONNECTIONS, DURATION, QUICK, ROOT, WARMUP, log
+from bench.cpu_accounting import GROUPS, CpuAccount
 from bench.database import purge_queue
 from bench.processes import Gunicorn
 
@@ -59,6 +60,9 @@ def wrk(server: Gunicorn, target: dict, duration: int, connections: int = CONNEC
         str(target["file"]),
     ]
     before = server.cache_outcomes()
+    others = [pid for s in Gunicorn.running if s is not server for pid in s.worker_pids()]
+    account = CpuAccount(serving=server.worker_pids(), others=others)
+    account.start()
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=True)
     after = server.cache_outcomes()
     line = next(x for x in out.stdout.splitlines() if x.startswith("BENCHJSON "))
@@ -74,6 +78,8 @@ def wrk(server: Gunicorn, target: dict, duration: int, connections: int = CONNEC
     )
     # The leased cache's lookups during this run, all workers (zero on the bare projects).
     result["cache"] = {k: after[k] - before[k] for k in OUTCOMES}
+    # The machine's CPU per request during this run, by group (bench/cpu_accounting.py).
+    result["cpu_ms"] = account.stop(result["requests"])
     return result
 
 
@@ -105,15 +111,21 @@ def load_rounds(server: Gunicorn, targets: dict[str, dict], rounds: int) -> dict
             round_results.setdefault(name, []).append(r)
             log(
                 f"round {n + 1}/{rounds} {name:15s} {r['rps']:8.1f} req/s  "
-                f"p50 {r['p50_us'] / 1000:6.2f} ms  p99 {r['p99_us'] / 1000:6.2f} ms"
+                f"p50 {r['p50_us'] / 1000:6.2f} ms  p99 {r['p99_us'] / 1000:6.2f} ms  "
+                f"CPU {sum(r['cpu_ms'].values()):5.2f} ms/req"
                 + (f"  UNEXPECTED {r['unexpected']}" if r["unexpected"] else "")
             )
         for name, runs in round_results.items():
             if name == REFERENCE:  # mean of the first and last reference run of the round
                 results[name].append(
                     {
-                        k: statistics.mean(r[k] for r in runs)
-                        for k in ("rps", "p50_us", "p99_us", "requests", "unexpected")
+                        **{
+                            k: statistics.mean(r[k] for r in runs)
+                            for k in ("rps", "p50_us", "p99_us", "requests", "unexpected")
+                        },
+                        "cpu_ms": {
+                            g: statistics.mean(r["cpu_ms"][g] for r in runs) for g in GROUPS
+                        },
                     }
                 )
             else:

@@ -26,6 +26,8 @@ class Gunicorn:
     """The service as deployed: gunicorn.conf.py of the repository, bound to loopback. The bare
     projects (`app="bench.bare.wsgi"`) run under the same file: same workers, same access log."""
 
+    running: list[Gunicorn] = []  # the servers started and not stopped (CPU accounting)
+
     def __init__(self, extra_env: dict[str, str] | None = None, app: str = "keyservice.wsgi"):
         self.app = app
         self.port = free_port()
@@ -60,6 +62,7 @@ class Gunicorn:
                 break
             try:
                 if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    Gunicorn.running.append(self)
                     return
             except requests.RequestException:
                 pass
@@ -67,6 +70,8 @@ class Gunicorn:
         raise RuntimeError(f"gunicorn did not start:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self) -> None:
+        if self in Gunicorn.running:
+            Gunicorn.running.remove(self)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

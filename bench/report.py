@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+from bench import report_cpu, report_next_steps
 from bench import report_issue25 as issue25
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -428,7 +429,8 @@ def render(r: dict) -> str:
     for name, measured, verdict in targets(r):
         w(f"| {name} | {measured} | **{verdict}** |")
     w("")
-    w(issue25.between_section(r))
+    w(report_next_steps.between_section(r))
+    w(report_cpu.cpu_section(r))
     w(issue25.wall_section(r))
     w(between_section(r))
     w(profile_section(r))
