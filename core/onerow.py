@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, LiteralString
+from typing import Any
 
 import psycopg
 from django.db import InterfaceError, OperationalError, connection
@@ -71,7 +71,7 @@ def prepared_cursor() -> Iterator[CursorWrapper]:
         yield cursor
 
 
-def fetch_one_row(sql: LiteralString | str, params: Params) -> tuple[Any, ...]:
+def fetch_one_row(sql: str, params: Params) -> tuple[Any, ...]:
     """Run a read-only query that always answers one row, prepared (`prepared_cursor`), in one
     database round trip, health check included.
 
@@ -89,7 +89,7 @@ def fetch_one_row(sql: LiteralString | str, params: Params) -> tuple[Any, ...]:
     return row
 
 
-def fetch_optional_row(sql: LiteralString | str, params: Params) -> tuple[Any, ...] | None:
+def fetch_optional_row(sql: str, params: Params) -> tuple[Any, ...] | None:
     """`fetch_one_row` for a query that may answer no row (None)."""
     # health_check_enabled/health_check_done (Django 4.1+) are missing from django-stubs.
     checks_itself = (

@@ -153,3 +153,11 @@ def test_sign_up_domains_are_read_in_their_canonical_form():
     assert result.stdout.strip() == "['example.com', 'xn--mnchen-3ya.de', 'xn--gmal-nza.com']", (
         result.stderr
     )
+
+
+@pytest.mark.parametrize(("value", "threshold"), [(None, "5"), ("true", "5"), ("false", "None")])
+def test_keyservice_db_prepared_decides_whether_the_hot_queries_are_prepared(value, threshold):
+    overrides = {} if value is None else {"KEYSERVICE_DB_PREPARED": value}
+    result = settings_print("s.DATABASES['default']['OPTIONS']['prepare_threshold']", **overrides)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == threshold
