@@ -77,6 +77,7 @@ def longtail(*, dsn: str, creds: dict[int, dict], indices: list[int], targets: d
         "bare_rps": bare_rps,
         "ratio": cold["rps"] / bare_rps,
         "cache": cold["cache"],
+        "cpu_ms": cold["cpu_ms"],
         "rss_mb_before": rss_before,
         "rss_mb_after": rss_after,
         "cache_size_setting": int(settings.KEYSERVICE_LEASED_CACHE_SIZE),

@@ -177,6 +177,8 @@ def longtail_section(r: dict) -> str:
     if not lt:
         return ""
     rss = lt["rss_mb_after"]
+    before = ", ".join(f"{x:.0f}" for x in lt["rss_mb_before"])
+    after = ", ".join(f"{x:.0f}" for x in rss)
     return f"""## The cold long tail, and a worker's memory
 
 A server started for this run alone (its {len(rss)} workers had served nothing) on the
@@ -192,12 +194,24 @@ no warm-up), between two runs of the bare view.
 {_f(lt["p99_ms"])} | {lt["requests"]:,} | {_cache(lt["cache"])} | {lt["unexpected"]} |
 | bare view (mean of before and after) | {lt["bare_rps"]:.0f} | 1.00 | | | | | |
 
-Resident memory (VmRSS) of each worker: {", ".join(f"{x:.0f}" for x in lt["rss_mb_before"])}
-MiB when started, {", ".join(f"{x:.0f}" for x in rss)} MiB after the run. What bounds it is
+{_longtail_cpu(lt)}Resident memory (VmRSS) of each worker: {before} MiB when started,
+{after} MiB after the run. What bounds it is
 `KEYSERVICE_LEASED_CACHE_SIZE` (entries per process, an LRU; {lt["cache_size_setting"]:,}
 here, the default): each entry is a credential's answer or a project's extras, so a worker's
 memory grows with the distinct keys it serves up to that many entries, then stays.
 """
+
+
+def _longtail_cpu(lt: dict) -> str:
+    """The machine's CPU per request during the long tail (bench/cpu_accounting.py)."""
+    cpu = lt.get("cpu_ms")
+    if not cpu:
+        return ""
+    return (
+        f"The machine's CPU per request during the run: {sum(cpu.values()):.2f} ms, of which "
+        f"{cpu['serving']:.2f} in the serving workers and {cpu['postgres']:.2f} in PostgreSQL "
+        "(the misses' queries, prepared: core/onerow.py).\n\n"
+    )
 
 
 def replicas_section(r: dict) -> str:

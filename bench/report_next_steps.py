@@ -80,7 +80,13 @@ view in this run).
   credential query, prepared since issue 25 (PostgreSQL planned it on every miss: 0.35-0.45
   ms of its CPU against 0.05 ms of execution). What remains per miss is the round trip and
   the verifier's work around it; a cache shared by the workers is not on the table (the
-  leases are per process, docs/scaling.md).
+  leases are per process, docs/scaling.md). Under gunicorn's gevent workers a request
+  that reads PostgreSQL first checks a connection out of psycopg's pool, which runs
+  Django's health check on it (`CONN_HEALTH_CHECKS`: an empty query): there a miss is two
+  round trips, not the one counted in-process above. Next step: skip that check for a
+  connection given back moments ago (Django passes the pool its `check` itself; it needs
+  the database backend's pool, not a setting), with the hot reads' own retry on a dead
+  connection (core/onerow.py) taking over.
 - **Request API Key, 4 replicas ÷ 1** ({_f(rk.get("ratio_4_to_1", 0.0))}×): the rotation's
   write waits twice for the slowest of every holder (3 per replica). Since issue 25 the
   writer polls the acknowledgements every millisecond at most for its first 25 ms (a 5 ms
