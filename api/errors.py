@@ -75,6 +75,14 @@ _FIXED = {
 
 def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's exception handler for both APIs: no `detail` body ever escapes."""
+    status, body, headers = error_answer(exc, context.get("view"))
+    return Response(body, status=status, headers=headers)
+
+
+def error_answer(exc: Exception, view: object = None) -> tuple[int, dict, dict[str, str]]:
+    """The status, `{"message"}` body and extra headers the APIs answer `exc` with: the DRF
+    views' (`exception_handler`) and the lean transport's (api.lean, which renders them
+    without building a DRF Response)."""
     headers: dict[str, str] = {}
     if isinstance(exc, RateLimited):
         status, message = 429, exc.message
@@ -96,10 +104,9 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     elif isinstance(exc, exceptions.APIException):
         status, message = exc.status_code, _flat(exc.detail)
     else:
-        view = context.get("view")
         logger.exception("unexpected error in %s", type(view).__name__ if view else "API")
         status, message = 500, "Internal server error"
-    return Response({"message": message}, status=status, headers=headers)
+    return status, {"message": message}, headers
 
 
 @csrf_exempt  # an unrouted POST must get this JSON too, never Django's HTML CSRF page

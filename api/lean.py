@@ -16,9 +16,10 @@ itself only when its transport is the usual one and needs no negotiation:
 Anything else (another method, OPTIONS, HEAD, a malformed, oversized, differently typed or
 non-object body, another Accept, plain HTTP) goes to the DRF view unchanged, before any side
 effect. A served request calls the same `answer(request, data, **url_kwargs)` as the DRF
-view's handler; what it raises is answered by the same exception handler (api.errors),
-rendered by the same JSONRenderer, with the DRF view's `Allow` header: the same status, body
-and headers (api/tests/test_lean_transport.py sends every kind of request both ways).
+view's handler; what it raises is answered as the DRF view's exception handler answers it
+(`api.errors.error_answer`, without building a DRF Response), rendered by the same
+JSONRenderer, with the DRF view's `Allow` header: the same status, body and headers
+(api/tests/test_lean_transport.py sends every kind of request both ways).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.settings import api_settings
 
 from api.base import ApiView, JsonNegotiation, declared_length, https_refused
-from api.errors import exception_handler
+from api.errors import error_answer
 from api.parsers import json_structure_refused
 
 # `answer(request, data, **url_kwargs)`: the endpoint's payload, or an ApiError raised.
@@ -119,9 +120,8 @@ def lean(
         try:
             payload = answer(request, data, **kwargs)
         except Exception as exc:  # the DRF view's handler decides, as in APIView
-            handled = exception_handler(exc, {"view": probe, "request": request})
-            extra = [(k, v) for k, v in handled.items() if k.lower() != "content-type"]
-            return _json(handled.data, allow, status=handled.status_code, headers=extra)
+            status, body, headers = error_answer(exc, probe)
+            return _json(body, allow, status=status, headers=headers.items())
         return _json(payload, allow)
 
     return view
