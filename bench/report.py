@@ -355,7 +355,9 @@ def render(r: dict) -> str:
             f"A second database seeded with {r['large']:,} users, keys, projects and memberships "
             f"({r['large_seed_seconds']:.0f} s, COPY from one process per core) behind a second, "
             "identical gunicorn; its targets run in the same rounds as the small database's, "
-            "with 2 000 credentials sampled over the whole table:\n"
+            "with 2 000 credentials sampled over the whole table, after one run of each on its "
+            "own (the small server had served the credentials it replays for three rounds "
+            "already, so the rounds compare sizes, not a warm server with a cold one):\n"
         )
         w(
             f"| target | req/s at {r['small']:,} | × bare view | req/s at {r['large']:,} | × bare "

@@ -49,7 +49,7 @@ from bench.config import LARGE_LEASES_REDIS_URL as LARGE_LEASES
 from bench.connection_loss import connection_loss
 from bench.database import db_url, drop_database, fresh_database, redis_client
 from bench.inprocess_cpu import inprocess_cpu
-from bench.load import latency_c1, load_rounds, ratio, summarize
+from bench.load import latency_c1, load_rounds, ratio, summarize, wrk
 from bench.longtail import longtail, longtail_indices
 from bench.machine import machine
 from bench.processes import Gunicorn
@@ -174,6 +174,9 @@ def main() -> None:
                     "server": large_server,
                 },
             }
+            for name in ("verify_read_large", "project_detail_large"):
+                # As warm as the small server, which served its credentials for three rounds.
+                wrk(server, scale[name], DURATION)
             scale_runs = load_rounds(server, scale, ROUNDS)
         finally:
             large_server.stop()
