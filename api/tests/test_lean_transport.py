@@ -195,10 +195,10 @@ def test_an_unexpected_error_is_the_same_json_500_both_ways(rf, keys, owner, sho
     assert _send(rf, resolve(PATH).func, case) == expected
 
 
-def test_a_usual_request_never_builds_drf_request_and_an_unusual_one_does(
-    client, keys, owner, showroom, monkeypatch
-):
-    built = []
+@pytest.fixture
+def built(monkeypatch) -> list[int]:
+    """One entry per DRF Request built from here on."""
+    built: list[int] = []
     original = drf_request.Request.__init__
 
     def counting(self, *args, **kwargs):
@@ -206,6 +206,12 @@ def test_a_usual_request_never_builds_drf_request_and_an_unusual_one_does(
         original(self, *args, **kwargs)
 
     monkeypatch.setattr(drf_request.Request, "__init__", counting)
+    return built
+
+
+def test_a_usual_request_never_builds_drf_request_and_an_unusual_one_does(
+    client, keys, owner, showroom, built
+):
     body = {"apiKey": keys["owner"], "userId": owner.public_id, "projectId": showroom.public_id}
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {keys['token']}"}
     assert client.post(PATH, body, content_type=JSON, **bearer).status_code == 200
@@ -385,19 +391,11 @@ def test_a_real_upload_is_answered_alike_both_ways_and_each_records_one_upload(
 
 
 def test_a_usual_upload_never_builds_drf_request_nor_reads_the_project_or_the_user_again(
-    client, keys, owner, showroom, monkeypatch
+    client, keys, owner, showroom, built
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    built = []
-    original = drf_request.Request.__init__
-
-    def counting(self, *args, **kwargs):
-        built.append(1)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(drf_request.Request, "__init__", counting)
     body = {
         "apiKey": keys["owner"],
         "userId": owner.public_id,
