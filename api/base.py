@@ -109,13 +109,6 @@ class PublicApiView(ApiView):
         strings = require_strings(values, CREDENTIALS_MESSAGE)
         return strings["apiKey"], strings["userId"], strings["projectId"]
 
-    def authorize_write(self, request: Request) -> tuple[dict, ProjectPrincipal]:
-        """Rows 1-6 for a POST endpoint that writes to the project in its body."""
-        return authorize_write_body(request, self.body(request))
-
-    def throttle(self, request: Request, throttle_class: type, principal: Principal) -> None:
-        throttle_spend(request, throttle_class, principal)
-
 
 def authorize_write_body(
     request: HttpRequest | Request, data: object

@@ -190,7 +190,7 @@ class UploadFile(PublicApiView):
 class DistributeFile(PublicApiView):
     @schema.distribute_file
     def post(self, request: Request) -> Response:
-        data, principal = self.authorize_write(request)
+        data, principal = authorize_write_body(request, self.body(request))
         upload_id = data.get("uploadId")
         if upload_id in (None, ""):
             raise field_error("uploadId", missing=True)
@@ -205,7 +205,7 @@ class DistributeFile(PublicApiView):
         # already) are answered before the rate limit: neither spends the caller's budget.
         upload_distribute_check(upload=upload)
         if not upload_distribution_is_noop(upload=upload):
-            self.throttle(request, DistributeThrottle, principal)
+            throttle_spend(request, DistributeThrottle, principal)
         upload_distribute(upload=upload, user=User.objects.get(pk=principal.user_pk))
         return Response({"message": "Distribution triggered"})
 
@@ -213,7 +213,7 @@ class DistributeFile(PublicApiView):
 class TestWebhook(PublicApiView):
     @schema.test_webhook
     def post(self, request: Request) -> Response:
-        _, principal = self.authorize_write(request)
+        _, principal = authorize_write_body(request, self.body(request))
         # Its refusals (no URL, its budget, too many sending at once) are ApplicationErrors
         # that api.errors maps to the contract's answers.
         result = webhook_test_send(project=Project.objects.get(pk=principal.project_pk))
