@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bench import report_cpu, report_next_steps
 from bench import report_issue25 as issue25
+from bench.report_format import fixed as _f
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "out" / "results.json"
@@ -47,10 +48,6 @@ SHORT = {
     "peer_apikey": "api-key peer",
     "peer_knox": "knox peer",
 }
-
-
-def _f(x: float, digits: int = 2) -> str:
-    return f"{x:.{digits}f}"
 
 
 def plot(r: dict) -> None:

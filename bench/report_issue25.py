@@ -6,6 +6,9 @@ and where the wall time of the public read, the uploads and verify goes (bench/w
 
 from __future__ import annotations
 
+from bench.report_format import cache_counts as _cache
+from bench.report_format import fixed as _f
+
 KEYSERVICE_TARGETS = {  # the targets served by keyservice (the others are the bare projects)
     "verify_read": "verify read",
     "verify_write": "verify write",
@@ -19,16 +22,8 @@ KEYSERVICE_TARGETS = {  # the targets served by keyservice (the others are the b
 }
 
 
-def _f(x: float, digits: int = 2) -> str:
-    return f"{x:.{digits}f}"
-
-
 def _verdict(ok: bool) -> str:
     return "**met**" if ok else "**not met**"
-
-
-def _cache(c: dict) -> str:
-    return f"{c.get('hit', 0):,} / {c.get('miss', 0):,} / {c.get('bypass', 0):,}"
 
 
 def first_round_ratio(r: dict, name: str) -> float:

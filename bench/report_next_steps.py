@@ -8,7 +8,9 @@ import pstats
 from bench.config import OUT
 from bench.report_cpu import ROWS as CPU_ROWS
 from bench.report_cpu import cpu_per_request
-from bench.report_issue25 import _cache, _f, first_round_ratio
+from bench.report_format import cache_counts as _cache
+from bench.report_format import fixed as _f
+from bench.report_issue25 import first_round_ratio
 
 
 def _profiled_share(case: str, function: str) -> float | None:
