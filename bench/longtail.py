@@ -18,7 +18,7 @@ from bench.config import DURATION, LARGE, QUICK, log
 from bench.config import LARGE_LEASES_REDIS_URL as LARGE_LEASES
 from bench.load import REFERENCE, probe, wrk
 from bench.processes import Gunicorn
-from bench.request_files import verify_body, write_requests
+from bench.request_files import compact_json, verify_body, write_requests
 
 LONGTAIL_KEYS = min(100_000, LARGE)
 ZIPF_S = 1.0
@@ -47,7 +47,10 @@ def longtail(*, dsn: str, creds: dict[int, dict], indices: list[int], targets: d
     path = write_requests(
         "verify-longtail",
         headers,
-        [("POST", "/internal/v1/verify", _json(verify_body(creds[i], "read"))) for i in indices],
+        [
+            ("POST", "/internal/v1/verify", compact_json(verify_body(creds[i], "read")))
+            for i in indices
+        ],
     )
     target = {"file": path, "expect": 200}
     server = Gunicorn({"DATABASE_URL": dsn, "KEYSERVICE_LEASED_CACHE_REDIS_URL": LARGE_LEASES})
@@ -87,9 +90,3 @@ def longtail(*, dsn: str, creds: dict[int, dict], indices: list[int], targets: d
         f"cache {cold['cache']}, RSS {[round(x) for x in rss_after]} MiB"
     )
     return result
-
-
-def _json(body: dict) -> str:
-    import json
-
-    return json.dumps(body, separators=(",", ":"))

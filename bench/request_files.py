@@ -37,17 +37,19 @@ def write_requests(name: str, headers: list[str], rows: list[tuple[str, str, str
     return path
 
 
+def compact_json(body: dict) -> str:
+    """A request body as the files carry it: JSON without spaces."""
+    return json.dumps(body, separators=(",", ":"))
+
+
 def targets_for(seeded: dict, creds: list[dict], suffix: str = "") -> dict[str, dict]:
     from urllib.parse import urlencode
 
     token = seeded["service_token"]
     bearer = [*JSON_HEADERS, f"Authorization: Bearer {token}"]
 
-    def body(d: dict) -> str:
-        return json.dumps(d, separators=(",", ":"))
-
     def post(path: str, bodies: list[dict]) -> list[tuple[str, str, str]]:
-        return [("POST", path, body(b)) for b in bodies]
+        return [("POST", path, compact_json(b)) for b in bodies]
 
     read_bodies = [verify_body(c, "read") for c in creds]
     write_bodies = [verify_body(c, "write") for c in creds]
@@ -141,8 +143,5 @@ def write_peer(name: str, path: str, scheme: str, secrets_by_user: dict, creds: 
         for uid, secret in secrets_by_user.items():
             b = verify_body(creds[uid], "read")
             b.pop("apiKey")
-            f.write(
-                f"R\tPOST\t{path}\t{json.dumps(b, separators=(',', ':'))}\t"
-                f"Authorization: {scheme} {secret}\n"
-            )
+            f.write(f"R\tPOST\t{path}\t{compact_json(b)}\tAuthorization: {scheme} {secret}\n")
     return out
